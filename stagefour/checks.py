@@ -1,0 +1,288 @@
+"""Red flags and the verdict of the AI deployment partner questionnaire.
+
+Codes are a public contract (../shared/QUESTIONNAIRE.md). Each flag points at the answers
+that raised it, as paths into the response (`B1[0].stage`), so a reader can check it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections import defaultdict
+from dataclasses import dataclass
+from dataclasses import field
+
+from stagefour.metrics import TrackRecord
+from stagefour.metrics import parse_date
+
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+LAB_AFFILIATED = ("lab_arm", "lab_jv")
+USER_DETECTED = ("user", "customer_staff")
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    code: str
+    severity: str
+    message: str
+    answers: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """The flag as response-JSON-friendly data."""
+        return {"code": self.code, "severity": self.severity, "message": self.message, "answers": list(self.answers)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str
+    label: str
+    tier: int
+    overlays: tuple[tuple[str, str], ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        """The verdict with its overlays."""
+        return {
+            "code": self.code,
+            "label": self.label,
+            "tier": self.tier,
+            "overlays": [{"code": c, "label": label} for c, label in self.overlays],
+        }
+
+
+VERDICT_TIERS = {
+    "stage4_verified": 5,
+    "stage4_unverified": 4,
+    "stage3_no_failures": 3,
+    "stage3_no_engineers": 2,
+    "stage3_no_deployments": 1,
+    "incomplete": 0,
+}
+OVERLAYS = {
+    "R15": ("security_blocker", "Security blocker"),
+    "R17": ("lock_in", "Lock-in risk"),
+}
+
+
+def _label(row: dict, index: int) -> str:
+    label = row.get("id")
+    return str(label) if isinstance(label, str) and label else f"row {index + 1}"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: dict | None = None) -> list[RedFlag]:
+    """Every red flag R1–R18 raised by a response, in code order."""
+    a = tr.answers
+    manual_means = manual_means or {}
+    flags: list[RedFlag] = []
+
+    def flag(code: str, severity: str, message: str, refs: list[str]) -> None:
+        flags.append(RedFlag(code, severity, message, tuple(refs)))
+
+    deployments, engineers, failures = tr.deployments, tr.engineers, tr.failures
+    rows_where = lambda test: [(i, r) for i, r in enumerate(deployments) if test(r)]  # noqa: E731
+    names = lambda rows: ", ".join(_label(r, i) for i, r in rows)  # noqa: E731
+
+    r1 = rows_where(lambda r: r.get("in_production") is True and _is_number(r.get("stage")) and r["stage"] < 4)
+    if r1:
+        flag("R1", HIGH, f"Called in production but below stage 4: {names(r1)}", [f"B1[{i}].stage" for i, _ in r1])
+    r2 = rows_where(lambda r: r.get("stage") == 4 and r.get("in_production") is False)
+    if r2:
+        flag(
+            "R2",
+            MEDIUM,
+            f"Stage 4 claimed but not in production: {names(r2)}",
+            [f"B1[{i}].in_production" for i, _ in r2],
+        )
+    dated = [(i, r, parse_date(r.get("go_live"))) for i, r in enumerate(deployments)]
+    r3 = [(i, r) for i, r, d in dated if d and d < tr.window_start]
+    if r3:
+        flag(
+            "R3",
+            LOW,
+            f"Went live before {tr.window_start.isoformat()}, more than six months ago: track record only, "
+            f"not a qualifying deployment: {names(r3)}",
+            [f"B1[{i}].go_live" for i, _ in r3],
+        )
+    r4 = [(i, r) for i, r, d in dated if d and d > tr.as_of]
+    if r4:
+        flag("R4", HIGH, f"Go-live date in the future: {names(r4)}", [f"B1[{i}].go_live" for i, _ in r4])
+    r5 = rows_where(
+        lambda r: (
+            r.get("stage") == 4 and not ((r.get("downstream_teams") or 0) > 0 and (r.get("daily_volume") or 0) > 0)
+        )
+    )
+    if r5:
+        refs = []
+        for i, r in r5:
+            refs += [f"B1[{i}].{k}" for k in ("downstream_teams", "daily_volume") if not (r.get(k) or 0) > 0]
+        flag("R5", MEDIUM, f"Stage 4 claimed with no downstream teams or no daily volume given: {names(r5)}", refs)
+    linked = {f.get("deployment_id") for f in failures}
+    r6 = [(i, r) for i, r in tr.qualifying if r.get("id") not in linked]
+    if r6:
+        flag(
+            "R6",
+            MEDIUM,
+            f"Qualifying deployment with no failure mode reported: {names(r6)}",
+            [f"B1[{i}]" for i, _ in r6],
+        )
+
+    r7_refs, r7_bits = [], []
+    for i, r in enumerate(deployments):
+        for k, eid in enumerate(r.get("engineer_ids") or []):
+            if eid not in tr.roster_ids:
+                r7_refs.append(f"B1[{i}].engineer_ids[{k}]")
+                r7_bits.append(f"engineer {eid} on {_label(r, i)} is not in the roster")
+    deployment_ids = {r.get("id") for r in deployments if r.get("id")}
+    for i, f in enumerate(failures):
+        did = f.get("deployment_id")
+        if did and did not in deployment_ids:
+            r7_refs.append(f"D1[{i}].deployment_id")
+            r7_bits.append(f"failure {_label(f, i)} names deployment {did}, which is not in B1")
+    if r7_refs:
+        flag("R7", HIGH, "Names that do not match: " + "; ".join(r7_bits), r7_refs)
+
+    on_any = {e for r in deployments for e in (r.get("engineer_ids") or [])}
+    r8 = [
+        (i, e)
+        for i, e in enumerate(engineers)
+        if e.get("proposed") is True and (e.get("id") not in on_any or e.get("months_embedded") == 0)
+    ]
+    if r8:
+        flag(
+            "R8",
+            MEDIUM,
+            "Proposed engineer on no listed deployment or with no time embedded at a customer: "
+            + ", ".join(str(e.get("name") or _label(e, i)) for i, e in r8),
+            [f"C1[{i}]" for i, _ in r8],
+        )
+    if isinstance(a.get("D1"), list) and not failures:
+        flag("R9", HIGH, "No failure modes reported at all", ["D1"])
+    pilots = a.get("B3")
+    if _is_number(pilots) and pilots > 0 and not any(r.get("in_production") is True for r in deployments):
+        flag(
+            "R10",
+            HIGH,
+            f"Pilots only: {pilots:g} pilots or proofs of concept and no deployment in production",
+            ["B3", "B1"],
+        )
+    detected = [(i, f) for i, f in enumerate(failures) if f.get("detected_by")]
+    if detected and all(f["detected_by"] in USER_DETECTED for _, f in detected):
+        flag(
+            "R11",
+            MEDIUM,
+            "Every failure mode was detected by users or customer staff, none by alerts or evals",
+            [f"D1[{i}].detected_by" for i, _ in detected],
+        )
+    if isinstance(a.get("C1"), list) and not any(
+        e.get("proposed") is True and e.get("class") == "fde" for e in engineers
+    ):
+        flag("R12", HIGH, "No proposed engineer is a forward deployed engineer", ["C1"])
+    if deployments and not any(r.get("reference_available") is True for r in deployments):
+        flag(
+            "R13",
+            MEDIUM,
+            "No reference available for any deployment",
+            [f"B1[{i}].reference_available" for i in range(len(deployments))],
+        )
+    r14_refs, r14_bits = [], []
+    for qid, rows, noun in (("B1", deployments, "deployment"), ("C1", engineers, "engineer")):
+        counts = Counter(r.get("id") for r in rows if r.get("id"))
+        for dup in sorted(k for k, n in counts.items() if n > 1):
+            r14_bits.append(f"{noun} id {dup} is used {counts[dup]} times")
+            r14_refs += [f"{qid}[{i}].id" for i, r in enumerate(rows) if r.get("id") == dup]
+    if r14_refs:
+        flag("R14", MEDIUM, "Duplicate ids: " + "; ".join(r14_bits), r14_refs)
+    r15_refs, r15_bits = [], []
+    if a.get("E5") is True:
+        r15_refs.append("E5")
+        r15_bits.append("client tokens are forwarded to downstream systems")
+    if a.get("E4") == "shared_broad":
+        r15_refs.append("E4")
+        r15_bits.append("agents use a shared broad credential")
+    if a.get("H2") == "yes_or_unknown":
+        r15_refs.append("H2")
+        r15_bits.append("buyer data may train models, or it is unknown")
+    if r15_refs:
+        flag("R15", HIGH, "Security blocker: " + "; ".join(r15_bits), r15_refs)
+    retention = a.get("E7b")
+    if _is_number(retention) and retention < 180:
+        flag("R16", MEDIUM, f"Tool-call logs kept {retention:g} days, under 180", ["E7b"])
+    providers = a.get("I2")
+    i3_mean = manual_means.get("I3")
+    no_counter_example = not a.get("I3") or (i3_mean is not None and i3_mean <= 1)
+    if a.get("A1") in LAB_AFFILIATED and _is_number(providers) and providers <= 1 and no_counter_example:
+        flag(
+            "R17",
+            MEDIUM,
+            "Lock-in: a lab-affiliated vendor with one model provider in production and no example of "
+            "recommending against its own stack",
+            ["A1", "I2", "I3"],
+        )
+    load: dict[str, float] = defaultdict(float)
+    rows_by_person: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(engineers):
+        person = str(e.get("name") or e.get("id") or "").strip().casefold()
+        if person and _is_number(e.get("allocation_pct")):
+            load[person] += e["allocation_pct"]
+            rows_by_person[person].append(i)
+    for person, pct in (commitments or {}).items():
+        if person.casefold() in load:
+            load[person.casefold()] += pct
+    over = sorted(p for p, pct in load.items() if pct > 100)
+    if over:
+        flag(
+            "R18",
+            MEDIUM,
+            "Allocated over 100 %: "
+            + ", ".join(f"{engineers[rows_by_person[p][0]].get('name') or p} ({load[p]:g} %)" for p in over),
+            [f"C1[{i}].allocation_pct" for p in over for i in rows_by_person[p]],
+        )
+    return flags
+
+
+def verdict(tr: TrackRecord, flags: list[RedFlag], verifications: dict | None = None) -> Verdict:
+    """The first failing gate of the stage-4 test, with overlays from R15 and R17."""
+    codes = {f.code for f in flags}
+    overlays = tuple(OVERLAYS[c] for c in sorted(OVERLAYS, key=lambda c: int(c[1:])) if c in codes)
+    missing = [
+        name
+        for qid, name in (("B1", "B1 deployments"), ("C1", "C1 engineer roster"), ("D1", "D1 failure modes"))
+        if not isinstance(tr.answers.get(qid), list)
+    ]
+    if missing:
+        return _verdict("incomplete", "Incomplete: " + ", ".join(missing) + " not answered", overlays)
+    if not tr.qualifying:
+        return _verdict(
+            "stage3_no_deployments",
+            "Stage 3: no production deployment at stage 4, live within six months and built by the vendor",
+            overlays,
+        )
+    if not tr.engineers_on_qualifying:
+        return _verdict(
+            "stage3_no_engineers", "Stage 3: no engineer named on a qualifying deployment is in the roster", overlays
+        )
+    if not tr.failures_on_qualifying:
+        return _verdict("stage3_no_failures", "Stage 3: no failure mode reported on a qualifying deployment", overlays)
+    if not verified_deployments(tr, verifications):
+        return _verdict(
+            "stage4_unverified",
+            "Stage 4 evidence, unverified: the buyer has not yet completed a reference check and evidence review",
+            overlays,
+        )
+    return _verdict("stage4_verified", "Stage 4 evidence, verified by reference check and evidence review", overlays)
+
+
+def verified_deployments(tr: TrackRecord, verifications: dict | None) -> list[str]:
+    """Qualifying deployments whose reference check and evidence review the buyer completed."""
+    verifications = verifications or {}
+    return sorted(
+        d
+        for d in tr.qualifying_ids
+        if (v := verifications.get(d)) and v.get("reference_checked") is True and v.get("evidence_reviewed") is True
+    )
+
+
+def _verdict(code: str, label: str, overlays: tuple) -> Verdict:
+    return Verdict(code, label, VERDICT_TIERS[code], overlays)

@@ -1,0 +1,264 @@
+"""Measures over a response's repeating groups: the track record behind computed items.
+
+They read the public ids of the AI deployment partner questionnaire (B1 deployments, C1
+engineers, D1 failure modes, B3 pilots); see ../shared/QUESTIONNAIRE.md. Red flags and the
+verdict (stagefour/checks.py) use the same facts, so a deployment qualifies in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+QUALIFYING_WINDOW_MONTHS = 6
+BUILT_BY_VENDOR = ("built_operates", "handed_over")
+AUTOMATIC_DETECTION = ("alert", "eval")
+
+
+def parse_date(value: Any) -> date | None:
+    """A date from an ISO `YYYY-MM-DD` string (or a date), else None."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def months_before(as_of: date, months: int) -> date:
+    """The calendar date `months` before `as_of` (31 Aug less 6 months is 28 Feb)."""
+    return as_of - relativedelta(months=months)
+
+
+def whole_months_between(start: date, end: date) -> int:
+    """Whole calendar months from start to end."""
+    delta = relativedelta(end, start)
+    return delta.years * 12 + delta.months
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A metric's value (None when there is nothing to measure) and why."""
+
+    value: float | None
+    why: str
+
+
+def _rows(answers: dict, question_id: str) -> list[dict]:
+    rows = answers.get(question_id)
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def _label(row: dict, index: int) -> str:
+    label = row.get("id")
+    return str(label) if isinstance(label, str) and label.strip() else f"row {index + 1}"
+
+
+class TrackRecord:
+    """The facts about a response's deployments, engineers and failure modes at a date."""
+
+    def __init__(self, answers: dict, as_of: date, buyer_profile: dict | None = None):
+        self.answers = answers
+        self.as_of = as_of
+        self.buyer_profile = buyer_profile or {}
+        self.window_start = months_before(as_of, QUALIFYING_WINDOW_MONTHS)
+
+    @cached_property
+    def deployments(self) -> list[dict]:
+        """B1 rows."""
+        return _rows(self.answers, "B1")
+
+    @cached_property
+    def engineers(self) -> list[dict]:
+        """C1 rows."""
+        return _rows(self.answers, "C1")
+
+    @cached_property
+    def failures(self) -> list[dict]:
+        """D1 rows."""
+        return _rows(self.answers, "D1")
+
+    def why_not_qualifying(self, row: dict) -> str | None:
+        """None when a deployment qualifies, else the first reason it does not."""
+        if row.get("in_production") is not True:
+            return "not in production"
+        if row.get("stage") != 4:
+            return "not at stage 4"
+        go_live = parse_date(row.get("go_live"))
+        if go_live is None:
+            return "no go-live date"
+        if go_live > self.as_of:
+            return "go-live in the future"
+        if go_live < self.window_start:
+            return f"went live before {self.window_start.isoformat()}"
+        if row.get("vendor_role") not in BUILT_BY_VENDOR:
+            return "not built by the vendor"
+        return None
+
+    @cached_property
+    def qualifying(self) -> list[tuple[int, dict]]:
+        """(index, row) of B1 deployments that qualify: production, stage 4, recent, built."""
+        return [(i, r) for i, r in enumerate(self.deployments) if self.why_not_qualifying(r) is None]
+
+    @cached_property
+    def qualifying_ids(self) -> set[str]:
+        """The vendor's labels of qualifying deployments."""
+        return {r["id"] for _, r in self.qualifying if isinstance(r.get("id"), str) and r["id"]}
+
+    @cached_property
+    def roster_ids(self) -> set[str]:
+        """Ids of engineers in the C1 roster."""
+        return {r["id"] for r in self.engineers if isinstance(r.get("id"), str) and r["id"]}
+
+    @cached_property
+    def engineers_on_qualifying(self) -> set[str]:
+        """Engineer ids named on qualifying deployments that are also in the roster."""
+        named = {e for _, r in self.qualifying for e in (r.get("engineer_ids") or []) if isinstance(e, str)}
+        return named & self.roster_ids
+
+    @cached_property
+    def failures_on_qualifying(self) -> list[tuple[int, dict]]:
+        """(index, row) of D1 failure modes linked to a qualifying deployment."""
+        return [(i, r) for i, r in enumerate(self.failures) if r.get("deployment_id") in self.qualifying_ids]
+
+    def qualifying_labels(self, rows: list[tuple[int, dict]] | None = None) -> str:
+        """A short list of deployment labels for explanations."""
+        rows = self.qualifying if rows is None else rows
+        return ", ".join(_label(r, i) for i, r in rows) or "none"
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole
+
+
+def _pct(value: float) -> str:
+    return f"{round(value * 100)} %"
+
+
+def qualifying_deployments(tr: TrackRecord) -> Measure:
+    """Qualifying deployments; one matching the buyer's industry or size band counts more."""
+    total = 0.0
+    notes = []
+    industry, size = tr.buyer_profile.get("industry"), tr.buyer_profile.get("size_band")
+    for i, row in tr.qualifying:
+        weight = 1.0
+        matches = []
+        if industry and row.get("industry") == industry:
+            weight += 0.5
+            matches.append("industry")
+        if size and row.get("size_band") == size:
+            weight += 0.5
+            matches.append("size")
+        if matches:
+            notes.append(f"{_label(row, i)} matches your {' and '.join(matches)} (counts {weight:g})")
+        total += weight
+    why = f"{len(tr.qualifying)} qualifying deployment(s): {tr.qualifying_labels()}"
+    if notes:
+        why += "; " + "; ".join(notes)
+    return Measure(total, why)
+
+
+def production_share(tr: TrackRecord) -> Measure:
+    """Deployments in production ÷ (those + the pilots and proofs of concept in B3)."""
+    production = sum(1 for r in tr.deployments if r.get("in_production") is True)
+    pilots = tr.answers.get("B3")
+    pilots = pilots if isinstance(pilots, int | float) and not isinstance(pilots, bool) else 0
+    if production + pilots == 0:
+        return Measure(None, "no deployments in production and no pilots")
+    share = _share(production, production + pilots)
+    return Measure(share, f"{production} in production, {pilots:g} pilots: {_pct(share)} production")
+
+
+def longest_in_production_months(tr: TrackRecord) -> Measure:
+    """Months since the earliest go-live of a deployment in production."""
+    best, label = None, ""
+    for i, row in enumerate(tr.deployments):
+        go_live = parse_date(row.get("go_live"))
+        if row.get("in_production") is True and go_live and go_live <= tr.as_of:
+            months = whole_months_between(go_live, tr.as_of)
+            if best is None or months > best:
+                best, label = months, _label(row, i)
+    if best is None:
+        return Measure(None, "no deployment in production")
+    return Measure(best, f"{label}: {best} months in production")
+
+
+def proposed_fde_share(tr: TrackRecord) -> Measure:
+    """Proposed engineers who are FDEs named on a qualifying deployment ÷ proposed engineers."""
+    proposed = [r for r in tr.engineers if r.get("proposed") is True]
+    if not proposed:
+        return Measure(None, "no engineer proposed")
+    proven = [r for r in proposed if r.get("class") == "fde" and r.get("id") in tr.engineers_on_qualifying]
+    share = _share(len(proven), len(proposed))
+    names = ", ".join(str(r.get("name") or r.get("id")) for r in proven) or "none"
+    return Measure(
+        share, f"{len(proven)} of {len(proposed)} proposed engineers are FDEs on a qualifying deployment ({names})"
+    )
+
+
+def failures_on_qualifying(tr: TrackRecord) -> Measure:
+    """Failure modes linked to qualifying deployments."""
+    rows = tr.failures_on_qualifying
+    return Measure(len(rows), f"{len(rows)} failure mode(s) on qualifying deployments")
+
+
+def automatic_detection_recovery(tr: TrackRecord) -> Measure:
+    """Mean of the automatically detected and automatically recovered shares of failure modes."""
+    rows = tr.failures
+    if not rows:
+        return Measure(None, "no failure modes reported")
+    detected = sum(1 for r in rows if r.get("detected_by") in AUTOMATIC_DETECTION)
+    recovered = sum(1 for r in rows if r.get("automated_recovery") is True)
+    share = (detected + recovered) / (2 * len(rows))
+    return Measure(
+        share,
+        f"{detected} of {len(rows)} detected by alert or eval, {recovered} of {len(rows)} recovered automatically",
+    )
+
+
+def _qualifying_share(tr: TrackRecord, test, what: str) -> Measure:
+    if not tr.qualifying:
+        return Measure(None, "no qualifying deployment")
+    hits = [(i, r) for i, r in tr.qualifying if test(r)]
+    share = _share(len(hits), len(tr.qualifying))
+    return Measure(
+        share, f"{len(hits)} of {len(tr.qualifying)} qualifying deployments {what} ({tr.qualifying_labels(hits)})"
+    )
+
+
+def qualifying_security_review_share(tr: TrackRecord) -> Measure:
+    """Share of qualifying deployments that passed the customer's security review."""
+    return _qualifying_share(tr, lambda r: r.get("security_review_passed") is True, "passed a security review")
+
+
+def qualifying_customer_kpi_share(tr: TrackRecord) -> Measure:
+    """Share of qualifying deployments whose KPI change the customer measured."""
+    return _qualifying_share(tr, lambda r: r.get("kpi_measured_by") == "customer", "have a customer-measured KPI")
+
+
+def qualifying_references(tr: TrackRecord) -> Measure:
+    """Qualifying deployments with a reference available."""
+    hits = [(i, r) for i, r in tr.qualifying if r.get("reference_available") is True]
+    return Measure(len(hits), f"{len(hits)} qualifying deployment(s) with a reference ({tr.qualifying_labels(hits)})")
+
+
+METRICS = {
+    f.__name__: f
+    for f in (
+        qualifying_deployments,
+        production_share,
+        longest_in_production_months,
+        proposed_fde_share,
+        failures_on_qualifying,
+        automatic_detection_recovery,
+        qualifying_security_review_share,
+        qualifying_customer_kpi_share,
+        qualifying_references,
+    )
+}

@@ -1,0 +1,786 @@
+"""Questionnaires as data: the model, the YAML loader and its validation.
+
+The format is documented in questionnaires/README.md. Loading reports every problem at
+once, each with its path, because an author fixing a file one error per run gives up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stagefour import metrics
+
+DEFAULT_LANGUAGE = "en"
+
+QUESTION_TYPES = (
+    "text",
+    "long_text",
+    "yes_no",
+    "single",
+    "multi",
+    "number",
+    "date",
+    "url",
+    "email",
+    "file",
+    "group",
+    "computed",
+)
+FIELD_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("group", "computed")) + ("id_list",)
+RULE_KINDS = ("none", "manual", "points", "per_option", "share", "bands", "age", "metric")
+RULE_KINDS_BY_TYPE = {
+    "points": ("yes_no", "single"),
+    "per_option": ("multi",),
+    "share": ("multi",),
+    "bands": ("number",),
+    "age": ("date",),
+}
+DEFAULT_MAX_LENGTH = {"text": 500, "long_text": 10_000, "url": 2_000, "email": 320, "id_list": 40}
+DEFAULT_MAX_ROWS = 200
+DEFAULT_MAX_FILES = 10
+MAX_POINTS = 5.0
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+ITEM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+Text = dict  # language code -> string; "en" always present
+
+
+class QuestionnaireError(ValueError):
+    """A questionnaire file is invalid; `errors` lists every problem with its path."""
+
+    def __init__(self, errors: list[str], source: str = "questionnaire"):
+        self.errors = errors
+        super().__init__(f"{source}: {len(errors)} error(s)\n" + "\n".join(errors))
+
+
+def localize(text: Text | None, language: str = DEFAULT_LANGUAGE) -> str:
+    """The text in `language`, falling back to English."""
+    if not text:
+        return ""
+    return text.get(language) or text.get(DEFAULT_LANGUAGE, "")
+
+
+@dataclass(frozen=True, eq=False)
+class Option:
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True, eq=False)
+class Band:
+    """A range of values (or a date window) that earns `points`; first match wins."""
+
+    points: float
+    min: float | None = None
+    max: float | None = None
+    above: float | None = None
+    below: float | None = None
+    within_months: int | None = None
+
+    def matches(self, value: float) -> bool:
+        """Whether a number falls inside this band."""
+        return not (
+            (self.min is not None and value < self.min)
+            or (self.max is not None and value > self.max)
+            or (self.above is not None and value <= self.above)
+            or (self.below is not None and value >= self.below)
+        )
+
+    def describe(self) -> str:
+        """The band as a short human-readable range, e.g. '2–4' or '> 8'."""
+        if self.within_months is not None:
+            return f"within {self.within_months} months"
+        parts = []
+        if self.min is not None and self.max is not None:
+            return f"{_num(self.min)}–{_num(self.max)}"
+        if self.min is not None:
+            parts.append(f"≥ {_num(self.min)}")
+        if self.above is not None:
+            parts.append(f"> {_num(self.above)}")
+        if self.max is not None:
+            parts.append(f"≤ {_num(self.max)}")
+        if self.below is not None:
+            parts.append(f"< {_num(self.below)}")
+        return " and ".join(parts) or "any"
+
+
+@dataclass(frozen=True, eq=False)
+class Condition:
+    """`visible_if` or a bonus test on another question's answer."""
+
+    question: str
+    equals: Any = None
+    one_of: tuple | None = None
+    band: Band | None = None
+
+    def holds(self, value: Any) -> bool:
+        """Whether an answer (not None) satisfies the condition."""
+        if self.one_of is not None:
+            return value in self.one_of
+        if self.band is not None:
+            return _is_number(value) and self.band.matches(value)
+        return value == self.equals
+
+
+@dataclass(frozen=True, eq=False)
+class Bonus:
+    condition: Condition
+    points: float
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """How an item earns 0–5 points."""
+
+    kind: str = "none"
+    points: dict = field(default_factory=dict)
+    bands: tuple[Band, ...] = ()
+    otherwise: float = 0.0
+    max: float = MAX_POINTS
+    scale: float | None = None
+    metric: str | None = None
+    evidence: str | None = None
+    bonus: tuple[Bonus, ...] = ()
+
+    @property
+    def scored(self) -> bool:
+        """Whether the item counts in a section score."""
+        return self.kind != "none"
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    id: str
+    type: str
+    prompt: Text
+    help: Text = field(default_factory=dict)
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    fields: tuple[Question, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    unit: Text = field(default_factory=dict)
+    max_length: int | None = None
+    min_rows: int = 0
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_files: int = DEFAULT_MAX_FILES
+    refers_to: str | None = None
+    visible_if: Condition | None = None
+    scoring: Rule = field(default_factory=Rule)
+    weight: float = 1.0
+
+    @property
+    def option_values(self) -> tuple[str, ...]:
+        """The allowed option values, in order."""
+        return tuple(o.value for o in self.options)
+
+    def option_label(self, value: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """The label of one option value, or the value itself if unknown."""
+        for option in self.options:
+            if option.value == value:
+                return localize(option.label, language)
+        return str(value)
+
+    def field_by_id(self, field_id: str) -> Question | None:
+        """One sub-field of a repeating group."""
+        return next((f for f in self.fields if f.id == field_id), None)
+
+
+@dataclass(frozen=True, eq=False)
+class Section:
+    id: str
+    title: Text
+    weight: float
+    questions: tuple[Question, ...]
+    help: Text = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Questionnaire:
+    id: str
+    version: str
+    title: Text
+    languages: tuple[str, ...]
+    sections: tuple[Section, ...]
+    hash: str
+    description: Text = field(default_factory=dict)
+    checks: str | None = None
+    anchors: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        """Every top-level question by id, in questionnaire order."""
+        return {q.id: q for s in self.sections for q in s.questions}
+
+    def question(self, question_id: str) -> Question:
+        """One question by id (KeyError if unknown)."""
+        return self.questions[question_id]
+
+    def section_of(self, question_id: str) -> Section:
+        """The section holding a question."""
+        return next(s for s in self.sections if any(q.id == question_id for q in s.questions))
+
+
+def content_hash(data: Any) -> str:
+    """SHA-256 of the canonical JSON form of parsed questionnaire data."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe loading that also refuses a key repeated in one mapping."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen[key] = True
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay strings: the canonical form (and so the hash) must not depend on YAML's typing.
+_StrictLoader.yaml_implicit_resolvers = {
+    k: [(tag, regexp) for tag, regexp in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in _StrictLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_yaml(text: str, source: str = "questionnaire") -> Any:
+    """Parse YAML text safely; errors name the line and column."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise QuestionnaireError([f"{where}: {problem}"], source) from None
+    except yaml.YAMLError as exc:
+        raise QuestionnaireError([f"invalid YAML: {exc}"], source) from None
+
+
+def load_questionnaire(path: str | Path) -> Questionnaire:
+    """Load and validate a questionnaire YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionnaireError([f"cannot read file: {exc}"], str(path)) from None
+    return parse_questionnaire(parse_yaml(text, str(path)), str(path))
+
+
+def parse_questionnaire(data: Any, source: str = "questionnaire") -> Questionnaire:
+    """Validate parsed questionnaire data and build the model, or raise with every error."""
+    builder = _Builder()
+    questionnaire = builder.questionnaire(data, content_hash(data))
+    if builder.errors:
+        raise QuestionnaireError(builder.errors, source)
+    return questionnaire
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class _Builder:
+    """Walks the parsed YAML, building the model and collecting errors with paths."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(f"{path or '(top)'}: {message}")
+
+    def mapping(self, value: Any, path: str, allowed: set, required: set = frozenset()) -> dict:
+        if not isinstance(value, dict):
+            self.error(path, f"expected a mapping, got {_kind(value)}")
+            return {}
+        for key in value:
+            if key not in allowed:
+                self.error(f"{path}.{key}" if path else str(key), "unknown key")
+        for key in sorted(required - set(value)):
+            self.error(f"{path}.{key}" if path else key, "required")
+        return value
+
+    def text(self, value: Any, path: str, required: bool = True) -> Text:
+        if value is None:
+            if required:
+                self.error(path, "required")
+            return {}
+        if isinstance(value, str):
+            if required and not value.strip():
+                self.error(path, "must not be empty")
+            return {DEFAULT_LANGUAGE: value}
+        if isinstance(value, dict):
+            out = {}
+            for code, string in value.items():
+                if code not in self.languages:
+                    self.error(f"{path}.{code}", f'unknown language "{code}"')
+                elif not isinstance(string, str):
+                    self.error(f"{path}.{code}", f"expected a string, got {_kind(string)}")
+                else:
+                    out[code] = string
+            if DEFAULT_LANGUAGE not in value:
+                self.error(f"{path}.{DEFAULT_LANGUAGE}", "required (the English text)")
+            return out
+        self.error(path, f"expected a string or a mapping of language to string, got {_kind(value)}")
+        return {}
+
+    def number(self, value: Any, path: str, positive: bool = False) -> float | None:
+        if not _is_number(value):
+            self.error(path, f"expected a number, got {_kind(value)}")
+            return None
+        if positive and value <= 0:
+            self.error(path, f"must be positive, got {_num(value)}")
+        return value
+
+    def integer(self, value: Any, path: str, minimum: int = 0) -> int | None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            self.error(path, f"expected an integer ≥ {minimum}, got {value!r}")
+            return None
+        return value
+
+    def questionnaire(self, data: Any, digest: str) -> Questionnaire | None:
+        top = self.mapping(
+            data,
+            "",
+            {"id", "version", "title", "description", "languages", "checks", "anchors", "sections"},
+            {"id", "version", "title", "languages", "sections"},
+        )
+        languages = top.get("languages")
+        if "languages" in top:
+            if (
+                not isinstance(languages, list)
+                or not languages
+                or not all(isinstance(c, str) and re.fullmatch(r"[a-z]{2}(_[A-Z]{2})?", c) for c in languages)
+            ):
+                self.error("languages", "expected a list of language codes such as [en, de, fr]")
+            else:
+                self.languages = tuple(languages)
+                if DEFAULT_LANGUAGE not in languages:
+                    self.error("languages", 'must include "en"')
+                if len(set(languages)) != len(languages):
+                    self.error("languages", "duplicate language code")
+        qid = top.get("id")
+        if "id" in top and not (isinstance(qid, str) and SLUG.match(qid)):
+            self.error("id", "expected a slug of lower-case letters, digits, - and _")
+        version = top.get("version")
+        if "version" in top and not (isinstance(version, str | int | float) and str(version).strip()):
+            self.error("version", 'expected a version string such as "1.0.0"')
+        checks = top.get("checks")
+        if checks is not None and checks not in CHECK_SETS:
+            self.error("checks", f'unknown option "{checks}" (known: {", ".join(CHECK_SETS)})')
+        anchors = {}
+        if "anchors" in top:
+            raw = top["anchors"]
+            if not isinstance(raw, dict):
+                self.error("anchors", "expected a mapping of 0..5 to text")
+            else:
+                for key, text in raw.items():
+                    if key not in range(6):
+                        self.error(f"anchors.{key}", "expected a score from 0 to 5")
+                    else:
+                        anchors[key] = self.text(text, f"anchors.{key}")
+        title = self.text(top.get("title"), "title") if "title" in top else {}
+        description = self.text(top.get("description"), "description", required=False)
+
+        raw_sections = top.get("sections")
+        sections: list[Section] = []
+        if "sections" in top and (not isinstance(raw_sections, list) or not raw_sections):
+            self.error("sections", "expected a non-empty list of sections")
+            raw_sections = []
+        section_ids: set = set()
+        question_ids: dict[str, str] = {}
+        for i, raw in enumerate(raw_sections or []):
+            section = self.section(raw, f"sections[{i}]", section_ids, question_ids)
+            if section:
+                sections.append(section)
+        self.cross_check(sections, raw_sections or [])
+        if self.errors:
+            return None
+        return Questionnaire(
+            id=qid,
+            version=str(version),
+            title=title,
+            description=description,
+            languages=self.languages,
+            sections=tuple(sections),
+            hash=digest,
+            checks=checks,
+            anchors=anchors,
+            source=data,
+        )
+
+    def section(self, raw: Any, path: str, section_ids: set, question_ids: dict) -> Section | None:
+        s = self.mapping(
+            raw, path, {"id", "title", "help", "weight", "questions"}, {"id", "title", "weight", "questions"}
+        )
+        sid = s.get("id")
+        if "id" in s:
+            if not (isinstance(sid, str) and ITEM_ID.match(sid)):
+                self.error(f"{path}.id", "expected an id of letters, digits and _")
+            elif sid in section_ids:
+                self.error(f"{path}.id", f'duplicate section id "{sid}"')
+            section_ids.add(sid)
+        weight = self.number(s["weight"], f"{path}.weight", positive=True) if "weight" in s else None
+        questions = []
+        raw_questions = s.get("questions")
+        if "questions" in s and (not isinstance(raw_questions, list) or not raw_questions):
+            self.error(f"{path}.questions", "expected a non-empty list of questions")
+            raw_questions = []
+        for j, raw_q in enumerate(raw_questions or []):
+            q = self.question(raw_q, f"{path}.questions[{j}]", question_ids)
+            if q:
+                questions.append(q)
+        return Section(
+            id=sid if isinstance(sid, str) else "",
+            title=self.text(s.get("title"), f"{path}.title") if "title" in s else {},
+            help=self.text(s.get("help"), f"{path}.help", required=False),
+            weight=weight or 1.0,
+            questions=tuple(questions),
+        )
+
+    QUESTION_KEYS = {
+        "id", "type", "prompt", "help", "required", "options", "fields", "min", "max",
+        "integer", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
+        "scoring", "weight",
+    }  # fmt: skip
+    FIELD_KEYS = (QUESTION_KEYS - {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows"}) | {"refers_to"}
+
+    def question(self, raw: Any, path: str, ids: dict, in_group: bool = False) -> Question | None:
+        allowed = self.FIELD_KEYS if in_group else self.QUESTION_KEYS
+        q = self.mapping(raw, path, allowed, {"id", "type", "prompt"})
+        qid = q.get("id")
+        if "id" in q:
+            if not (isinstance(qid, str) and ITEM_ID.match(qid)):
+                self.error(f"{path}.id", "expected an id of letters, digits and _")
+                qid = None
+            elif qid in ids:
+                self.error(f"{path}.id", f'duplicate question id "{qid}" (first at {ids[qid]})')
+            else:
+                ids[qid] = path
+        qtype = q.get("type")
+        types = FIELD_TYPES if in_group else QUESTION_TYPES
+        if "type" in q and qtype not in types:
+            self.error(f"{path}.type", f'unknown type "{qtype}" (known: {", ".join(types)})')
+            qtype = None
+        kwargs: dict[str, Any] = {}
+        required = q.get("required", False)
+        if not isinstance(required, bool):
+            self.error(f"{path}.required", "expected true or false")
+            required = False
+        if qtype == "computed" and required:
+            self.error(f"{path}.required", "a computed item is never answered, so it cannot be required")
+        kwargs["required"] = required
+        kwargs["prompt"] = self.text(q.get("prompt"), f"{path}.prompt") if "prompt" in q else {}
+        kwargs["help"] = self.text(q.get("help"), f"{path}.help", required=False)
+        kwargs["unit"] = self.text(q.get("unit"), f"{path}.unit", required=False)
+        self.limits(q, qtype, path, kwargs)
+        if qtype in ("single", "multi"):
+            kwargs["options"] = self.options(q.get("options"), f"{path}.options")
+        elif "options" in q:
+            self.error(f"{path}.options", f"only single and multi questions have options, not {qtype}")
+        if qtype == "group":
+            kwargs["fields"] = self.fields(q.get("fields"), f"{path}.fields")
+        elif "fields" in q and not in_group:
+            self.error(f"{path}.fields", "only group questions have fields")
+        if in_group:
+            if qtype == "id_list":
+                if not isinstance(q.get("refers_to"), str):
+                    self.error(f"{path}.refers_to", "required for id_list: the id of a group question")
+                kwargs["refers_to"] = q.get("refers_to")
+            elif "refers_to" in q:
+                self.error(f"{path}.refers_to", "only id_list fields refer to another group")
+        else:
+            if "visible_if" in q:
+                kwargs["visible_if"] = self.condition(q["visible_if"], f"{path}.visible_if", bands=False)
+            if "weight" in q:
+                kwargs["weight"] = self.number(q["weight"], f"{path}.weight", positive=True) or 1.0
+            kwargs["scoring"] = self.rule(q.get("scoring", "none"), qtype, f"{path}.scoring")
+            if qtype == "computed" and kwargs["scoring"].kind != "metric":
+                self.error(f"{path}.scoring", "a computed item needs a metric rule")
+        if qid is None or qtype is None or not isinstance(raw, dict):
+            return None
+        return Question(id=qid, type=qtype, **kwargs)
+
+    def limits(self, q: dict, qtype: str | None, path: str, kwargs: dict) -> None:
+        numeric = {"min", "max", "integer"}
+        for key in numeric & set(q):
+            if qtype != "number":
+                self.error(f"{path}.{key}", f"only number questions have {key}, not {qtype}")
+        if qtype == "number":
+            for key in ("min", "max"):
+                if key in q:
+                    kwargs[key] = self.number(q[key], f"{path}.{key}")
+            if kwargs.get("min") is not None and kwargs.get("max") is not None and kwargs["min"] > kwargs["max"]:
+                self.error(f"{path}.max", f"max {_num(kwargs['max'])} is below min {_num(kwargs['min'])}")
+            if "integer" in q:
+                if not isinstance(q["integer"], bool):
+                    self.error(f"{path}.integer", "expected true or false")
+                else:
+                    kwargs["integer"] = q["integer"]
+        if "unit" in q and qtype != "number":
+            self.error(f"{path}.unit", "only number questions have a unit")
+        if "max_length" in q:
+            if qtype not in DEFAULT_MAX_LENGTH:
+                self.error(f"{path}.max_length", f"only text questions have max_length, not {qtype}")
+            else:
+                kwargs["max_length"] = self.integer(q["max_length"], f"{path}.max_length", 1)
+        if kwargs.get("max_length") is None and qtype in DEFAULT_MAX_LENGTH:
+            kwargs["max_length"] = DEFAULT_MAX_LENGTH[qtype]
+        for key in ("min_rows", "max_rows"):
+            if key in q:
+                if qtype != "group":
+                    self.error(f"{path}.{key}", f"only group questions have {key}")
+                else:
+                    value = self.integer(q[key], f"{path}.{key}", 0 if key == "min_rows" else 1)
+                    if value is not None:
+                        kwargs[key] = value
+        if kwargs.get("min_rows", 0) > kwargs.get("max_rows", DEFAULT_MAX_ROWS):
+            self.error(f"{path}.max_rows", "max_rows is below min_rows")
+        if "max_files" in q:
+            if qtype != "file":
+                self.error(f"{path}.max_files", "only file questions have max_files")
+            else:
+                value = self.integer(q["max_files"], f"{path}.max_files", 1)
+                if value is not None:
+                    kwargs["max_files"] = value
+
+    def options(self, raw: Any, path: str) -> tuple[Option, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.error(path, "expected a non-empty list of options")
+            return ()
+        out, seen = [], set()
+        for i, item in enumerate(raw):
+            o = self.mapping(item, f"{path}[{i}]", {"value", "label"}, {"value", "label"})
+            value = o.get("value")
+            if "value" in o:
+                if not (isinstance(value, str) and SLUG.match(value)):
+                    self.error(f"{path}[{i}].value", "expected a slug of lower-case letters, digits, - and _")
+                    continue
+                if value in seen:
+                    self.error(f"{path}[{i}].value", f'duplicate option "{value}"')
+                seen.add(value)
+                label = self.text(o.get("label"), f"{path}[{i}].label") if "label" in o else {}
+                out.append(Option(value, label))
+        return tuple(out)
+
+    def fields(self, raw: Any, path: str) -> tuple[Question, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.error(path, "expected a non-empty list of fields")
+            return ()
+        ids: dict[str, str] = {}
+        out = [self.question(item, f"{path}[{i}]", ids, in_group=True) for i, item in enumerate(raw)]
+        return tuple(f for f in out if f)
+
+    def band(self, raw: Any, path: str, date_window: bool = False) -> Band | None:
+        keys = {"within_months", "points"} if date_window else {"min", "max", "above", "below", "points"}
+        b = self.mapping(raw, path, keys, {"points"})
+        if not b:
+            return None
+        points = self.points(b.get("points"), f"{path}.points")
+        if date_window:
+            months = self.integer(b.get("within_months"), f"{path}.within_months", 0)
+            return Band(points=points, within_months=months)
+        bounds = {k: self.number(b[k], f"{path}.{k}") for k in ("min", "max", "above", "below") if k in b}
+        if not bounds:
+            self.error(path, "a band needs at least one of min, max, above, below")
+        return Band(points=points, **bounds)
+
+    def points(self, value: Any, path: str) -> float:
+        if not _is_number(value) or not 0 <= value <= MAX_POINTS:
+            self.error(path, f"expected points from 0 to {_num(MAX_POINTS)}, got {value!r}")
+            return 0.0
+        return float(value)
+
+    def bands(self, raw: Any, path: str, date_window: bool = False) -> tuple[Band, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.error(path, "expected a non-empty list of bands")
+            return ()
+        return tuple(b for i, r in enumerate(raw) if (b := self.band(r, f"{path}[{i}]", date_window)))
+
+    def condition(self, raw: Any, path: str, bands: bool) -> Condition | None:
+        keys = {"question", "equals", "in"} | ({"min", "max", "above", "below", "points"} if bands else set())
+        c = self.mapping(raw, path, keys, {"question"})
+        tests = [k for k in ("equals", "in") if k in c] + (
+            ["range"] if {"min", "max", "above", "below"} & set(c) else []
+        )
+        if c and len(tests) != 1:
+            self.error(
+                path, "expected exactly one test: equals, in" + (", or a range (min/max/above/below)" if bands else "")
+            )
+        if not c or not isinstance(c.get("question"), str):
+            return None
+        one_of = None
+        if "in" in c:
+            if not isinstance(c["in"], list) or not c["in"]:
+                self.error(f"{path}.in", "expected a non-empty list")
+            else:
+                one_of = tuple(c["in"])
+        band = None
+        if tests == ["range"]:
+            bounds = {k: self.number(c[k], f"{path}.{k}") for k in ("min", "max", "above", "below") if k in c}
+            band = Band(points=0.0, **bounds)
+        return Condition(question=c["question"], equals=c.get("equals"), one_of=one_of, band=band)
+
+    RULE_KEYS = {"kind", "points", "bands", "otherwise", "max", "scale", "metric", "evidence", "bonus"}
+
+    def rule(self, raw: Any, qtype: str | None, path: str) -> Rule:
+        if isinstance(raw, str):
+            if raw in ("none", "manual"):
+                return Rule(kind=raw)
+            self.error(path, f'unknown option "{raw}" (expected none, manual or a mapping with kind)')
+            return Rule()
+        r = self.mapping(raw, path, self.RULE_KEYS, {"kind"})
+        kind = r.get("kind")
+        if not r or "kind" not in r:
+            return Rule()
+        if kind not in RULE_KINDS:
+            self.error(f"{path}.kind", f'unknown option "{kind}" (known: {", ".join(RULE_KINDS)})')
+            return Rule()
+        if qtype and kind in RULE_KINDS_BY_TYPE and qtype not in RULE_KINDS_BY_TYPE[kind]:
+            self.error(f"{path}.kind", f'"{kind}" does not apply to a {qtype} question')
+        kwargs: dict[str, Any] = {"kind": kind}
+        allowed = {
+            "none": set(),
+            "manual": set(),
+            "points": {"points"},
+            "per_option": {"points", "max", "evidence"},
+            "share": {"points"},
+            "bands": {"bands", "otherwise"},
+            "age": {"bands", "otherwise"},
+            "metric": {"metric", "bands", "otherwise", "scale"},
+        }[kind] | {"kind", "bonus"}
+        for key in set(r) - allowed:
+            self.error(f"{path}.{key}", f'not used by a "{kind}" rule')
+        if kind in ("points", "per_option"):
+            raw_points = r.get("points")
+            if not isinstance(raw_points, dict) or not raw_points:
+                self.error(f"{path}.points", "expected a mapping of option value to points")
+            else:
+                kwargs["points"] = {
+                    str(k) if not isinstance(k, bool) else ("yes" if k else "no"): self.points(v, f"{path}.points.{k}")
+                    for k, v in raw_points.items()
+                }
+        if kind == "share":
+            kwargs["points"] = {"*": self.points(r.get("points"), f"{path}.points")}
+        if kind in ("bands", "age") or (kind == "metric" and "bands" in r):
+            kwargs["bands"] = self.bands(r.get("bands"), f"{path}.bands", date_window=kind == "age")
+        if "otherwise" in r:
+            kwargs["otherwise"] = self.points(r["otherwise"], f"{path}.otherwise")
+        if "max" in r:
+            kwargs["max"] = self.points(r["max"], f"{path}.max")
+        if kind == "metric":
+            name = r.get("metric")
+            if name not in metrics.METRICS:
+                self.error(f"{path}.metric", f'unknown metric "{name}" (known: {", ".join(metrics.METRICS)})')
+            kwargs["metric"] = name
+            if ("bands" in r) == ("scale" in r):
+                self.error(path, "a metric rule needs exactly one of bands or scale")
+            if "scale" in r:
+                kwargs["scale"] = self.number(r["scale"], f"{path}.scale", positive=True)
+        if "evidence" in r:
+            kwargs["evidence"] = r["evidence"] if isinstance(r["evidence"], str) else None
+            if kwargs["evidence"] is None:
+                self.error(f"{path}.evidence", "expected the id of a file question")
+        if "bonus" in r:
+            if not isinstance(r["bonus"], list) or not r["bonus"]:
+                self.error(f"{path}.bonus", "expected a non-empty list")
+            else:
+                bonus = []
+                for i, item in enumerate(r["bonus"]):
+                    cond = self.condition(item, f"{path}.bonus[{i}]", bands=True)
+                    if isinstance(item, dict) and "points" not in item:
+                        self.error(f"{path}.bonus[{i}].points", "required")
+                    pts = (
+                        self.points(item.get("points"), f"{path}.bonus[{i}].points")
+                        if isinstance(item, dict) and "points" in item
+                        else 0
+                    )
+                    if cond:
+                        bonus.append(Bonus(cond, pts))
+                kwargs["bonus"] = tuple(bonus)
+        return Rule(**kwargs)
+
+    def cross_check(self, sections: list[Section], raw_sections: list) -> None:
+        """References between questions: conditions, rules, evidence and id lists."""
+        questions = {q.id: q for s in sections for q in s.questions}
+        for i, section in enumerate(sections):
+            for j, q in enumerate(section.questions):
+                path = f"sections[{i}].questions[{j}]"
+                if q.visible_if:
+                    self.check_condition(q.visible_if, questions, f"{path}.visible_if", q.id)
+                rule = q.scoring
+                if rule.kind in ("points", "per_option"):
+                    valid = ("yes", "no") if q.type == "yes_no" else q.option_values
+                    for value in rule.points:
+                        if value not in valid:
+                            self.error(
+                                f"{path}.scoring.points.{value}",
+                                f'unknown option "{value}" (known: {", ".join(valid)})',
+                            )
+                if rule.evidence:
+                    target = questions.get(rule.evidence)
+                    if target is None or target.type != "file":
+                        self.error(f"{path}.scoring.evidence", f'"{rule.evidence}" is not a file question')
+                for k, bonus in enumerate(rule.bonus):
+                    self.check_condition(bonus.condition, questions, f"{path}.scoring.bonus[{k}]", q.id)
+                for k, f in enumerate(q.fields):
+                    if f.refers_to is not None:
+                        target = questions.get(f.refers_to)
+                        if target is None or target.type != "group":
+                            self.error(f"{path}.fields[{k}].refers_to", f'"{f.refers_to}" is not a group question')
+
+    def check_condition(self, cond: Condition, questions: dict, path: str, own_id: str) -> None:
+        target = questions.get(cond.question)
+        if target is None:
+            self.error(f"{path}.question", f'unknown question "{cond.question}"')
+            return
+        if cond.question == own_id:
+            self.error(f"{path}.question", "a question cannot depend on itself")
+            return
+        values = [cond.equals] if cond.one_of is None and cond.band is None else list(cond.one_of or [])
+        for value in values:
+            if target.type == "yes_no" and not isinstance(value, bool):
+                self.error(path, f'"{cond.question}" is yes/no: expected true or false, got {value!r}')
+            elif target.type in ("single", "multi") and value not in target.option_values:
+                self.error(path, f'unknown option "{value}" of "{cond.question}"')
+            elif target.type in ("group", "computed", "file"):
+                self.error(path, f'cannot test the answer of {target.type} question "{cond.question}"')
+        if cond.band is not None and target.type != "number":
+            self.error(path, f'a range test needs a number question; "{cond.question}" is {target.type}')
+
+
+CHECK_SETS = ("ai-deployment-partner",)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if _is_number(value) else type(value).__name__
+    )

@@ -1,0 +1,359 @@
+"""Scoring: item points with their reasons, section and overall scores, completeness.
+
+A pure function of (questionnaire, answers, as-of date, buyer profile, manual scores,
+verifications, weights): the same input gives the same output, byte for byte.
+
+Normalisation (../shared/QUESTIONNAIRE.md): unanswered required items score 0 and stay in
+the denominator, so skipping never helps; not-applicable items leave it; a wholly
+not-applicable section gives its weight to the others. Manual items that are answered but
+not yet scored are *pending*: they leave the denominator and make the score provisional,
+and the result carries the range the score can still move in (pending as 0 … as 5).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from typing import Any
+
+from stagefour import checks
+from stagefour import metrics
+from stagefour.metrics import TrackRecord
+from stagefour.metrics import months_before
+from stagefour.metrics import parse_date
+from stagefour.questionnaire import MAX_POINTS
+from stagefour.questionnaire import Question
+from stagefour.questionnaire import Questionnaire
+from stagefour.response import is_answered
+
+SCORED, UNANSWERED, PENDING, NOT_APPLICABLE, UNSCORED = "scored", "unanswered", "pending", "not_applicable", "unscored"
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """One item's points (0–5, None while pending) and why."""
+
+    question_id: str
+    status: str
+    points: float | None
+    why: str
+    manual_scores: tuple[float, ...] = ()
+    needs_third_opinion: bool = False
+
+    def to_dict(self) -> dict:
+        """The item as plain data."""
+        out = {"status": self.status, "points": self.points, "max": MAX_POINTS, "why": self.why}
+        if self.manual_scores:
+            out["manual_scores"] = list(self.manual_scores)
+        if self.needs_third_opinion:
+            out["needs_third_opinion"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class SectionScore:
+    """A section's 0–100 score (None when wholly not applicable) and its range while pending."""
+
+    id: str
+    weight: float
+    score: float | None
+    low: float | None
+    high: float | None
+    items: tuple[ItemScore, ...]
+
+    @property
+    def provisional(self) -> bool:
+        """Whether a pending manual item can still move the score."""
+        return any(i.status == PENDING for i in self.items)
+
+    @property
+    def applicable(self) -> bool:
+        """Whether any scored item applies."""
+        return self.low is not None
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything scoring says about one response."""
+
+    questionnaire_id: str
+    questionnaire_version: str
+    questionnaire_hash: str
+    as_of: date
+    overall: float | None
+    low: float | None
+    high: float | None
+    completeness: float
+    verified_share: float | None
+    sections: tuple[SectionScore, ...]
+    red_flags: tuple[checks.RedFlag, ...]
+    verdict: checks.Verdict | None
+    missing_required: tuple[str, ...] = field(default=())
+
+    @property
+    def provisional(self) -> bool:
+        """Whether any pending manual item can still move the overall score."""
+        return any(s.provisional for s in self.sections)
+
+    @property
+    def items(self) -> dict[str, ItemScore]:
+        """Every item by question id."""
+        return {i.question_id: i for s in self.sections for i in s.items}
+
+    def to_dict(self) -> dict:
+        """The result as plain, JSON-ready data (the output of `flask score`)."""
+        return {
+            "questionnaire": {
+                "id": self.questionnaire_id,
+                "version": self.questionnaire_version,
+                "hash": self.questionnaire_hash,
+            },
+            "as_of": self.as_of.isoformat(),
+            "overall": self.overall,
+            "provisional": self.provisional,
+            "range": {"low": self.low, "high": self.high},
+            "completeness": self.completeness,
+            "missing_required": list(self.missing_required),
+            "verified_share": self.verified_share,
+            "verdict": self.verdict.to_dict() if self.verdict else None,
+            "red_flags": [f.to_dict() for f in self.red_flags],
+            "sections": {s.id: s.score for s in self.sections},
+            "section_details": {
+                s.id: {
+                    "weight": s.weight,
+                    "score": s.score,
+                    "provisional": s.provisional,
+                    "range": {"low": s.low, "high": s.high},
+                }
+                for s in self.sections
+            },
+            "items": {i.question_id: i.to_dict() for s in self.sections for i in s.items},
+        }
+
+    def to_json(self) -> str:
+        """Deterministic JSON text."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+def score_response(
+    questionnaire: Questionnaire,
+    answers: dict,
+    as_of: date,
+    buyer_profile: dict | None = None,
+    manual_scores: dict | None = None,
+    verifications: dict | None = None,
+    weights: dict | None = None,
+    commitments: dict | None = None,
+) -> Result:
+    """Score one response: items, sections, overall, completeness, red flags and verdict.
+
+    `manual_scores` maps a manual item's id to its evaluators' scores (0–5);
+    `verifications` maps a B1 deployment id to `{"reference_checked": bool,
+    "evidence_reviewed": bool}`; `weights` overrides section weights by section id;
+    `commitments` maps an engineer's name to the allocation (%) already promised elsewhere.
+    """
+    manual_scores = _manual(questionnaire, manual_scores or {})
+    weights = weights or {}
+    tr = TrackRecord(answers, as_of, buyer_profile)
+    sections = []
+    required = answered = 0
+    missing = []
+    for section in questionnaire.sections:
+        items = []
+        for q in section.questions:
+            applicability = _applicability(q, answers)
+            if q.required and applicability != NOT_APPLICABLE:
+                required += 1
+                if applicability == "applicable" and is_answered(q, answers.get(q.id)):
+                    answered += 1
+                else:
+                    missing.append(q.id)
+            items.append(_score_item(q, applicability, answers, tr, manual_scores.get(q.id, ())))
+        weight = weights.get(section.id, section.weight)
+        sections.append(_section(section.id, weight, items, section.questions))
+    overall = _overall(sections, "score")
+    flags: list[checks.RedFlag] = []
+    verdict = None
+    verified_share = None
+    if questionnaire.checks == "ai-deployment-partner":
+        means = {qid: sum(s) / len(s) for qid, s in manual_scores.items() if s}
+        flags = checks.red_flags(tr, means, commitments)
+        verdict = checks.verdict(tr, flags, verifications)
+        if verifications and tr.qualifying:
+            verified_share = _round(100 * len(checks.verified_deployments(tr, verifications)) / len(tr.qualifying))
+    return Result(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        questionnaire_hash=questionnaire.hash,
+        as_of=as_of,
+        overall=overall,
+        low=_overall(sections, "low"),
+        high=_overall(sections, "high"),
+        completeness=_round(100 * answered / required) if required else 100.0,
+        verified_share=verified_share,
+        sections=tuple(sections),
+        red_flags=tuple(flags),
+        verdict=verdict,
+        missing_required=tuple(missing),
+    )
+
+
+def _manual(questionnaire: Questionnaire, raw: dict) -> dict[str, tuple[float, ...]]:
+    out = {}
+    questions = questionnaire.questions
+    for qid, scores in raw.items():
+        q = questions.get(qid)
+        if q is None or q.scoring.kind != "manual":
+            raise ValueError(f"manual_scores.{qid}: not a manually scored item")
+        scores = scores if isinstance(scores, list | tuple) else [scores]
+        for s in scores:
+            if not isinstance(s, int | float) or isinstance(s, bool) or not 0 <= s <= MAX_POINTS:
+                raise ValueError(f"manual_scores.{qid}: expected scores from 0 to 5, got {s!r}")
+        out[qid] = tuple(float(s) for s in scores)
+    return out
+
+
+def _applicability(q: Question, answers: dict) -> str:
+    """'applicable', 'not_applicable', or 'unknown' when the question it depends on is unanswered."""
+    cond = q.visible_if
+    if cond is None:
+        return "applicable"
+    value = answers.get(cond.question)
+    if value is None or value == "":
+        return "unknown"
+    if isinstance(value, list):
+        wanted = cond.one_of if cond.one_of is not None else (cond.equals,)
+        return "applicable" if any(v in value for v in wanted) else NOT_APPLICABLE
+    return "applicable" if cond.holds(value) else NOT_APPLICABLE
+
+
+def _score_item(q: Question, applicability: str, answers: dict, tr: TrackRecord, manual: tuple) -> ItemScore:
+    rule = q.scoring
+    if applicability == NOT_APPLICABLE:
+        return ItemScore(q.id, NOT_APPLICABLE, None, f"not applicable: depends on {q.visible_if.question}")
+    if not rule.scored:
+        return ItemScore(q.id, UNSCORED, None, "shown, not scored")
+    if applicability == "unknown":
+        return ItemScore(q.id, UNANSWERED, 0.0, f"0: depends on {q.visible_if.question}, which is unanswered")
+    value = answers.get(q.id)
+    if q.type != "computed" and not is_answered(q, value):
+        return ItemScore(q.id, UNANSWERED, 0.0, "0: unanswered")
+    if rule.kind == "manual":
+        if not manual:
+            return ItemScore(q.id, PENDING, None, "answered; waiting for an evaluator's score")
+        mean = sum(manual) / len(manual)
+        spread = max(manual) - min(manual)
+        third = len(manual) == 2 and spread > 1
+        why = f"{_fmt(mean)}: mean of {len(manual)} evaluator score(s) ({', '.join(_fmt(s) for s in manual)})"
+        if third:
+            why += "; two evaluators are more than one point apart: a third opinion is needed"
+        return ItemScore(q.id, SCORED, _round(mean, 2), why, manual, third)
+    points, why = _rule_points(q, value, answers, tr)
+    for bonus in rule.bonus:
+        other = answers.get(bonus.condition.question)
+        if other is not None and bonus.condition.holds(other):
+            points += bonus.points
+            why += f"; +{_fmt(bonus.points)} for {bonus.condition.question} = {_fmt_value(other)}"
+    points = min(points, MAX_POINTS)
+    return ItemScore(q.id, SCORED, _round(points, 2), f"{_fmt(points)}: {why}")
+
+
+def _rule_points(q: Question, value: Any, answers: dict, tr: TrackRecord) -> tuple[float, str]:
+    rule = q.scoring
+    kind = rule.kind
+    if kind == "points":
+        key = ("yes" if value else "no") if q.type == "yes_no" else value
+        label = key if q.type == "yes_no" else localize_option(q, value)
+        return rule.points.get(key, 0.0), f'answered "{label}"'
+    if kind == "per_option":
+        chosen = sorted(((rule.points.get(v, 0.0), v) for v in value), key=lambda pv: (-pv[0], pv[1]))
+        note = ""
+        if rule.evidence:
+            files = answers.get(rule.evidence) or []
+            backed = min(len(chosen), len(files))
+            if backed < len(chosen):
+                note = f"; {len(files)} evidence file(s) in {rule.evidence} back only {backed} of {len(chosen)}"
+            chosen = chosen[:backed]
+        total = min(sum(p for p, _ in chosen), rule.max)
+        listed = ", ".join(localize_option(q, v) for _, v in chosen) or "none"
+        return total, f"{len(chosen)} counted ({listed}){note}"
+    if kind == "share":
+        share = len(value) / len(q.options)
+        return share * rule.points["*"], f"{len(value)} of {len(q.options)} selected"
+    if kind == "bands":
+        return _band_points(rule, value, f"{_fmt_value(value)}")
+    if kind == "age":
+        answered = parse_date(value)
+        if answered is None or answered > tr.as_of:
+            return 0.0, f"{value} is in the future"
+        for band in rule.bands:
+            if answered >= months_before(tr.as_of, band.within_months):
+                return band.points, f"{value} is {band.describe()} of {tr.as_of.isoformat()}"
+        return rule.otherwise, f"{value} is older than {rule.bands[-1].within_months} months"
+    if kind == "metric":
+        measure = metrics.METRICS[rule.metric](tr)
+        if measure.value is None:
+            return 0.0, measure.why
+        if rule.scale is not None:
+            return measure.value * rule.scale, measure.why
+        return _band_points(rule, measure.value, measure.why)
+    raise AssertionError(f"unhandled rule kind {kind}")  # the loader only admits known kinds
+
+
+def _band_points(rule, value: float, why: str) -> tuple[float, str]:
+    for band in rule.bands:
+        if band.matches(value):
+            return band.points, f"{why} (band {band.describe()})"
+    return rule.otherwise, f"{why} (outside every band)"
+
+
+def localize_option(q: Question, value: str) -> str:
+    """An option's English label for explanations."""
+    return q.option_label(value) if q.options else str(value)
+
+
+def _section(section_id: str, weight: float, items: list[ItemScore], questions) -> SectionScore:
+    item_weight = {q.id: q.weight for q in questions}
+    counted = [i for i in items if i.status in (SCORED, UNANSWERED, PENDING)]
+    if not counted:
+        return SectionScore(section_id, weight, None, None, None, tuple(items))
+
+    def mean(pending_as: float | None) -> float | None:
+        total = denominator = 0.0
+        for i in counted:
+            points = i.points if i.status != PENDING else pending_as
+            if points is None:
+                continue
+            total += item_weight[i.question_id] * points / MAX_POINTS
+            denominator += item_weight[i.question_id]
+        return _round(100 * total / denominator) if denominator else None
+
+    return SectionScore(section_id, weight, mean(None), mean(0.0), mean(MAX_POINTS), tuple(items))
+
+
+def _overall(sections: list[SectionScore], attribute: str) -> float | None:
+    pairs = [(s.weight, getattr(s, attribute)) for s in sections if getattr(s, attribute) is not None]
+    total_weight = sum(w for w, _ in pairs)
+    if not total_weight:
+        return None
+    return _round(sum(w * v for w, v in pairs) / total_weight)
+
+
+def _round(value: float, digits: int = 1) -> float:
+    # round() on binary floats is not "half up" (2.675 → 2.67); scores only need stability,
+    # which round() gives for the same input on every platform.
+    return round(value + 0.0, digits)
+
+
+def _fmt(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return _fmt(value)
+    return str(value)

@@ -1,0 +1,31 @@
+"""Shared fixtures: the default questionnaire, realistic responses and small factories."""
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from stagefour.library import load_by_id
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RESPONSES = FIXTURES / "responses"
+AS_OF = date(2026, 11, 21)
+
+
+@pytest.fixture(scope="session")
+def questionnaire():
+    """The default AI deployment partner questionnaire, loaded once."""
+    return load_by_id("ai-deployment-partner")
+
+
+def load_response_json(name: str) -> dict:
+    """One of the realistic example responses in tests/fixtures/responses/."""
+    return json.loads((RESPONSES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def stage4_answers():
+    """A fresh copy of the real stage-4 deployer's answers."""
+    return copy.deepcopy(load_response_json("stage4-deployer")["answers"])

@@ -1,0 +1,250 @@
+"""The questionnaire loader: the model it builds and every error it reports, with paths."""
+
+import copy
+
+import pytest
+
+from stagefour.questionnaire import QuestionnaireError
+from stagefour.questionnaire import load_questionnaire
+from stagefour.questionnaire import localize
+from stagefour.questionnaire import parse_questionnaire
+from stagefour.questionnaire import parse_yaml
+
+from .conftest import FIXTURES
+
+BASE = {
+    "id": "mini",
+    "version": "1",
+    "title": {"en": "Mini", "de": "Mini DE"},
+    "languages": ["en", "de", "fr"],
+    "sections": [
+        {
+            "id": "A",
+            "title": "A",
+            "weight": 1,
+            "questions": [
+                {"id": "Q1", "type": "yes_no", "prompt": "Q1?", "scoring": {"kind": "points", "points": {"yes": 5}}},
+                {
+                    "id": "Q2",
+                    "type": "single",
+                    "prompt": "Q2",
+                    "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
+                },
+                {"id": "Q3", "type": "number", "prompt": "Q3", "min": 0, "max": 10},
+            ],
+        }
+    ],
+}
+
+
+def errors_for(mutate) -> list[str]:
+    data = copy.deepcopy(BASE)
+    mutate(data)
+    with pytest.raises(QuestionnaireError) as info:
+        parse_questionnaire(data)
+    return info.value.errors
+
+
+def q(data, index):
+    return data["sections"][0]["questions"][index]
+
+
+def test_fixture_with_every_type_loads():
+    questionnaire = load_questionnaire(FIXTURES / "every-type.yaml")
+    types = {question.type for section in questionnaire.sections for question in section.questions}
+    assert types == {
+        "text",
+        "long_text",
+        "yes_no",
+        "single",
+        "multi",
+        "number",
+        "date",
+        "url",
+        "email",
+        "file",
+        "group",
+        "computed",
+    }
+    kinds = {question.scoring.kind for section in questionnaire.sections for question in section.questions}
+    assert kinds == {"none", "manual", "points", "per_option", "share", "bands", "age", "metric"}
+    rows = questionnaire.question("rows")
+    assert [f.type for f in rows.fields] == ["text", "number", "id_list"]
+    assert rows.max_rows == 3
+    assert questionnaire.question("days").unit["de"] == "Tage"
+
+
+def test_translation_falls_back_to_english():
+    questionnaire = load_questionnaire(FIXTURES / "every-type.yaml")
+    colour = questionnaire.question("colour")
+    assert colour.option_label("red", "fr") == "Rouge"
+    assert colour.option_label("blue", "de") == "Blue"
+    assert localize(questionnaire.title, "de") == "Jeder Typ"
+    assert localize(questionnaire.title, "fr") == "Every type"
+    assert localize(questionnaire.sections[0].title, "de") == "Basics"
+    assert localize(questionnaire.sections[0].title, "fr") == "Bases"
+
+
+def test_hash_ignores_layout_but_not_content():
+    text = (FIXTURES / "every-type.yaml").read_text()
+    a = parse_questionnaire(parse_yaml(text))
+    b = parse_questionnaire(parse_yaml("# a comment\n" + text.replace("max_rows: 3", "max_rows:    3")))
+    c = parse_questionnaire(parse_yaml(text.replace("max_rows: 3", "max_rows: 4")))
+    assert a.hash == b.hash
+    assert a.hash != c.hash
+    assert len(a.hash) == 64
+
+
+def test_valid_base_loads():
+    questionnaire = parse_questionnaire(copy.deepcopy(BASE))
+    assert [q.id for q in questionnaire.sections[0].questions] == ["Q1", "Q2", "Q3"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: q(d, 1).update(id="Q1"), 'sections[0].questions[1].id: duplicate question id "Q1"'),
+        (
+            lambda d: d["sections"].append(
+                dict(d["sections"][0], questions=[{"id": "Z", "type": "text", "prompt": "Z"}])
+            ),
+            'sections[1].id: duplicate section id "A"',
+        ),
+        (lambda d: q(d, 0).update(type="slider"), 'sections[0].questions[0].type: unknown type "slider"'),
+        (lambda d: q(d, 0).update(scoring="maybe"), 'sections[0].questions[0].scoring: unknown option "maybe"'),
+        (
+            lambda d: q(d, 0).update(scoring={"kind": "points", "points": {"maybe": 5}}),
+            'sections[0].questions[0].scoring.points.maybe: unknown option "maybe"',
+        ),
+        (
+            lambda d: q(d, 1).update(scoring={"kind": "points", "points": {"c": 5}}),
+            'sections[0].questions[1].scoring.points.c: unknown option "c"',
+        ),
+        (lambda d: d["sections"][0].update(weight=0), "sections[0].weight: must be positive, got 0"),
+        (lambda d: d["sections"][0].update(weight=-3), "sections[0].weight: must be positive, got -3"),
+        (lambda d: d["sections"][0].update(weight="heavy"), "sections[0].weight: expected a number, got a string"),
+        (
+            lambda d: q(d, 2).update(visible_if={"question": "Q9", "equals": True}),
+            'sections[0].questions[2].visible_if.question: unknown question "Q9"',
+        ),
+        (
+            lambda d: q(d, 2).update(visible_if={"question": "Q2", "equals": "c"}),
+            'sections[0].questions[2].visible_if: unknown option "c" of "Q2"',
+        ),
+        (
+            lambda d: q(d, 2).update(visible_if={"question": "Q1", "equals": "yes"}),
+            "sections[0].questions[2].visible_if: \"Q1\" is yes/no: expected true or false, got 'yes'",
+        ),
+        (
+            lambda d: q(d, 2).update(visible_if={"question": "Q3", "equals": 1}),
+            "sections[0].questions[2].visible_if.question: a question cannot depend on itself",
+        ),
+        (lambda d: q(d, 0).update(colour="red"), "sections[0].questions[0].colour: unknown key"),
+        (lambda d: q(d, 0).pop("prompt"), "sections[0].questions[0].prompt: required"),
+        (
+            lambda d: q(d, 1).update(options=[]),
+            "sections[0].questions[1].options: expected a non-empty list of options",
+        ),
+        (
+            lambda d: q(d, 1)["options"].append({"value": "a", "label": "again"}),
+            'sections[0].questions[1].options[2].value: duplicate option "a"',
+        ),
+        (lambda d: q(d, 2).update(min=5, max=1), "sections[0].questions[2].max: max 1 is below min 5"),
+        (lambda d: q(d, 0).update(max_length=10), "sections[0].questions[0].max_length: only text questions"),
+        (
+            lambda d: q(d, 2).update(scoring={"kind": "metric", "metric": "vibes", "scale": 5}),
+            'sections[0].questions[2].scoring.metric: unknown metric "vibes"',
+        ),
+        (
+            lambda d: q(d, 2).update(scoring={"kind": "bands", "bands": [{"min": 1, "points": 9}]}),
+            "sections[0].questions[2].scoring.bands[0].points: expected points from 0 to 5, got 9",
+        ),
+        (
+            lambda d: q(d, 2).update(scoring={"kind": "bands", "bands": [{"points": 1}]}),
+            "sections[0].questions[2].scoring.bands[0]: a band needs at least one of min, max, above, below",
+        ),
+        (
+            lambda d: q(d, 0).update(scoring={"kind": "bands", "bands": [{"min": 1, "points": 1}]}),
+            'sections[0].questions[0].scoring.kind: "bands" does not apply to a yes_no question',
+        ),
+        (
+            lambda d: q(d, 2).update(
+                scoring={
+                    "kind": "bands",
+                    "bands": [{"min": 1, "points": 1}],
+                    "bonus": [{"question": "nope", "min": 1, "points": 1}],
+                }
+            ),
+            'sections[0].questions[2].scoring.bonus[0].question: unknown question "nope"',
+        ),
+        (
+            lambda d: q(d, 2).update(type="computed", scoring="none"),
+            "sections[0].questions[2].scoring: a computed item needs a metric rule",
+        ),
+        (
+            lambda d: q(d, 2).update(type="group", fields=[{"id": "x", "type": "group", "prompt": "x"}], min=None),
+            'sections[0].questions[2].fields[0].type: unknown type "group"',
+        ),
+        (
+            lambda d: q(d, 2).update(
+                type="group", fields=[{"id": "x", "type": "id_list", "prompt": "x", "refers_to": "Q1"}]
+            ),
+            'sections[0].questions[2].fields[0].refers_to: "Q1" is not a group question',
+        ),
+        (lambda d: d.update(title={"de": "nur Deutsch"}), "title.en: required (the English text)"),
+        (lambda d: d.update(title={"en": "x", "xx": "y"}), 'title.xx: unknown language "xx"'),
+        (lambda d: d.update(languages=["de", "fr"]), 'languages: must include "en"'),
+        (lambda d: d.update(checks="astrology"), 'checks: unknown option "astrology"'),
+        (lambda d: d.pop("sections"), "sections: required"),
+        (lambda d: d.update(sections=[]), "sections: expected a non-empty list of sections"),
+        (lambda d: d.update(id="Not A Slug"), "id: expected a slug"),
+    ],
+)
+def test_loader_reports_each_error_with_its_path(mutate, expected):
+    errors = errors_for(mutate)
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_loader_reports_every_error_at_once():
+    def many(d):
+        q(d, 0).update(type="slider")
+        q(d, 1).update(id="Q3")
+        d["sections"][0].update(weight=0)
+        d.update(checks="astrology")
+
+    errors = errors_for(many)
+    assert len(errors) >= 4
+    joined = "\n".join(errors)
+    for part in ("questions[0].type", 'duplicate question id "Q3"', "weight: must be positive", "checks:"):
+        assert part in joined
+
+
+def test_bad_yaml_names_its_line():
+    with pytest.raises(QuestionnaireError) as info:
+        parse_yaml("id: x\nsections:\n  - id: A\n    title: [unclosed\n")
+    assert info.value.errors[0].startswith("line ")
+
+
+def test_duplicate_yaml_key_is_an_error_with_its_line():
+    with pytest.raises(QuestionnaireError) as info:
+        parse_yaml("id: x\nversion: 1\nid: y\n")
+    assert "line 3" in info.value.errors[0]
+    assert "duplicate key 'id'" in info.value.errors[0]
+
+
+def test_yaml_tags_that_build_objects_are_refused():
+    with pytest.raises(QuestionnaireError) as info:
+        parse_yaml("id: !!python/object/apply:os.system ['echo pwned']\n")
+    assert "line 1" in info.value.errors[0]
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(QuestionnaireError) as info:
+        load_questionnaire(tmp_path / "absent.yaml")
+    assert "cannot read file" in info.value.errors[0]
+
+
+def test_top_level_not_a_mapping():
+    with pytest.raises(QuestionnaireError) as info:
+        parse_questionnaire(["a", "list"])
+    assert info.value.errors[0] == "(top): expected a mapping, got a list"
