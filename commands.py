@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask import current_app
+from flask.cli import with_appcontext
 
 from stagefour.library import UnknownQuestionnaire
 from stagefour.library import load_by_id
@@ -39,6 +40,7 @@ def _errors(title: str, errors: list[str]) -> click.ClickException:
 
 
 @click.command("score")
+@with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the six-month windows end (default: today).")
 @click.option("--buyer-industry", help="The buyer's industry (a B1 industry value); matching deployments count more.")

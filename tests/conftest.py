@@ -29,3 +29,17 @@ def load_response_json(name: str) -> dict:
 def stage4_answers():
     """A fresh copy of the real stage-4 deployer's answers."""
     return copy.deepcopy(load_response_json("stage4-deployer")["answers"])
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on a temporary instance folder."""
+    from app import create_app
+
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE": str(tmp_path / "test.sqlite3")})
+
+
+@pytest.fixture
+def runner(app):
+    """The CLI runner."""
+    return app.test_cli_runner()
