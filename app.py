@@ -6,23 +6,58 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 import commands
+from views import auth
+from views import buyer
+from views import db
+from views import errors
+from views import i18n
+from views import vendor
+
+csrf = CSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the test config."""
     app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
     app.config.from_mapping(
-        DATABASE=str(Path(app.instance_path) / "stagefour.sqlite3"),
+        DATABASE=str(instance / "stagefour.sqlite3"),
+        UPLOAD_FOLDER=str(instance / "uploads"),
         QUESTIONNAIRE_FOLDER=str(Path(app.root_path) / "questionnaires"),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,  # a whole section with several files
+        MAX_FILE_BYTES=10 * 1024 * 1024,
+        LINK_VALID_DAYS=90,
+        # A vendor may keep a section open for hours: a CSRF token that expires after an hour
+        # would turn their next save into an error. It stays bound to the session instead.
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        LANGUAGES=("en", "de", "fr"),
+        MAIL_SERVER=None,
+        MAIL_PORT=25,
+        MAIL_SENDER="stagefour@localhost",
+        MAIL_USE_TLS=False,
+        MAIL_USERNAME=None,
+        MAIL_PASSWORD=None,
     )
     if test_config is None:
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        _ensure_secret_key(Path(app.instance_path) / "config.py")
+        instance.mkdir(parents=True, exist_ok=True)
+        _ensure_secret_key(instance / "config.py")
         app.config.from_pyfile("config.py")
     else:
         app.config.from_mapping(test_config)
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+    csrf.init_app(app)
+    i18n.init_app(app)
+    db.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(buyer.bp)
+    app.register_blueprint(vendor.bp)
     commands.register(app)
     return app
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import secrets
+from datetime import UTC
 from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -11,6 +15,8 @@ from flask import Flask
 from flask import current_app
 from flask.cli import with_appcontext
 
+from stagefour import evaluations
+from stagefour import store
 from stagefour.library import UnknownQuestionnaire
 from stagefour.library import load_by_id
 from stagefour.questionnaire import QuestionnaireError
@@ -19,11 +25,18 @@ from stagefour.response import ResponseError
 from stagefour.response import read_response
 from stagefour.scoring import score_response
 
+DEMO_FOLDER = Path(__file__).resolve().parent / "demo"
+DEMO_FILE = "demo-credentials.txt"
+
 
 def register(app: Flask) -> None:
     """Add every command to the app's CLI."""
-    for command in (score, check_questionnaire):
+    for command in (score, check_questionnaire, init_db, create_user, demo, list_evaluations, import_response):
         app.cli.add_command(command)
+
+
+def _db():
+    return store.open_db(current_app.config["DATABASE"])
 
 
 def _as_of(value: str | None) -> date:
@@ -39,19 +52,23 @@ def _errors(title: str, errors: list[str]) -> click.ClickException:
     return click.ClickException(title + "\n" + "\n".join(f"  {e}" for e in errors))
 
 
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
+
+
 @click.command("score")
-@with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the six-month windows end (default: today).")
 @click.option("--buyer-industry", help="The buyer's industry (a B1 industry value); matching deployments count more.")
 @click.option("--buyer-size", help="The buyer's size band (a B1 size_band value).")
+@with_appcontext
 def score(file: Path, as_of: str | None, buyer_industry: str | None, buyer_size: str | None) -> None:
     """Score a response JSON file and print the result as JSON."""
     day = _as_of(as_of)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
+    raw = _read(file)
     questionnaire_id = _peek_questionnaire_id(raw)
     try:
         questionnaire = load_by_id(questionnaire_id, Path(current_app.config["QUESTIONNAIRE_FOLDER"]))
@@ -65,8 +82,7 @@ def score(file: Path, as_of: str | None, buyer_industry: str | None, buyer_size:
         raise _errors(f"{file}: {len(exc.errors)} error(s):", exc.errors) from None
     profile = {k: v for k, v in (("industry", buyer_industry), ("size_band", buyer_size)) if v}
     result = score_response(questionnaire, response.answers, day, buyer_profile=profile)
-    out = {"vendor": response.vendor, **result.to_dict()}
-    click.echo(_json(out))
+    click.echo(json.dumps({"vendor": response.vendor, **result.to_dict()}, ensure_ascii=False, indent=2))
 
 
 def _peek_questionnaire_id(raw: bytes) -> str:
@@ -81,10 +97,6 @@ def _peek_questionnaire_id(raw: bytes) -> str:
     return qid
 
 
-def _json(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
-
-
 @click.command("check-questionnaire")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def check_questionnaire(file: Path) -> None:
@@ -95,3 +107,135 @@ def check_questionnaire(file: Path) -> None:
         raise _errors(f"{file}: {len(exc.errors)} error(s):", exc.errors) from None
     count = sum(len(s.questions) for s in q.sections)
     click.echo(f"{file}: OK — {q.id} version {q.version}, {len(q.sections)} sections, {count} questions, hash {q.hash}")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create the database in instance/ or apply pending migrations."""
+    db = _db()
+    applied = store.migrate(db)
+    click.echo(f"database {current_app.config['DATABASE']}: " + (", ".join(applied) or "up to date"))
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(store.ROLES), default="owner", show_default=True)
+@click.password_option(help="Prompted for when not given.")
+@with_appcontext
+def create_user(email: str, role: str, password: str) -> None:
+    """Create a buyer account (the password is prompted for)."""
+    from views.auth import hash_password
+
+    if "@" not in email or len(email) > 320:
+        raise click.ClickException(f"not an e-mail address: {email}")
+    if len(password) < 10:
+        raise click.ClickException("the password must have at least 10 characters")
+    try:
+        user_id = store.create_user(_db(), email, hash_password(password), role)
+    except store.StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {role} {email} (id {user_id})")
+
+
+DEMO_VENDORS = (
+    # (response file, submitted?, only these sections for a response still in progress)
+    ("stage4-deployer", True, None),
+    ("pilots-only", True, None),
+    ("stage-inflation", False, ("A", "B", "C")),
+)
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (but print the demo logins) if the demo already ran.")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where the app is served.")
+@with_appcontext
+def demo(if_empty: bool, base_url: str) -> None:
+    """Fill a fresh instance with a buyer, one evaluation and three vendors; print the logins and links."""
+    from views.auth import hash_password
+
+    db = _db()
+    store.migrate(db)
+    saved = Path(current_app.instance_path) / DEMO_FILE
+    if store.list_evaluations(db):
+        if if_empty and saved.exists():
+            click.echo(saved.read_text(encoding="utf-8"), nl=False)
+            return
+        raise click.ClickException("this instance already has evaluations; the demo only fills an empty one")
+    questionnaire = load_by_id("ai-deployment-partner", Path(current_app.config["QUESTIONNAIRE_FOLDER"]))
+    email, password = "buyer@example.com", secrets.token_urlsafe(9)
+    try:
+        user_id = store.create_user(db, email, hash_password(password), "owner")
+    except store.StoreError:
+        user_id = store.get_user_by_email(db, email)["id"]
+        store.set_password(db, user_id, hash_password(password))
+    deadline = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    evaluation_id = evaluations.start_evaluation(
+        db,
+        questionnaire,
+        "AI deployment partner for claims automation",
+        deadline=deadline,
+        buyer_profile={"industry": "insurance", "size_band": "1k_10k"},
+        user_id=user_id,
+    )
+    actor = f"user:{user_id}"
+    lines = [f"buyer login: {base_url}/login  e-mail: {email}  password: {password}"]
+    for name, submit, sections in DEMO_VENDORS:
+        response = read_response(questionnaire, (DEMO_FOLDER / "responses" / f"{name}.json").read_bytes())
+        if sections:
+            keep = {q.id for s in questionnaire.sections if s.id in sections for q in s.questions}
+            response = type(response)(
+                response.questionnaire, response.vendor, {k: v for k, v in response.answers.items() if k in keep}
+            )
+        vendor_id, token = evaluations.invite(db, evaluation_id, response.vendor, None, actor)
+        evaluations.import_response(db, vendor_id, response, f"vendor:{vendor_id}", submit=submit)
+        state = "submitted" if submit else "in progress"
+        lines.append(f"vendor {response.vendor} ({state}): {base_url}/v/{token}")
+    text = "\n".join(lines) + "\n"
+    saved.write_text(text, encoding="utf-8")
+    saved.chmod(0o600)
+    click.echo(text, nl=False)
+
+
+@click.command("evaluations")
+@with_appcontext
+def list_evaluations() -> None:
+    """List evaluations with their ids."""
+    rows = store.list_evaluations(_db())
+    if not rows:
+        click.echo("no evaluations")
+    for e in rows:
+        click.echo(
+            f"{e['id']}\t{e['title']}\t{e['questionnaire_id']} {e['questionnaire_version']}\t"
+            f"{e['submitted_count']}/{e['vendor_count']} submitted\tdeadline {e['deadline'] or '-'}"
+        )
+
+
+@click.command("import-response")
+@click.argument("evaluation_id", type=int)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--submit", is_flag=True, help="Mark the response as submitted.")
+@with_appcontext
+def import_response(evaluation_id: int, file: Path, submit: bool) -> None:
+    """Create or replace a vendor's response from response JSON (the vendor is named in the file)."""
+    from views.questionnaires import for_snapshot
+
+    db = _db()
+    evaluation = store.get_evaluation(db, evaluation_id)
+    if evaluation is None:
+        raise click.ClickException(f"no evaluation {evaluation_id} (see `flask --app app evaluations`)")
+    questionnaire = for_snapshot(evaluation["snapshot_id"])
+    try:
+        response = read_response(questionnaire, _read(file))
+    except ResponseError as exc:
+        raise _errors(f"{file}: {len(exc.errors)} error(s):", exc.errors) from None
+    if not response.vendor:
+        raise click.ClickException(f"{file}: vendor: the file must name the vendor")
+    vendor = next((v for v in store.list_vendors(db, evaluation_id) if v["name"] == response.vendor), None)
+    if vendor is None:
+        vendor_id, token = evaluations.invite(db, evaluation_id, response.vendor, None, "cli")
+        click.echo(f"new vendor {response.vendor}; link: /v/{token}")
+    else:
+        vendor_id = vendor["id"]
+    count = evaluations.import_response(db, vendor_id, response, "cli", submit=submit)
+    click.echo(f"imported {count} answers for {response.vendor}" + (" (submitted)" if submit else ""))

@@ -40,7 +40,7 @@ def main() -> None:
     as_of = date(2026, 11, 21)
     print(f"scoring one response, {args.rounds} rounds each (ms)")
     print(f"{'response':<22}{'median':>9}{'p95':>9}{'validate':>10}")
-    for path in sorted((ROOT / "tests/fixtures/responses").glob("*.json")):
+    for path in sorted((ROOT / "demo/responses").glob("*.json")):
         text = path.read_text()
         response = read_response(questionnaire, text)
         scored = timings(lambda r=response: score_response(questionnaire, r.answers, as_of), args.rounds)

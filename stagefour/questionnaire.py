@@ -401,10 +401,12 @@ class _Builder:
                 self.error("anchors", "expected a mapping of 0..5 to text")
             else:
                 for key, text in raw.items():
-                    if key not in range(6):
+                    # JSON (a stored snapshot) turns the integer keys into strings.
+                    score = int(key) if isinstance(key, str) and key.isdigit() else key
+                    if score not in range(6) or isinstance(score, bool):
                         self.error(f"anchors.{key}", "expected a score from 0 to 5")
                     else:
-                        anchors[key] = self.text(text, f"anchors.{key}")
+                        anchors[score] = self.text(text, f"anchors.{key}")
         title = self.text(top.get("title"), "title") if "title" in top else {}
         description = self.text(top.get("description"), "description", required=False)
 

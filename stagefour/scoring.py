@@ -91,6 +91,7 @@ class Result:
     red_flags: tuple[checks.RedFlag, ...]
     verdict: checks.Verdict | None
     missing_required: tuple[str, ...] = field(default=())
+    progress: dict = field(default_factory=dict)  # section id -> (required answered, required)
 
     @property
     def provisional(self) -> bool:
@@ -158,10 +159,11 @@ def score_response(
     weights = weights or {}
     tr = TrackRecord(answers, as_of, buyer_profile)
     sections = []
-    required = answered = 0
     missing = []
+    progress = {}
     for section in questionnaire.sections:
         items = []
+        required = answered = 0
         for q in section.questions:
             applicability = _applicability(q, answers)
             if q.required and applicability != NOT_APPLICABLE:
@@ -171,8 +173,11 @@ def score_response(
                 else:
                     missing.append(q.id)
             items.append(_score_item(q, applicability, answers, tr, manual_scores.get(q.id, ())))
+        progress[section.id] = (answered, required)
         weight = weights.get(section.id, section.weight)
         sections.append(_section(section.id, weight, items, section.questions))
+    answered = sum(a for a, _ in progress.values())
+    required = sum(r for _, r in progress.values())
     overall = _overall(sections, "score")
     flags: list[checks.RedFlag] = []
     verdict = None
@@ -197,6 +202,7 @@ def score_response(
         red_flags=tuple(flags),
         verdict=verdict,
         missing_required=tuple(missing),
+        progress=progress,
     )
 
 

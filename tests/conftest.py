@@ -10,7 +10,7 @@ import pytest
 from stagefour.library import load_by_id
 
 FIXTURES = Path(__file__).parent / "fixtures"
-RESPONSES = FIXTURES / "responses"
+RESPONSES = Path(__file__).parent.parent / "demo" / "responses"
 AS_OF = date(2026, 11, 21)
 
 

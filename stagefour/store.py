@@ -1,0 +1,619 @@
+"""The store: every SQL statement of the application, through sqlite-utils.
+
+One `Database` per request (views open it through `views.db.get_db()`); nothing else imports
+sqlite_utils. Schema changes are migrations (`m001_...`), applied at start-up and by
+`flask init-db`.
+
+Durability: WAL with `synchronous=FULL`. NORMAL would survive a crashed process but can lose
+the last commits on power loss; an acknowledged autosave is a promise to a vendor, and FULL
+costs ~0.2 ms per commit here (../shared/TESTING.md), far below a request's cost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils import Migrations
+
+BUSY_TIMEOUT_MS = 5000
+EDITABLE = ("invited", "in_progress", "reopened")
+STATUSES = ("invited", "in_progress", "submitted", "reopened")
+ROLES = ("owner", "evaluator", "viewer")
+
+migrations = Migrations("stagefour")
+
+
+class StoreError(Exception):
+    """A write the current state does not allow."""
+
+
+class NotEditable(StoreError):
+    """The response is submitted (locked) and cannot change until the buyer reopens it."""
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 text with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def open_db(path: str) -> Database:
+    """A connection with foreign keys, a busy timeout in seconds and durable commits."""
+    db = Database(path)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA synchronous = FULL")
+    return db
+
+
+def migrate(db: Database) -> list[str]:
+    """Switch on WAL (outside any transaction) and apply pending migrations; return their names."""
+    db.enable_wal()
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """BEGIN IMMEDIATE … COMMIT: take the write lock before reading what the write depends on.
+
+    A deferred transaction (what atomic() opens) that reads and then writes fails with
+    "database is locked" when another connection committed in between, whatever the busy
+    timeout; IMMEDIATE waits for the lock instead, so read-modify-write is safe.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["users"].create(
+        {"id": int, "email": str, "password_hash": str, "role": str, "created_at": str},
+        pk="id",
+        not_null={"email", "password_hash", "role", "created_at"},
+    )
+    db["users"].create_index(["email"], unique=True)
+    db["questionnaire_snapshots"].create(
+        {"id": int, "questionnaire_id": str, "version": str, "hash": str, "definition": str, "created_at": str},
+        pk="id",
+        not_null={"questionnaire_id", "version", "hash", "definition", "created_at"},
+    )
+    db["questionnaire_snapshots"].create_index(["hash"], unique=True)
+    db["evaluations"].create(
+        {
+            "id": int,
+            "title": str,
+            "snapshot_id": int,
+            "deadline": str,
+            "weights": str,
+            "buyer_profile": str,
+            "created_by": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"title", "snapshot_id", "weights", "buyer_profile", "created_at", "updated_at"},
+        foreign_keys=[("snapshot_id", "questionnaire_snapshots", "id"), ("created_by", "users", "id")],
+    )
+    db["vendors"].create(
+        {"id": int, "evaluation_id": int, "name": str, "contact_email": str, "created_at": str},
+        pk="id",
+        not_null={"evaluation_id", "name", "created_at"},
+        foreign_keys=[("evaluation_id", "evaluations", "id")],
+    )
+    db["vendors"].create_index(["evaluation_id", "name"], unique=True)
+    db["invitations"].create(
+        {"id": int, "vendor_id": int, "token_hash": str, "created_at": str, "expires_at": str, "revoked_at": str},
+        pk="id",
+        not_null={"vendor_id", "token_hash", "created_at"},
+        foreign_keys=[("vendor_id", "vendors", "id")],
+    )
+    db["invitations"].create_index(["token_hash"], unique=True)
+    db["invitations"].create_index(["vendor_id"])
+    db["responses"].create(
+        {
+            "id": int,
+            "vendor_id": int,
+            "status": str,
+            "version": int,
+            "language": str,
+            "created_at": str,
+            "updated_at": str,
+            "submitted_at": str,
+        },
+        pk="id",
+        not_null={"vendor_id", "status", "version", "language", "created_at", "updated_at"},
+        defaults={"status": "invited", "version": 0, "language": "en"},
+        foreign_keys=[("vendor_id", "vendors", "id")],
+    )
+    db["responses"].create_index(["vendor_id"], unique=True)
+    db["answers"].create(
+        {"response_id": int, "question_id": str, "value": str, "changed_version": int, "updated_at": str},
+        pk=("response_id", "question_id"),
+        not_null={"value", "changed_version", "updated_at"},
+        foreign_keys=[("response_id", "responses", "id")],
+    )
+    db["attachments"].create(
+        {
+            "id": str,
+            "response_id": int,
+            "question_id": str,
+            "filename": str,
+            "content_type": str,
+            "size": int,
+            "sha256": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"response_id", "question_id", "filename", "content_type", "size", "sha256", "created_at"},
+        foreign_keys=[("response_id", "responses", "id")],
+    )
+    db["attachments"].create_index(["response_id"])
+    db["audit_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "evaluation_id": int,
+            "vendor_id": int,
+            "response_id": int,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"at", "actor", "action", "detail"},
+    )
+    db["audit_log"].create_index(["evaluation_id", "id"])
+    # The log is append-only: the database itself refuses edits and deletions.
+    db.execute(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+def audit(
+    db: Database,
+    actor: str,
+    action: str,
+    evaluation_id: int | None = None,
+    vendor_id: int | None = None,
+    response_id: int | None = None,
+    **detail: Any,
+) -> None:
+    """Append one entry to the audit log."""
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, evaluation_id, vendor_id, response_id, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [now(), actor, action, evaluation_id, vendor_id, response_id, json.dumps(detail, ensure_ascii=False)],
+    )
+
+
+def audit_entries(db: Database, evaluation_id: int | None = None, limit: int = 500) -> list[dict]:
+    """The newest audit entries, for one evaluation or all."""
+    if evaluation_id is None:
+        sql, params = "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit]
+    else:
+        sql, params = "SELECT * FROM audit_log WHERE evaluation_id = ? ORDER BY id DESC LIMIT ?", [evaluation_id, limit]
+    return [dict(r, detail=json.loads(r["detail"])) for r in db.query(sql, params)]
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+def create_user(db: Database, email: str, password_hash: str, role: str) -> int:
+    """A new buyer account; raises StoreError when the e-mail is taken."""
+    if role not in ROLES:
+        raise StoreError(f"unknown role {role!r}")
+    if get_user_by_email(db, email):
+        raise StoreError(f"a user with e-mail {email} exists")
+    cursor = db.execute(
+        "INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+        [email.strip().lower(), password_hash, role, now()],
+    )
+    return cursor.lastrowid
+
+
+def get_user_by_email(db: Database, email: str) -> dict | None:
+    """A user by e-mail (case-insensitive)."""
+    return next(db.query("SELECT * FROM users WHERE email = ?", [email.strip().lower()]), None)
+
+
+def get_user(db: Database, user_id: int) -> dict | None:
+    """A user by id."""
+    return next(db.query("SELECT * FROM users WHERE id = ?", [user_id]), None)
+
+
+def set_password(db: Database, user_id: int, password_hash: str) -> None:
+    """Replace a user's password hash."""
+    db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+
+
+# --- questionnaire snapshots ---------------------------------------------------------------
+
+
+def save_snapshot(db: Database, questionnaire_id: str, version: str, digest: str, definition: dict) -> int:
+    """The id of the immutable snapshot with this content hash, stored once."""
+    row = next(db.query("SELECT id FROM questionnaire_snapshots WHERE hash = ?", [digest]), None)
+    if row:
+        return row["id"]
+    cursor = db.execute(
+        "INSERT INTO questionnaire_snapshots (questionnaire_id, version, hash, definition, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [questionnaire_id, version, digest, json.dumps(definition, ensure_ascii=False, sort_keys=True), now()],
+    )
+    return cursor.lastrowid
+
+
+def get_snapshot(db: Database, snapshot_id: int) -> dict | None:
+    """A snapshot with its definition decoded."""
+    row = next(db.query("SELECT * FROM questionnaire_snapshots WHERE id = ?", [snapshot_id]), None)
+    return dict(row, definition=json.loads(row["definition"])) if row else None
+
+
+# --- evaluations ---------------------------------------------------------------------------
+
+
+def _evaluation(row: dict) -> dict:
+    return dict(row, weights=json.loads(row["weights"]), buyer_profile=json.loads(row["buyer_profile"]))
+
+
+def create_evaluation(
+    db: Database,
+    title: str,
+    snapshot_id: int,
+    deadline: str | None,
+    weights: dict,
+    buyer_profile: dict,
+    created_by: int | None,
+) -> int:
+    """A new evaluation of one questionnaire snapshot."""
+    stamp = now()
+    with db.atomic():
+        cursor = db.execute(
+            "INSERT INTO evaluations (title, snapshot_id, deadline, weights, buyer_profile, created_by, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [title, snapshot_id, deadline, json.dumps(weights), json.dumps(buyer_profile), created_by, stamp, stamp],
+        )
+        audit(db, f"user:{created_by}", "evaluation_created", evaluation_id=cursor.lastrowid, title=title)
+    return cursor.lastrowid
+
+
+def update_evaluation(
+    db: Database, evaluation_id: int, actor: str, title: str, deadline: str | None, weights: dict, buyer_profile: dict
+) -> None:
+    """Change an evaluation's settings."""
+    with db.atomic():
+        db.execute(
+            "UPDATE evaluations SET title = ?, deadline = ?, weights = ?, buyer_profile = ?, updated_at = ? "
+            "WHERE id = ?",
+            [title, deadline, json.dumps(weights), json.dumps(buyer_profile), now(), evaluation_id],
+        )
+        audit(
+            db,
+            actor,
+            "evaluation_changed",
+            evaluation_id=evaluation_id,
+            title=title,
+            deadline=deadline,
+            weights=weights,
+            buyer_profile=buyer_profile,
+        )
+
+
+def get_evaluation(db: Database, evaluation_id: int) -> dict | None:
+    """One evaluation with weights and buyer profile decoded."""
+    row = next(db.query("SELECT * FROM evaluations WHERE id = ?", [evaluation_id]), None)
+    return _evaluation(row) if row else None
+
+
+def list_evaluations(db: Database) -> list[dict]:
+    """Every evaluation, newest first, with its questionnaire and vendor counts."""
+    sql = """
+        SELECT e.*, s.questionnaire_id, s.version AS questionnaire_version,
+               (SELECT count(*) FROM vendors v WHERE v.evaluation_id = e.id) AS vendor_count,
+               (SELECT count(*) FROM vendors v JOIN responses r ON r.vendor_id = v.id
+                 WHERE v.evaluation_id = e.id AND r.status = 'submitted') AS submitted_count
+        FROM evaluations e JOIN questionnaire_snapshots s ON s.id = e.snapshot_id
+        ORDER BY e.id DESC
+    """
+    return [_evaluation(r) for r in db.query(sql)]
+
+
+# --- vendors, invitations and responses ---------------------------------------------------
+
+
+def add_vendor(db: Database, evaluation_id: int, name: str, contact_email: str | None, actor: str) -> int:
+    """A vendor in an evaluation, with its (empty) response; raises StoreError on a duplicate name."""
+    if next(db.query("SELECT 1 FROM vendors WHERE evaluation_id = ? AND name = ?", [evaluation_id, name]), None):
+        raise StoreError(f"a vendor named {name} is already in this evaluation")
+    stamp = now()
+    with db.atomic():
+        vendor_id = db.execute(
+            "INSERT INTO vendors (evaluation_id, name, contact_email, created_at) VALUES (?, ?, ?, ?)",
+            [evaluation_id, name, contact_email, stamp],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO responses (vendor_id, status, version, language, created_at, updated_at) "
+            "VALUES (?, 'invited', 0, 'en', ?, ?)",
+            [vendor_id, stamp, stamp],
+        )
+        audit(db, actor, "vendor_added", evaluation_id=evaluation_id, vendor_id=vendor_id, name=name)
+    return vendor_id
+
+
+def get_vendor(db: Database, vendor_id: int) -> dict | None:
+    """A vendor with its response's id, status and version."""
+    sql = """
+        SELECT v.*, r.id AS response_id, r.status, r.version, r.language, r.updated_at, r.submitted_at
+        FROM vendors v JOIN responses r ON r.vendor_id = v.id WHERE v.id = ?
+    """
+    return next(db.query(sql, [vendor_id]), None)
+
+
+def list_vendors(db: Database, evaluation_id: int) -> list[dict]:
+    """The vendors of an evaluation with their response state and current invitation."""
+    sql = """
+        SELECT v.*, r.id AS response_id, r.status, r.version, r.language, r.updated_at, r.submitted_at,
+               i.id AS invitation_id, i.created_at AS invited_at, i.expires_at, i.revoked_at
+        FROM vendors v
+        JOIN responses r ON r.vendor_id = v.id
+        LEFT JOIN invitations i ON i.id = (SELECT max(id) FROM invitations WHERE vendor_id = v.id)
+        WHERE v.evaluation_id = ?
+        ORDER BY v.name COLLATE NOCASE
+    """
+    return list(db.query(sql, [evaluation_id]))
+
+
+def issue_invitation(db: Database, vendor_id: int, token_hash: str, expires_at: str | None, actor: str) -> int:
+    """A new link for a vendor; any earlier link of theirs is revoked in the same transaction."""
+    vendor = get_vendor(db, vendor_id)
+    stamp = now()
+    with db.atomic():
+        revoked = db.execute(
+            "UPDATE invitations SET revoked_at = ? WHERE vendor_id = ? AND revoked_at IS NULL", [stamp, vendor_id]
+        ).rowcount
+        invitation_id = db.execute(
+            "INSERT INTO invitations (vendor_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            [vendor_id, token_hash, stamp, expires_at],
+        ).lastrowid
+        audit(
+            db,
+            actor,
+            "link_reissued" if revoked else "link_issued",
+            evaluation_id=vendor["evaluation_id"],
+            vendor_id=vendor_id,
+            expires_at=expires_at,
+        )
+    return invitation_id
+
+
+def revoke_invitations(db: Database, vendor_id: int, actor: str) -> int:
+    """Revoke a vendor's active links; returns how many."""
+    vendor = get_vendor(db, vendor_id)
+    with db.atomic():
+        count = db.execute(
+            "UPDATE invitations SET revoked_at = ? WHERE vendor_id = ? AND revoked_at IS NULL", [now(), vendor_id]
+        ).rowcount
+        if count:
+            audit(db, actor, "link_revoked", evaluation_id=vendor["evaluation_id"], vendor_id=vendor_id)
+    return count
+
+
+def find_invitation(db: Database, token_hash: str) -> dict | None:
+    """The invitation for a token hash, with its vendor, response and evaluation ids."""
+    sql = """
+        SELECT i.*, v.evaluation_id, v.name AS vendor_name, r.id AS response_id
+        FROM invitations i JOIN vendors v ON v.id = i.vendor_id JOIN responses r ON r.vendor_id = v.id
+        WHERE i.token_hash = ?
+    """
+    return next(db.query(sql, [token_hash]), None)
+
+
+def get_response(db: Database, response_id: int) -> dict | None:
+    """A response with its vendor's name and evaluation id."""
+    sql = """
+        SELECT r.*, v.name AS vendor_name, v.evaluation_id FROM responses r JOIN vendors v ON v.id = r.vendor_id
+        WHERE r.id = ?
+    """
+    return next(db.query(sql, [response_id]), None)
+
+
+def load_answers(db: Database, response_id: int) -> dict[str, Any]:
+    """A response's answers by question id."""
+    rows = db.query("SELECT question_id, value FROM answers WHERE response_id = ? AND value != 'null'", [response_id])
+    return {r["question_id"]: json.loads(r["value"]) for r in rows}
+
+
+def answer_versions(db: Database, response_id: int) -> dict[str, int]:
+    """The response version at which each answer last changed."""
+    rows = db.query("SELECT question_id, changed_version FROM answers WHERE response_id = ?", [response_id])
+    return {r["question_id"]: r["changed_version"] for r in rows}
+
+
+def answers_by_response(db: Database, response_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Answers of several responses at once."""
+    out: dict[int, dict[str, Any]] = {rid: {} for rid in response_ids}
+    if not response_ids:
+        return out
+    marks = ",".join("?" * len(response_ids))
+    sql = f"SELECT response_id, question_id, value FROM answers WHERE value != 'null' AND response_id IN ({marks})"
+    for r in db.query(sql, response_ids):
+        out[r["response_id"]][r["question_id"]] = json.loads(r["value"])
+    return out
+
+
+@dataclass
+class SaveResult:
+    """What a save did: the new version, the answers written, and those refused as conflicts."""
+
+    version: int
+    saved: list[str] = field(default_factory=list)  # these now stand at `version`
+    conflicts: dict[str, Any] = field(default_factory=dict)  # question id -> the value stored by someone else
+    saved_at: str = ""
+
+
+def save_answers(
+    db: Database, response_id: int, changes: dict[str, Any], base_versions: dict[str, int], actor: str
+) -> SaveResult:
+    """Write changed answers unless someone else changed the same answer since the writer saw it.
+
+    Optimistic concurrency per answer: `base_versions` holds, for each answer, the version
+    at which the writer last saw it. A stored answer that changed at a newer version and
+    differs from what the writer sends is a conflict: it is not written, and its stored
+    value is returned so the writer can merge. Answers nobody else touched are written.
+    None clears an answer (unanswered).
+    """
+    with write_transaction(db):
+        response = next(db.query("SELECT * FROM responses WHERE id = ?", [response_id]), None)
+        if response is None:
+            raise StoreError("no such response")
+        if response["status"] not in EDITABLE:
+            raise NotEditable("this response is submitted and locked")
+        marks = ",".join("?" * len(changes)) or "NULL"
+        current = {
+            r["question_id"]: r
+            for r in db.query(
+                "SELECT question_id, value, changed_version FROM answers "
+                f"WHERE response_id = ? AND question_id IN ({marks})",
+                [response_id, *changes],
+            )
+        }
+        new_version = response["version"] + 1
+        result = SaveResult(version=response["version"])
+        stamp = now()
+        for qid, value in changes.items():
+            row = current.get(qid)
+            before = json.loads(row["value"]) if row else None
+            if before == value:
+                continue
+            if row and row["changed_version"] > base_versions.get(qid, 0):
+                result.conflicts[qid] = before
+                continue
+            # A cleared answer stays as a JSON null (a tombstone) so a later writer who still
+            # has the old value is told of the change instead of silently restoring it.
+            db.execute(
+                "INSERT INTO answers (response_id, question_id, value, changed_version, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET "
+                "value = excluded.value, changed_version = excluded.changed_version, updated_at = excluded.updated_at",
+                [response_id, qid, json.dumps(value, ensure_ascii=False), new_version, stamp],
+            )
+            audit(
+                db,
+                actor,
+                "answer_saved",
+                evaluation_id=_evaluation_of_response(db, response_id),
+                vendor_id=response["vendor_id"],
+                response_id=response_id,
+                question=qid,
+                before=before,
+                after=value,
+                version=new_version,
+            )
+            result.saved.append(qid)
+        if result.saved:
+            status = "in_progress" if response["status"] == "invited" else response["status"]
+            db.execute(
+                "UPDATE responses SET version = ?, status = ?, updated_at = ? WHERE id = ?",
+                [new_version, status, stamp, response_id],
+            )
+            result.version = new_version
+        result.saved_at = stamp
+    return result
+
+
+def _evaluation_of_response(db: Database, response_id: int) -> int:
+    sql = "SELECT v.evaluation_id FROM responses r JOIN vendors v ON v.id = r.vendor_id WHERE r.id = ?"
+    return next(db.query(sql, [response_id]))["evaluation_id"]
+
+
+def set_response_status(db: Database, response_id: int, status: str, actor: str, expect: tuple[str, ...]) -> bool:
+    """Move a response to `status` if it is in one of `expect`; submitted records the time."""
+    if status not in STATUSES:
+        raise StoreError(f"unknown status {status!r}")
+    with write_transaction(db):
+        response = next(db.query("SELECT * FROM responses WHERE id = ?", [response_id]), None)
+        if response is None or response["status"] not in expect:
+            return False
+        stamp = now()
+        db.execute(
+            "UPDATE responses SET status = ?, version = version + 1, updated_at = ?, "
+            "submitted_at = CASE WHEN ? = 'submitted' THEN ? ELSE submitted_at END WHERE id = ?",
+            [status, stamp, status, stamp, response_id],
+        )
+        action = {"submitted": "response_submitted", "reopened": "response_reopened"}.get(status, "response_status")
+        audit(
+            db,
+            actor,
+            action,
+            evaluation_id=_evaluation_of_response(db, response_id),
+            vendor_id=response["vendor_id"],
+            response_id=response_id,
+            status=status,
+        )
+    return True
+
+
+def set_response_language(db: Database, response_id: int, language: str) -> None:
+    """The language the vendor chose for their response."""
+    db.execute("UPDATE responses SET language = ? WHERE id = ?", [language, response_id])
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+def add_attachment(
+    db: Database,
+    attachment_id: str,
+    response_id: int,
+    question_id: str,
+    filename: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    actor: str,
+) -> None:
+    """Record an uploaded file (stored on disk under its random id)."""
+    response = get_response(db, response_id)
+    with db.atomic():
+        db.execute(
+            "INSERT INTO attachments (id, response_id, question_id, filename, content_type, size, sha256, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [attachment_id, response_id, question_id, filename, content_type, size, sha256, now()],
+        )
+        audit(
+            db,
+            actor,
+            "file_uploaded",
+            evaluation_id=response["evaluation_id"],
+            vendor_id=response["vendor_id"],
+            response_id=response_id,
+            question=question_id,
+            filename=filename,
+            size=size,
+        )
+
+
+def get_attachment(db: Database, response_id: int, attachment_id: str) -> dict | None:
+    """An attachment, only if it belongs to this response."""
+    sql = "SELECT * FROM attachments WHERE id = ? AND response_id = ?"
+    return next(db.query(sql, [attachment_id, response_id]), None)

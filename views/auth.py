@@ -1,0 +1,93 @@
+"""Buyer accounts: log in, log out, and the role checks of every buyer view."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from forms.buyer import LoginForm
+from stagefour import store
+from views.db import get_db
+from views.i18n import safe_next
+
+bp = Blueprint("auth", __name__)
+
+# Roles in increasing power: a role may do what every role before it may do.
+ROLE_ORDER = ("viewer", "evaluator", "owner")
+# Compared against when the e-mail is unknown, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@bp.before_app_request
+def load_logged_in_user() -> None:
+    user_id = session.get("user_id")
+    g.user = store.get_user(get_db(), user_id) if user_id is not None else None
+
+
+def login_required(role: str = "viewer"):
+    """Require a logged-in buyer with at least `role`."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(**kwargs):
+            if g.user is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if ROLE_ORDER.index(g.user["role"]) < ROLE_ORDER.index(role):
+                abort(403)
+            return view(**kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def can(role: str) -> bool:
+    """Whether the current buyer has at least `role` (for templates)."""
+    return g.get("user") is not None and ROLE_ORDER.index(g.user["role"]) >= ROLE_ORDER.index(role)
+
+
+@bp.app_context_processor
+def inject_roles() -> dict:
+    return {"can": can}
+
+
+def hash_password(password: str) -> str:
+    """A salted hash (werkzeug's scrypt)."""
+    return generate_password_hash(password)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The buyer's login form."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_db()
+        user = store.get_user_by_email(db, form.email.data)
+        ok = check_password_hash(user["password_hash"] if user else _DUMMY_HASH, form.password.data)
+        if user and ok:
+            session.clear()
+            session["user_id"] = user["id"]
+            store.audit(db, f"user:{user['id']}", "login_succeeded")
+            return redirect(safe_next(request.args.get("next"), url_for("buyer.dashboard")))
+        store.audit(db, "anonymous", "login_failed", email=form.email.data[:200])
+        flash(_("Wrong e-mail or password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """End the buyer's session."""
+    session.clear()
+    return redirect(url_for("auth.login"))

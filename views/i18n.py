@@ -1,0 +1,105 @@
+"""Languages: Flask-Babel's locale selection and the language switch."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import request
+from flask import session
+from flask_babel import Babel
+from flask_babel import format_date
+from flask_babel import format_datetime
+from flask_babel import format_decimal
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from stagefour.evidence import BINARY_TYPES
+from stagefour.evidence import TEXT_TYPES
+from stagefour.questionnaire import localize
+
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+ACCEPTED_UPLOADS = ",".join(f".{ext}" for ext in [*BINARY_TYPES, *TEXT_TYPES])
+
+babel = Babel()
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    """The vendor's chosen language on a vendor page, else the session's, else the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = g.get("vendor_language") or session.get("language")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to; anything pointing at another site becomes the default."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+@bp.post("/language")
+def switch_language():
+    """Remember a language for this browser session and go back."""
+    language = request.form.get("language", "")
+    if language in current_app.config["LANGUAGES"]:
+        session["language"] = language
+    return redirect(safe_next(request.form.get("next")))
+
+
+def _datetime(value: str | None) -> str:
+    return format_datetime(datetime.fromisoformat(value), "medium") if value else ""
+
+
+def _day(value: str | None) -> str:
+    return format_date(date.fromisoformat(value), "long") if value else ""
+
+
+def _number(value: float | None) -> str:
+    return format_decimal(value, format="#,##0.#") if value is not None else "—"
+
+
+def _filesize(size: int) -> str:
+    if size < 1000:
+        return _("%(n)s bytes", n=size)
+    if size < 1_000_000:
+        return _("%(n)s kB", n=format_decimal(size / 1000, format="#,##0.#"))
+    return _("%(n)s MB", n=format_decimal(size / 1_000_000, format="#,##0.#"))
+
+
+STATUS_LABELS = {
+    "invited": _l("Invited"),
+    "in_progress": _l("In progress"),
+    "submitted": _l("Submitted"),
+    "reopened": _l("Reopened"),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Install Babel, the language switch, and the filters that format for the reader's locale."""
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.register_blueprint(bp)
+    app.add_template_filter(localize, "t")
+    app.add_template_filter(_datetime, "datetime")
+    app.add_template_filter(_day, "day")
+    app.add_template_filter(_number, "number")
+    app.add_template_filter(_filesize, "filesize")
+    app.add_template_global(ACCEPTED_UPLOADS, "accepted_files")
+    app.add_template_global(lambda status: str(STATUS_LABELS.get(status, status)), "status_label")
+
+    @app.context_processor
+    def languages() -> dict:
+        return {"language_names": LANGUAGE_NAMES, "current_language": str(get_locale())}

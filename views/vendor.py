@@ -1,0 +1,427 @@
+"""The vendor's side: a private link opens exactly one response, and nothing else.
+
+Every route starts from the token in the path: its hash finds the invitation, and every
+query after that is bounded by that invitation's response id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import send_file
+from flask import url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
+
+from forms.vendor import display_from_post
+from forms.vendor import display_values
+from forms.vendor import read_section
+from forms.vendor import row_count
+from forms.vendor import section_form_class
+from stagefour import evidence
+from stagefour import store
+from stagefour.evaluations import hash_token
+from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import Section
+from stagefour.scoring import score_response
+from views.db import get_db
+from views.questionnaires import for_snapshot
+
+bp = Blueprint("vendor", __name__, url_prefix="/v")
+
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+
+
+class Link:
+    """What a valid token opens: one response of one vendor in one evaluation."""
+
+    def __init__(self, token: str):
+        if not TOKEN.match(token):
+            abort(404)
+        db = get_db()
+        invitation = store.find_invitation(db, hash_token(token))
+        if invitation is None:
+            abort(404)
+        self.token = token
+        self.invitation = invitation
+        self.response = store.get_response(db, invitation["response_id"])
+        self.evaluation = store.get_evaluation(db, invitation["evaluation_id"])
+        self.questionnaire: Questionnaire = for_snapshot(self.evaluation["snapshot_id"])
+        g.vendor_language = self.response["language"]
+
+    @property
+    def closed_reason(self) -> str | None:
+        """Why this link no longer opens the form: revoked, expired; None if it does."""
+        if self.invitation["revoked_at"]:
+            return "revoked"
+        expires = self.invitation["expires_at"]
+        if expires and expires < store.now():
+            return "expired"
+        return None
+
+    @property
+    def deadline_passed(self) -> bool:
+        """Whether the evaluation's deadline (a day, inclusive) is over."""
+        deadline = self.evaluation["deadline"]
+        return bool(deadline) and date.fromisoformat(deadline) < datetime.now(UTC).date()
+
+    @property
+    def editable(self) -> bool:
+        """Whether answers may change now."""
+        return self.response["status"] in store.EDITABLE and not self.deadline_passed
+
+    @property
+    def actor(self) -> str:
+        return f"vendor:{self.response['vendor_id']}"
+
+    def section(self, section_id: str) -> Section:
+        section = next((s for s in self.questionnaire.sections if s.id == section_id), None)
+        if section is None:
+            abort(404)
+        return section
+
+    def answers(self) -> dict:
+        return store.load_answers(get_db(), self.response["id"])
+
+    def result(self, answers: dict):
+        as_of = datetime.now(UTC).date()
+        return score_response(self.questionnaire, answers, as_of, buyer_profile=self.evaluation["buyer_profile"])
+
+
+def open_link(token: str, allow_closed: bool = False) -> Link:
+    """The link's response, or the page that says why it is closed."""
+    link = Link(token)
+    if link.closed_reason and not allow_closed:
+        abort(_closed_page(link))
+    return link
+
+
+def _closed_page(link: Link):
+    reason = link.closed_reason
+    return current_app.make_response(
+        (render_template("vendor/closed.html", link=link, reason=reason, questionnaire=link.questionnaire), 410)
+    )
+
+
+def _ctx(link: Link, **extra) -> dict:
+    return {"link": link, "questionnaire": link.questionnaire, "lang": link.response["language"], **extra}
+
+
+@bp.get("/<token>")
+def overview(token: str):
+    """The vendor's first page: what this is, the deadline, the sections and their progress."""
+    link = open_link(token)
+    answers = link.answers()
+    result = link.result(answers)
+    return render_template("vendor/overview.html", **_ctx(link, result=result))
+
+
+@bp.get("/<token>/s/<section_id>")
+def section(token: str, section_id: str):
+    """One section of the questionnaire."""
+    link = open_link(token)
+    section = link.section(section_id)
+    answers = link.answers()
+    values = display_values(section, answers)
+    for qid in request.args.getlist("add"):
+        if any(q.id == qid and q.type == "group" for q in section.questions):
+            values[qid].append({})
+    return _render_section(link, section, answers, values, {}, {})
+
+
+def _render_section(
+    link: Link, section: Section, answers: dict, values: dict, errors: dict, conflicts: dict, status=200
+):
+    versions = store.answer_versions(get_db(), link.response["id"])
+    result = link.result(answers)
+    return (
+        render_template(
+            "vendor/section.html",
+            **_ctx(
+                link,
+                section=section,
+                values=values,
+                errors=errors,
+                conflicts=conflicts,
+                base_versions=json.dumps({q.id: versions.get(q.id, 0) for q in section.questions}),
+                result=result,
+                position=link.questionnaire.sections.index(section),
+            ),
+        ),
+        status,
+    )
+
+
+@bp.post("/<token>/s/<section_id>")
+def save_section(token: str, section_id: str):
+    """Save a section (Post/Redirect/Get); add or remove a row; go on to the next section."""
+    link = open_link(token)
+    section = link.section(section_id)
+    if not link.editable:
+        flash(_("This response can no longer be changed."), "error")
+        return redirect(url_for("vendor.section", token=token, section_id=section_id))
+    action = request.form.get("action", "save")
+    outcome = _save(link, section, request.form, request.files, action)
+    if outcome["errors"] or outcome["conflicts"]:
+        if outcome["saved"]:
+            flash(_("Your other answers were saved."), "info")
+        answers = link.answers()
+        values = display_from_post(section, request.form, outcome["files"])
+        return _render_section(link, section, answers, values, outcome["errors"], outcome["conflicts"], 422)
+    stamp = _time(outcome["saved_at"])
+    flash(_("Saved at %(time)s.", time=stamp), "success")
+    if action == "next":
+        index = link.questionnaire.sections.index(section)
+        if index + 1 < len(link.questionnaire.sections):
+            nxt = link.questionnaire.sections[index + 1]
+            return redirect(url_for("vendor.section", token=token, section_id=nxt.id))
+        return redirect(url_for("vendor.review", token=token))
+    if action.startswith("add:"):
+        return redirect(
+            url_for("vendor.section", token=token, section_id=section_id, add=action[4:]) + f"#{action[4:]}"
+        )
+    return redirect(url_for("vendor.section", token=token, section_id=section_id))
+
+
+@bp.post("/<token>/s/<section_id>/autosave")
+def autosave(token: str, section_id: str):
+    """Save the changed questions of a section; answer in JSON for the page's script."""
+    link = open_link(token)
+    section = link.section(section_id)
+    if not link.editable:
+        return jsonify(error=_("This response can no longer be changed.")), 409
+    changed = {c for c in request.form.get("changed", "").split(",") if c}
+    outcome = _save(link, section, request.form, MultiDict(), "save", only=changed or None)
+    return jsonify(
+        saved=outcome["saved"],
+        saved_at=outcome["saved_at"],
+        saved_at_text=_("Saved at %(time)s.", time=_time(outcome["saved_at"])) if outcome["saved_at"] else "",
+        versions=outcome["versions"],
+        errors={k: [str(m) for m in v] for k, v in outcome["errors"].items()},
+        conflicts={k: _conflict_text(link, k, v) for k, v in outcome["conflicts"].items()},
+    ), (200 if not outcome["errors"] and not outcome["conflicts"] else 422)
+
+
+def _conflict_text(link: Link, qid: str, value) -> str:
+    if value is None:
+        return _("A colleague cleared this answer.")
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return _("A colleague changed these rows (%(count)s now).", count=len(value))
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return _("A colleague saved a different answer: %(value)s", value=shown[:300])
+
+
+def _save(link: Link, section: Section, formdata, files, action: str, only: set[str] | None = None) -> dict:
+    """Validate and store a section's posted answers; never loses what validated."""
+    errors: dict[str, list] = {}
+    for q in section.questions:
+        if q.type == "group" and row_count(formdata, q.id) > q.max_rows:
+            errors[q.id] = [_("Too many rows: at most %(n)s.", n=q.max_rows)]
+    kept_files = _files(link, section, formdata, files, errors)
+    if any(q.id in errors for q in section.questions if q.type == "group"):
+        return {"saved": [], "errors": errors, "conflicts": {}, "files": kept_files, "saved_at": "", "versions": {}}
+    # CSRFProtect has already checked the token for the whole app.
+    form_class = section_form_class(link.questionnaire, section)
+    form = form_class(formdata=_without_removed_rows(formdata, action), meta={"csrf": False})
+    form.validate()
+    values, field_errors = read_section(form, section, kept_files)
+    errors.update(field_errors)
+    try:
+        base_versions = {k: int(v) for k, v in json.loads(formdata.get("base_versions") or "{}").items()}
+    except (ValueError, TypeError, AttributeError):
+        base_versions = {}
+    if only is not None:
+        values = {k: v for k, v in values.items() if k in only}
+    # A question with an error keeps its stored answer: only what validated is written.
+    errored = {name.split("-")[0] for name in errors}
+    values = {k: v for k, v in values.items() if k not in errored}
+    try:
+        result = store.save_answers(get_db(), link.response["id"], values, base_versions, link.actor)
+    except store.NotEditable:
+        abort(409)
+    return {
+        "saved": result.saved,
+        "errors": errors,
+        "conflicts": result.conflicts,
+        "files": kept_files,
+        "saved_at": result.saved_at,
+        "versions": {q: result.version for q in result.saved},
+    }
+
+
+def _without_removed_rows(formdata, action: str):
+    """The posted data less the row a "remove" button names, with later rows renumbered."""
+    if not action.startswith("remove:"):
+        return formdata
+    _, qid, index = action.split(":", 2) if action.count(":") == 2 else (None, None, None)
+    if not qid or not index or not index.isdigit():
+        return formdata
+    drop = int(index)
+    pattern = re.compile(rf"^{re.escape(qid)}-(\d+)-(.*)$")
+    out = MultiDict()
+    for key, value in formdata.items(multi=True):
+        m = pattern.match(key)
+        if m:
+            i = int(m.group(1))
+            if i == drop:
+                continue
+            key = f"{qid}-{i - 1 if i > drop else i}-{m.group(2)}"
+        out.add(key, value)
+    return out
+
+
+def _files(link: Link, section: Section, formdata, files, errors: dict) -> dict[str, list[dict]]:
+    """Each file field's references after this save: those kept plus new uploads."""
+    db = get_db()
+    out: dict[str, list[dict]] = {}
+    names = []
+    for q in section.questions:
+        if q.type == "file":
+            names.append((q.id, q))
+        elif q.type == "group":
+            for i in range(row_count(formdata, q.id)):
+                names += [(f"{q.id}-{i}-{f.id}", f) for f in q.fields if f.type == "file"]
+    for name, q in names:
+        refs = []
+        for attachment_id in formdata.getlist(f"{name}-keep"):
+            row = store.get_attachment(db, link.response["id"], attachment_id)
+            if row:  # an id of another response (or a made-up one) is ignored
+                refs.append(_ref(row))
+        for upload in files.getlist(name):
+            if not upload or not upload.filename:
+                continue
+            data = upload.read(current_app.config["MAX_FILE_BYTES"] + 1)
+            try:
+                accepted = evidence.check_upload(upload.filename, data, current_app.config["MAX_FILE_BYTES"])
+            except evidence.UploadRejected as exc:
+                errors.setdefault(name, []).append(str(exc))
+                continue
+            if len(refs) >= q.max_files:
+                errors.setdefault(name, []).append(_("At most %(n)s files.", n=q.max_files))
+                break
+            attachment_id = evidence.new_attachment_id()
+            evidence.store_file(current_app.config["UPLOAD_FOLDER"], attachment_id, data)
+            store.add_attachment(
+                db,
+                attachment_id,
+                link.response["id"],
+                name,
+                accepted.filename,
+                accepted.content_type,
+                accepted.size,
+                accepted.sha256,
+                link.actor,
+            )
+            refs.append(
+                {
+                    "id": attachment_id,
+                    "name": accepted.filename,
+                    "size": accepted.size,
+                    "content_type": accepted.content_type,
+                    "sha256": accepted.sha256,
+                }
+            )
+        out[name] = refs
+    return out
+
+
+def _ref(row: dict) -> dict:
+    return {k: row[k] for k in ("id", "size", "content_type", "sha256")} | {"name": row["filename"]}
+
+
+def _time(stamp: str) -> str:
+    from flask_babel import format_time
+
+    return format_time(datetime.fromisoformat(stamp), "short") if stamp else ""
+
+
+@bp.get("/<token>/files/<attachment_id>")
+def download(token: str, attachment_id: str):
+    """One of this response's files, always as a download."""
+    link = open_link(token, allow_closed=False)
+    row = store.get_attachment(get_db(), link.response["id"], attachment_id)
+    if row is None:
+        abort(404)
+    path = evidence.stored_path(current_app.config["UPLOAD_FOLDER"], row["id"])
+    return send_file(path, mimetype=row["content_type"], as_attachment=True, download_name=row["filename"])
+
+
+@bp.get("/<token>/review")
+def review(token: str):
+    """Every missing required answer, with a link to it; submit when none is missing."""
+    link = open_link(token)
+    answers = link.answers()
+    result = link.result(answers)
+    missing = [
+        (link.questionnaire.section_of(qid), link.questionnaire.question(qid)) for qid in result.missing_required
+    ]
+    return render_template("vendor/review.html", **_ctx(link, result=result, missing=missing, answers=answers))
+
+
+@bp.post("/<token>/submit")
+def submit(token: str):
+    """Lock the response once it is complete; a second submit changes nothing."""
+    link = open_link(token)
+    if link.response["status"] == "submitted":
+        return redirect(url_for("vendor.receipt", token=token))
+    if not link.editable:
+        flash(_("This response can no longer be changed."), "error")
+        return redirect(url_for("vendor.review", token=token))
+    result = link.result(link.answers())
+    if result.missing_required:
+        flash(_("Some required answers are missing."), "error")
+        return redirect(url_for("vendor.review", token=token))
+    store.set_response_status(get_db(), link.response["id"], "submitted", link.actor, expect=store.EDITABLE)
+    return redirect(url_for("vendor.receipt", token=token))
+
+
+@bp.get("/<token>/receipt")
+def receipt(token: str):
+    """The confirmation of a submitted response."""
+    link = open_link(token)
+    if link.response["status"] != "submitted":
+        return redirect(url_for("vendor.overview", token=token))
+    answers = link.answers()
+    return render_template("vendor/receipt.html", **_ctx(link, answers=answers))
+
+
+@bp.post("/<token>/language")
+def language(token: str):
+    """The vendor's language for the interface and the questionnaire."""
+    link = open_link(token)
+    chosen = request.form.get("language", "")
+    if chosen in current_app.config["LANGUAGES"]:
+        store.set_response_language(get_db(), link.response["id"], chosen)
+    target = request.form.get("next", "")
+    prefix = url_for("vendor.overview", token=token)
+    return redirect(target if target.startswith(prefix) and "//" not in target else prefix)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_recover(error: CSRFError):
+    """A vendor's save whose CSRF token expired: show the page again with what they typed."""
+    match = re.match(r"^/v/([^/]+)/s/([^/]+)$", request.path)
+    if not match:
+        message = _("Your session expired. Reload the page and try again.")
+        return render_template("errors/error.html", code=400, message=message), 400
+    link = open_link(match.group(1))
+    section = link.section(match.group(2))
+    flash(
+        _("Your session expired, so nothing was saved yet. Your answers are still on this page: save again."), "error"
+    )
+    values = display_from_post(section, request.form, {})
+    return _render_section(link, section, link.answers(), values, {}, {}, 400)
