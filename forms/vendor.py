@@ -30,6 +30,7 @@ from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL
 from wtforms.validators import Email
 from wtforms.validators import Length
@@ -60,11 +61,11 @@ def _field(q: Question):
     if t == "long_text":
         return TextAreaField(validators=[Optional(), Length(max=q.max_length)])
     if t == "yes_no":
-        return RadioField(choices=[("yes", "yes"), ("no", "no")], validators=[Optional()])
+        return RadioField(choices=[SelectChoice("yes"), SelectChoice("no")], validators=[Optional()])
     if t == "single":
-        return RadioField(choices=[(v, v) for v in q.option_values], validators=[Optional()])
+        return RadioField(choices=[SelectChoice(v) for v in q.option_values], validators=[Optional()])
     if t == "multi":
-        choices = [(v, v) for v in (*q.option_values, NONE_OF_THESE)]
+        choices = [SelectChoice(v) for v in (*q.option_values, NONE_OF_THESE)]
         return SelectMultipleField(choices=choices, validators=[Optional()])
     if t == "number":
         cls = IntegerField if q.integer else FloatField
@@ -91,7 +92,7 @@ def section_form_class(questionnaire: Questionnaire, section: Section) -> type[S
     for q in section.questions:
         if q.type == "group":
             attrs[q.id] = FieldList(FormField(_row_form(questionnaire.hash, q)), min_entries=0)
-            attrs[f"{q.id}_none"] = RadioField(choices=[(NO_ROWS, NO_ROWS)], validators=[Optional()])
+            attrs[f"{q.id}_none"] = RadioField(choices=[SelectChoice(NO_ROWS)], validators=[Optional()])
         elif (field := _field(q)) is not None:
             attrs[q.id] = field
     return type(f"Section{section.id}Form", (SectionForm,), attrs)

@@ -469,6 +469,7 @@ class SaveResult:
     version: int
     saved: list[str] = field(default_factory=list)  # these now stand at `version`
     conflicts: dict[str, Any] = field(default_factory=dict)  # question id -> the value stored by someone else
+    conflict_versions: dict[str, int] = field(default_factory=dict)  # question id -> the version of that value
     saved_at: str = ""
 
 
@@ -508,6 +509,7 @@ def save_answers(
                 continue
             if row and row["changed_version"] > base_versions.get(qid, 0):
                 result.conflicts[qid] = before
+                result.conflict_versions[qid] = row["changed_version"]
                 continue
             # A cleared answer stays as a JSON null (a tombstone) so a later writer who still
             # has the old value is told of the change instead of silently restoring it.

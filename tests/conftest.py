@@ -33,13 +33,106 @@ def stage4_answers():
 
 @pytest.fixture
 def app(tmp_path):
-    """An app on a temporary instance folder."""
+    """An app on a temporary database and upload folder, CSRF off (one test module turns it on)."""
     from app import create_app
 
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE": str(tmp_path / "test.sqlite3")})
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE": str(tmp_path / "test.sqlite3"),
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
 
 
 @pytest.fixture
 def runner(app):
     """The CLI runner."""
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """A connection to the app's database, to arrange data and re-read writes."""
+    from stagefour import store
+
+    database = store.open_db(app.config["DATABASE"])
+    yield database
+    database.close()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a buyer account: make_user(role="owner", email=None) -> user id."""
+    from stagefour import store
+    from views.auth import hash_password
+
+    counter = iter(range(1, 1000))
+
+    def make(role="owner", email=None):
+        email = email or f"{role}{next(counter)}@example.com"
+        return store.create_user(db, email, hash_password(PASSWORD), role)
+
+    return make
+
+
+@pytest.fixture
+def login(client, db):
+    """Log the test client in as a user id: login(user_id)."""
+    from stagefour import store
+
+    def do(user_id):
+        user = store.get_user(db, user_id)
+        response = client.post("/login", data={"email": user["email"], "password": PASSWORD})
+        assert response.status_code == 302, response.data
+        return user
+
+    return do
+
+
+@pytest.fixture
+def make_evaluation(db, questionnaire):
+    """Start an evaluation of the default questionnaire: make_evaluation(**overrides) -> id."""
+    from stagefour import evaluations
+
+    def make(**overrides):
+        fields = {"title": "Claims automation partner", "deadline": None, "buyer_profile": {}} | overrides
+        return evaluations.start_evaluation(db, questionnaire, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_vendor(db, make_evaluation):
+    """Invite a vendor: make_vendor(name="Vendor A", evaluation_id=None, answers=None, submit=False)
+    -> dict(vendor_id, response_id, token, evaluation_id)."""
+    from stagefour import evaluations
+    from stagefour import store
+    from stagefour.response import Response
+
+    def make(name="Vendor A", evaluation_id=None, answers=None, submit=False, expires_at=None):
+        evaluation_id = evaluation_id or make_evaluation()
+        vendor_id, token = evaluations.invite(db, evaluation_id, name, None, "test", expires_at=expires_at)
+        if answers is not None:
+            response = Response("ai-deployment-partner", name, answers)
+            evaluations.import_response(db, vendor_id, response, "test", submit=submit)
+        vendor = store.get_vendor(db, vendor_id)
+        return {
+            "vendor_id": vendor_id,
+            "response_id": vendor["response_id"],
+            "token": token,
+            "evaluation_id": evaluation_id,
+        }
+
+    return make

@@ -181,7 +181,8 @@ def save_section(token: str, section_id: str):
             flash(_("Your other answers were saved."), "info")
         answers = link.answers()
         values = display_from_post(section, request.form, outcome["files"])
-        return _render_section(link, section, answers, values, outcome["errors"], outcome["conflicts"], 422)
+        conflicts = {k: _conflict_text(link, k, v) for k, v in outcome["conflicts"].items()}
+        return _render_section(link, section, answers, values, outcome["errors"], conflicts, 422)
     stamp = _time(outcome["saved_at"])
     flash(_("Saved at %(time)s.", time=stamp), "success")
     if action == "next":
@@ -213,6 +214,7 @@ def autosave(token: str, section_id: str):
         versions=outcome["versions"],
         errors={k: [str(m) for m in v] for k, v in outcome["errors"].items()},
         conflicts={k: _conflict_text(link, k, v) for k, v in outcome["conflicts"].items()},
+        conflict_versions=outcome["conflict_versions"],
     ), (200 if not outcome["errors"] and not outcome["conflicts"] else 422)
 
 
@@ -233,7 +235,8 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
             errors[q.id] = [_("Too many rows: at most %(n)s.", n=q.max_rows)]
     kept_files = _files(link, section, formdata, files, errors)
     if any(q.id in errors for q in section.questions if q.type == "group"):
-        return {"saved": [], "errors": errors, "conflicts": {}, "files": kept_files, "saved_at": "", "versions": {}}
+        return {"saved": [], "errors": errors, "conflicts": {}, "files": kept_files, "saved_at": "", "versions": {},
+                "conflict_versions": {}}
     # CSRFProtect has already checked the token for the whole app.
     form_class = section_form_class(link.questionnaire, section)
     form = form_class(formdata=_without_removed_rows(formdata, action), meta={"csrf": False})
@@ -247,7 +250,7 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
     if only is not None:
         values = {k: v for k, v in values.items() if k in only}
     # A question with an error keeps its stored answer: only what validated is written.
-    errored = {name.split("-")[0] for name in errors}
+    errored = {name.split("-")[0].removesuffix("_none") for name in errors}
     values = {k: v for k, v in values.items() if k not in errored}
     try:
         result = store.save_answers(get_db(), link.response["id"], values, base_versions, link.actor)
@@ -260,6 +263,7 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
         "files": kept_files,
         "saved_at": result.saved_at,
         "versions": {q: result.version for q in result.saved},
+        "conflict_versions": result.conflict_versions,
     }
 
 
