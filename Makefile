@@ -5,6 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
+	.venv/bin/flask --app app demo --if-empty
 	.venv/bin/flask --app app run
 
 test: setup

@@ -7,6 +7,7 @@ types and bad option values are errors, each reported with its path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -40,6 +41,12 @@ class Response:
     vendor: str
     answers: dict
     language: str = "en"
+
+
+def digest(value: Any) -> str:
+    """A short fingerprint of an answer value, to tell whether a page changed it."""
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
 def is_answered(question: Question, value: Any) -> bool:

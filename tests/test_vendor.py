@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.test import encode_multipart
 
 from stagefour import store
+from stagefour.response import digest
 
 from .conftest import load_response_json
 
@@ -299,6 +300,14 @@ def test_a_vendor_cannot_keep_or_download_another_vendors_file(client, db, make_
     assert "b-secret" not in client.get(section_url(a, "B")).get_data(as_text=True)
 
 
+def test_a_whole_section_post_only_writes_what_the_vendor_changed(client, db, vendor):
+    stale = page_versions(client, section_url(vendor))  # colleague 2 opens the page, A2 empty
+    save(client, vendor, "A", {"A2": "4"})  # colleague 1 answers A2
+    response = client.post(section_url(vendor), data={"A2": "", "A3": "9", "base_versions": stale})
+    assert response.status_code == 302  # colleague 2 left A2 as shown: not a change, no conflict
+    assert answers(db, vendor) == {"A2": 4, "A3": 9}
+
+
 def test_two_colleagues_never_overwrite_each_other_silently(client, db, vendor):
     url = section_url(vendor, "A")
     client.post(url, data={"A2": "2", "A3": "5"})
@@ -323,7 +332,7 @@ def test_autosave_saves_only_the_changed_questions_and_answers_json(client, db, 
     response = client.post(url, data={"A2": "3", "A3": "9", "changed": "A2", "base_versions": "{}"})
     assert response.status_code == 200
     body = response.get_json()
-    assert body["saved"] == ["A2"] and body["versions"] == {"A2": 1}
+    assert body["saved"] == ["A2"] and body["versions"] == {"A2": [1, digest(3)]}
     assert body["saved_at_text"].startswith("Saved at")
     assert answers(db, vendor) == {"A2": 3}
     bad = client.post(url, data={"A2": "x", "changed": "A2", "base_versions": json.dumps(body["versions"])})
@@ -339,8 +348,10 @@ def test_autosave_reports_conflicts_with_their_version(client, db, vendor):
     stale = client.post(url, data={"A2": "5", "changed": "A2", "base_versions": '{"A2": 1}'})
     assert stale.status_code == 422
     body = stale.get_json()
-    assert "A2" in body["conflicts"] and body["conflict_versions"] == {"A2": 2}
-    keep_mine = client.post(url, data={"A2": "5", "changed": "A2", "base_versions": '{"A2": 2}'})
+    assert "A2" in body["conflicts"] and body["conflict_versions"] == {"A2": [2, digest(4)]}
+    keep_mine = client.post(
+        url, data={"A2": "5", "changed": "A2", "base_versions": json.dumps(body["conflict_versions"])}
+    )
     assert keep_mine.status_code == 200
     assert answers(db, vendor)["A2"] == 5
 

@@ -37,6 +37,7 @@ from stagefour import store
 from stagefour.evaluations import hash_token
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
+from stagefour.response import digest
 from stagefour.scoring import score_response
 from views.db import get_db
 from views.questionnaires import for_snapshot
@@ -147,6 +148,7 @@ def _render_section(
     link: Link, section: Section, answers: dict, values: dict, errors: dict, conflicts: dict, status=200
 ):
     versions = store.answer_versions(get_db(), link.response["id"])
+    seen = {q.id: [versions.get(q.id, 0), digest(answers.get(q.id))] for q in section.questions}
     result = link.result(answers)
     return (
         render_template(
@@ -157,7 +159,7 @@ def _render_section(
                 values=values,
                 errors=errors,
                 conflicts=conflicts,
-                base_versions=json.dumps({q.id: versions.get(q.id, 0) for q in section.questions}),
+                base_versions=json.dumps(seen),
                 result=result,
                 position=link.questionnaire.sections.index(section),
             ),
@@ -235,20 +237,28 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
             errors[q.id] = [_("Too many rows: at most %(n)s.", n=q.max_rows)]
     kept_files = _files(link, section, formdata, files, errors)
     if any(q.id in errors for q in section.questions if q.type == "group"):
-        return {"saved": [], "errors": errors, "conflicts": {}, "files": kept_files, "saved_at": "", "versions": {},
-                "conflict_versions": {}}
+        return {
+            "saved": [],
+            "errors": errors,
+            "conflicts": {},
+            "files": kept_files,
+            "saved_at": "",
+            "versions": {},
+            "conflict_versions": {},
+        }
     # CSRFProtect has already checked the token for the whole app.
     form_class = section_form_class(link.questionnaire, section)
     form = form_class(formdata=_without_removed_rows(formdata, action), meta={"csrf": False})
     form.validate()
     values, field_errors = read_section(form, section, kept_files)
     errors.update(field_errors)
-    try:
-        base_versions = {k: int(v) for k, v in json.loads(formdata.get("base_versions") or "{}").items()}
-    except (ValueError, TypeError, AttributeError):
-        base_versions = {}
+    seen = _seen(formdata.get("base_versions"))
+    base_versions = {qid: version for qid, (version, _) in seen.items()}
     if only is not None:
         values = {k: v for k, v in values.items() if k in only}
+    # What the page showed and the vendor left as it was is not a change: without this, a
+    # whole-section post would send back a colleague's older answers as if they were new.
+    values = {k: v for k, v in values.items() if k not in seen or seen[k][1] != digest(v)}
     # A question with an error keeps its stored answer: only what validated is written.
     errored = {name.split("-")[0].removesuffix("_none") for name in errors}
     values = {k: v for k, v in values.items() if k not in errored}
@@ -262,9 +272,26 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
         "conflicts": result.conflicts,
         "files": kept_files,
         "saved_at": result.saved_at,
-        "versions": {q: result.version for q in result.saved},
-        "conflict_versions": result.conflict_versions,
+        "versions": {q: [result.version, digest(values[q])] for q in result.saved},
+        "conflict_versions": {q: [v, digest(result.conflicts[q])] for q, v in result.conflict_versions.items()},
     }
+
+
+def _seen(raw: str | None) -> dict[str, tuple[int, str | None]]:
+    """The page's `{question: [version, digest]}`; anything malformed counts as seen nothing."""
+    try:
+        data = json.loads(raw or "{}")
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    seen = {}
+    for qid, entry in data.items():
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int) and isinstance(entry[1], str):
+            seen[qid] = (entry[0], entry[1])
+        elif isinstance(entry, int) and not isinstance(entry, bool):
+            seen[qid] = (entry, None)
+    return seen
 
 
 def _without_removed_rows(formdata, action: str):
