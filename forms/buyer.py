@@ -2,14 +2,214 @@
 
 from __future__ import annotations
 
+import math
+import re
+from datetime import UTC
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import DateField
 from wtforms import EmailField
+from wtforms import FloatField
 from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import StringField
 from wtforms.validators import DataRequired
+from wtforms.validators import Email
 from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import StopValidation
+from wtforms.validators import ValidationError
+
+from stagefour.questionnaire import Question
+from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import localize
+
+MAX_WEIGHT = 1000
+PROFILE_FIELDS = ("industry", "size_band")
+# Tabs, newlines and other control characters have no place in a one-line name, and a
+# newline in a title would end up in an e-mail's Subject header.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=320)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _one_line(form, field) -> None:
+    if field.data and CONTROL.search(field.data):
+        raise ValidationError(_l("Use a single line without tabs or control characters."))
+
+
+class WeightField(FloatField):
+    """A section weight: a positive number up to 1000; empty, text, NaN and infinity are refused."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = valuelist[0].strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = float(text)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(_l("Enter a number, such as 1 or 2.5.")) from exc
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return str(int(self.data)) if float(self.data).is_integer() else str(self.data)
+
+
+def _weight_in_range(form, field) -> None:
+    if field.process_errors:
+        raise StopValidation()
+    if field.data is None:
+        raise StopValidation(_l("Enter a weight."))
+    if not math.isfinite(field.data):
+        raise StopValidation(_l("Enter a number, such as 1 or 2.5."))
+    if field.data <= 0:
+        raise StopValidation(_l("A weight must be more than 0."))
+    if field.data > MAX_WEIGHT:
+        raise StopValidation(_l("A weight can be at most %(max)s.", max=MAX_WEIGHT))
+
+
+class EvaluationForm(FlaskForm):
+    """An evaluation's settings: title, deadline, buyer profile; section weights are added per questionnaire."""
+
+    title = StringField(
+        _l("Title"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Enter a title.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+            _one_line,
+        ],
+    )
+    deadline = DateField(
+        _l("Deadline"),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter a date as YYYY-MM-DD."),
+    )
+    industry = SelectField(_l("Your industry"), choices=[], default="", validate_choice=False)
+    size_band = SelectField(_l("Your company size"), choices=[], default="", validate_choice=False)
+
+    # The deadline the evaluation has now: keeping a deadline that has passed is allowed.
+    current_deadline: str | None = None
+    weight_names: tuple[tuple[str, str], ...] = ()  # (section id, field name)
+
+    def validate_deadline(self, field) -> None:
+        """A new deadline may be today or later (UTC), never in the past."""
+        if field.data is None or field.data.isoformat() == self.current_deadline:
+            return
+        if field.data < datetime.now(UTC).date():
+            raise ValidationError(_l("The deadline cannot be in the past."))
+
+    def validate_industry(self, field) -> None:
+        """The industry is empty or one of the questionnaire's options."""
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose an industry from the list."))
+
+    def validate_size_band(self, field) -> None:
+        """The company size is empty or one of the questionnaire's options."""
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose a company size from the list."))
+
+    def weight_fields(self) -> list:
+        """The weight field of every section, in questionnaire order."""
+        return [self[name] for _sid, name in self.weight_names]
+
+    def weights(self) -> dict[str, float]:
+        """Section id -> weight, from validated data."""
+        return {sid: self[name].data for sid, name in self.weight_names}
+
+    def buyer_profile(self) -> dict[str, str]:
+        """The buyer profile, leaving out what was not chosen."""
+        return {name: self[name].data for name in PROFILE_FIELDS if self[name].data}
+
+
+class NewEvaluationForm(EvaluationForm):
+    """A new evaluation: the settings plus the questionnaire from the library."""
+
+    questionnaire = SelectField(_l("Questionnaire"), choices=[], validate_choice=False)
+
+    def validate_questionnaire(self, field) -> None:
+        """The questionnaire is one of the library's."""
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose a questionnaire from the library."))
+
+
+class VendorForm(FlaskForm):
+    """A vendor to invite: a name and, optionally, the e-mail their link goes to."""
+
+    name = StringField(
+        _l("Vendor name"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Enter the vendor's name.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+            _one_line,
+        ],
+    )
+    contact_email = EmailField(
+        _l("Contact e-mail (optional)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=320, message=_l("Use at most %(max)d characters.")),
+            Email(message=_l("Enter an e-mail address such as name@example.com."), check_deliverability=False),
+        ],
+    )
+
+
+def profile_questions(questionnaire: Questionnaire | None) -> dict[str, Question]:
+    """The questionnaire's sub-fields whose options make the buyer profile (B1's industry and size_band)."""
+    found: dict[str, Question] = {}
+    if questionnaire is None:
+        return found
+    for section in questionnaire.sections:
+        for question in section.questions:
+            for sub in question.fields:
+                if sub.id in PROFILE_FIELDS and sub.id not in found and sub.options:
+                    found[sub.id] = sub
+    return found
+
+
+def evaluation_form(
+    form_class: type[EvaluationForm],
+    source: Questionnaire | None,
+    language: str,
+    formdata=None,
+    **data,
+) -> EvaluationForm:
+    """A settings form with one weight field per section of `source` and its buyer profile options.
+
+    The form class is built per request because the sections (and so the fields) depend on the
+    questionnaire; `formdata=None` reads the request (on POST), a MultiDict is read instead.
+    """
+    sections = source.sections if source else ()
+    weights = data.pop("weights", None) or {}
+    attrs: dict = {"weight_names": tuple((s.id, f"weight_{s.id}") for s in sections)}
+    for s in sections:
+        label = f"{s.id} · {localize(s.title, language)}"
+        attrs[f"weight_{s.id}"] = WeightField(label, default=weights.get(s.id, s.weight), validators=[_weight_in_range])
+    cls = type(form_class.__name__, (form_class,), attrs)
+    kwargs = {} if formdata is None else {"formdata": formdata}
+    form = cls(**kwargs, **data)
+    questions = profile_questions(source)
+    not_specified = [("", _l("Not specified"))]
+    for name in PROFILE_FIELDS:
+        q = questions.get(name)
+        options = [(o.value, localize(o.label, language)) for o in q.options] if q else []
+        form[name].choices = not_specified + options
+    return form

@@ -158,26 +158,15 @@ def score_response(
     manual_scores = _manual(questionnaire, manual_scores or {})
     weights = weights or {}
     tr = TrackRecord(answers, as_of, buyer_profile)
+    done = completeness(questionnaire, answers)
     sections = []
-    missing = []
-    progress = {}
     for section in questionnaire.sections:
-        items = []
-        required = answered = 0
-        for q in section.questions:
-            applicability = _applicability(q, answers)
-            if q.required and applicability != NOT_APPLICABLE:
-                required += 1
-                if applicability == "applicable" and is_answered(q, answers.get(q.id)):
-                    answered += 1
-                else:
-                    missing.append(q.id)
-            items.append(_score_item(q, applicability, answers, tr, manual_scores.get(q.id, ())))
-        progress[section.id] = (answered, required)
+        items = [
+            _score_item(q, _applicability(q, answers), answers, tr, manual_scores.get(q.id, ()))
+            for q in section.questions
+        ]
         weight = weights.get(section.id, section.weight)
         sections.append(_section(section.id, weight, items, section.questions))
-    answered = sum(a for a, _ in progress.values())
-    required = sum(r for _, r in progress.values())
     overall = _overall(sections, "score")
     flags: list[checks.RedFlag] = []
     verdict = None
@@ -196,14 +185,46 @@ def score_response(
         overall=overall,
         low=_overall(sections, "low"),
         high=_overall(sections, "high"),
-        completeness=_round(100 * answered / required) if required else 100.0,
+        completeness=done.percent,
         verified_share=verified_share,
         sections=tuple(sections),
         red_flags=tuple(flags),
         verdict=verdict,
-        missing_required=tuple(missing),
-        progress=progress,
+        missing_required=done.missing,
+        progress=done.by_section,
     )
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Required items answered: per section, the ids still missing, and the share on 0–100."""
+
+    by_section: dict  # section id -> (required answered, required)
+    missing: tuple[str, ...]
+    percent: float
+
+
+def completeness(questionnaire: Questionnaire, answers: dict) -> Completeness:
+    """Which required, applicable items are answered (cheap: no scoring, for progress displays)."""
+    by_section = {}
+    missing = []
+    for section in questionnaire.sections:
+        required = answered = 0
+        for q in section.questions:
+            if not q.required:
+                continue
+            applicability = _applicability(q, answers)
+            if applicability == NOT_APPLICABLE:
+                continue
+            required += 1
+            if applicability == "applicable" and is_answered(q, answers.get(q.id)):
+                answered += 1
+            else:
+                missing.append(q.id)
+        by_section[section.id] = (answered, required)
+    total = sum(r for _, r in by_section.values())
+    done = sum(a for a, _ in by_section.values())
+    return Completeness(by_section, tuple(missing), _round(100 * done / total) if total else 100.0)
 
 
 def _manual(questionnaire: Questionnaire, raw: dict) -> dict[str, tuple[float, ...]]:

@@ -619,3 +619,24 @@ def get_attachment(db: Database, response_id: int, attachment_id: str) -> dict |
     """An attachment, only if it belongs to this response."""
     sql = "SELECT * FROM attachments WHERE id = ? AND response_id = ?"
     return next(db.query(sql, [attachment_id, response_id]), None)
+
+
+# --- buyer pages ---
+
+
+def extend_invitations(db: Database, evaluation_id: int, expires_at: str, actor: str) -> int:
+    """Move the expiry of an evaluation's live links out to `expires_at` where it is earlier; returns how many.
+
+    Called when a deadline moves later, so no vendor is locked out before the deadline. Links
+    already revoked or expired stay closed: those vendors get a reissued link.
+    """
+    with db.atomic():
+        count = db.execute(
+            "UPDATE invitations SET expires_at = ? "
+            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at < ? AND expires_at >= ? "
+            "AND vendor_id IN (SELECT id FROM vendors WHERE evaluation_id = ?)",
+            [expires_at, expires_at, now(), evaluation_id],
+        ).rowcount
+        if count:
+            audit(db, actor, "links_extended", evaluation_id=evaluation_id, expires_at=expires_at, count=count)
+    return count

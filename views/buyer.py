@@ -2,18 +2,461 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
-from flask import render_template
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from pathlib import Path
 
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from forms.buyer import PROFILE_FIELDS
+from forms.buyer import EvaluationForm
+from forms.buyer import NewEvaluationForm
+from forms.buyer import VendorForm
+from forms.buyer import evaluation_form
+from forms.buyer import profile_questions
+from stagefour import evaluations
+from stagefour import mail
 from stagefour import store
+from stagefour.library import questionnaire_paths
+from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import QuestionnaireError
+from stagefour.questionnaire import load_questionnaire
+from stagefour.questionnaire import localize
+from stagefour.scoring import score_response
 from views.auth import login_required
 from views.db import get_db
+from views.questionnaires import for_snapshot
 
 bp = Blueprint("buyer", __name__)
+
+# Session key of the links issued but not yet shown: a token is kept only until the page
+# that displays it once has been rendered (the database keeps only its hash).
+ISSUED = "issued_links"
+
+# Library files parsed once per file version: path -> (mtime, questionnaire).
+_library: dict[str, tuple[int, Questionnaire]] = {}
+
+
+def library() -> dict[str, Questionnaire]:
+    """The library's valid questionnaires by id (the file name without .yaml), in file order."""
+    out: dict[str, Questionnaire] = {}
+    for path in questionnaire_paths(Path(current_app.config["QUESTIONNAIRE_FOLDER"])):
+        stamp = path.stat().st_mtime_ns
+        cached = _library.get(str(path))
+        if cached is None or cached[0] != stamp:
+            try:
+                cached = (stamp, load_questionnaire(path))
+            except QuestionnaireError as exc:
+                current_app.logger.warning("questionnaire left out of the library: %s", exc)
+                continue
+            _library[str(path)] = cached
+        out[path.stem] = cached[1]
+    return out
+
+
+def _language() -> str:
+    return str(get_locale())
+
+
+def _actor() -> str:
+    return f"user:{g.user['id']}"
+
+
+def _load_evaluation(evaluation_id: int) -> dict:
+    evaluation = store.get_evaluation(get_db(), evaluation_id)
+    if evaluation is None:
+        abort(404)
+    return evaluation
+
+
+def _load_vendor(evaluation_id: int, vendor_id: int) -> tuple[dict, dict]:
+    """The evaluation and one of its vendors; 404 for a vendor of another evaluation."""
+    evaluation = _load_evaluation(evaluation_id)
+    vendor = store.get_vendor(get_db(), vendor_id)
+    if vendor is None or vendor["evaluation_id"] != evaluation_id:
+        abort(404)
+    return evaluation, vendor
+
+
+def _deadline_end(deadline: str) -> datetime:
+    """The last second of the deadline day, UTC (the vendor's form closes after that day)."""
+    return datetime.combine(date.fromisoformat(deadline), time(23, 59, 59), tzinfo=UTC)
+
+
+def link_expiry(evaluation: dict) -> str:
+    """When a link issued now expires: LINK_VALID_DAYS from now or the deadline's end, whichever is later."""
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=current_app.config["LINK_VALID_DAYS"])
+    if evaluation["deadline"]:
+        expires = max(expires, _deadline_end(evaluation["deadline"]))
+    return expires.isoformat(timespec="seconds")
+
+
+def _link_state(vendor: dict, stamp: str) -> str:
+    if vendor["invitation_id"] is None:
+        return "none"
+    if vendor["revoked_at"]:
+        return "revoked"
+    if vendor["expires_at"] and vendor["expires_at"] < stamp:
+        return "expired"
+    return "active"
+
+
+def _vendor_rows(evaluation: dict, questionnaire: Questionnaire) -> list[dict]:
+    """The evaluation's vendors with required answers (answered, required) and their link's state."""
+    db = get_db()
+    vendors = store.list_vendors(db, evaluation["id"])
+    answers = store.answers_by_response(db, [v["response_id"] for v in vendors])
+    today = datetime.now(UTC).date()
+    stamp = store.now()
+    rows = []
+    for vendor in vendors:
+        result = score_response(
+            questionnaire, answers[vendor["response_id"]], today, buyer_profile=evaluation["buyer_profile"]
+        )
+        rows.append(
+            dict(
+                vendor,
+                answered=sum(a for a, _r in result.progress.values()),
+                required=sum(r for _a, r in result.progress.values()),
+                link=_link_state(vendor, stamp),
+            )
+        )
+    return rows
 
 
 @bp.get("/")
 @login_required()
 def dashboard():
     """Every evaluation with each vendor's progress."""
-    return render_template("buyer/dashboard.html", evaluations=store.list_evaluations(get_db()))
+    items = []
+    for evaluation in store.list_evaluations(get_db()):
+        questionnaire = for_snapshot(evaluation["snapshot_id"])
+        items.append(
+            {
+                "evaluation": evaluation,
+                "questionnaire": questionnaire,
+                "vendors": _vendor_rows(evaluation, questionnaire),
+            }
+        )
+    return render_template("buyer/dashboard.html", items=items)
+
+
+# --- evaluation settings ------------------------------------------------------------------------
+
+
+def _questionnaire_choices(questionnaires: dict[str, Questionnaire]) -> list[tuple[str, str]]:
+    language = _language()
+    return [
+        (qid, _("%(title)s (version %(version)s)", title=localize(q.title, language), version=q.version))
+        for qid, q in questionnaires.items()
+    ]
+
+
+@bp.route("/evaluations/new", methods=["GET", "POST"])
+@login_required("owner")
+def new_evaluation():
+    """Create an evaluation from a questionnaire of the library."""
+    questionnaires = library()
+    if not questionnaires:
+        return render_template("buyer/evaluation_form.html", form=None, questionnaire=None, new=True)
+    first = next(iter(questionnaires))
+    if request.method == "POST":
+        chosen = request.form.get("questionnaire", "")
+    else:
+        chosen = request.args.get("questionnaire") if request.args.get("questionnaire") in questionnaires else first
+    questionnaire = questionnaires.get(chosen)
+    # The sections on the page belong to the questionnaire chosen before; when the buyer picks
+    # another one, show its sections with their default weights instead of creating anything.
+    shown = request.form.get("shown", chosen)
+    switching = (
+        request.method == "POST"
+        and questionnaire is not None
+        and (request.form.get("action") == "choose" or shown != chosen)
+    )
+    formdata = None
+    if switching:
+        formdata = MultiDict([(k, v) for k, v in request.form.items(multi=True) if not k.startswith("weight_")])
+    form = evaluation_form(NewEvaluationForm, questionnaire, _language(), formdata=formdata, questionnaire=chosen)
+    form.questionnaire.choices = _questionnaire_choices(questionnaires)
+    if not switching and form.validate_on_submit():
+        evaluation_id = evaluations.start_evaluation(
+            get_db(),
+            questionnaire,
+            form.title.data,
+            deadline=form.deadline.data.isoformat() if form.deadline.data else None,
+            weights=form.weights(),
+            buyer_profile=form.buyer_profile(),
+            user_id=g.user["id"],
+        )
+        flash(_("The evaluation was created. Now add the vendors you want to invite."), "success")
+        return redirect(url_for("buyer.evaluation", evaluation_id=evaluation_id))
+    status = 422 if request.method == "POST" and not switching else 200
+    return (
+        render_template(
+            "buyer/evaluation_form.html",
+            form=form,
+            questionnaire=questionnaire,
+            shown=chosen if questionnaire else "",
+            several=len(questionnaires) > 1,
+            switched=switching,
+            new=True,
+        ),
+        status,
+    )
+
+
+@bp.route("/evaluations/<int:evaluation_id>/edit", methods=["GET", "POST"])
+@login_required("owner")
+def edit_evaluation(evaluation_id: int):
+    """Change an evaluation's title, deadline, weights and buyer profile."""
+    evaluation = _load_evaluation(evaluation_id)
+    questionnaire = for_snapshot(evaluation["snapshot_id"])
+    profile = evaluation["buyer_profile"]
+    form = evaluation_form(
+        EvaluationForm,
+        questionnaire,
+        _language(),
+        title=evaluation["title"],
+        deadline=date.fromisoformat(evaluation["deadline"]) if evaluation["deadline"] else None,
+        weights=evaluation["weights"],
+        **{name: profile.get(name, "") for name in PROFILE_FIELDS},
+    )
+    form.current_deadline = evaluation["deadline"]
+    if form.validate_on_submit():
+        db = get_db()
+        deadline = form.deadline.data.isoformat() if form.deadline.data else None
+        store.update_evaluation(
+            db, evaluation_id, _actor(), form.title.data, deadline, form.weights(), form.buyer_profile()
+        )
+        if deadline and deadline != evaluation["deadline"]:
+            store.extend_invitations(db, evaluation_id, _deadline_end(deadline).isoformat(timespec="seconds"), _actor())
+        flash(_("The settings were saved."), "success")
+        return redirect(url_for("buyer.evaluation", evaluation_id=evaluation_id))
+    return (
+        render_template(
+            "buyer/evaluation_form.html", form=form, questionnaire=questionnaire, evaluation=evaluation, new=False
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
+# --- the evaluation page and its vendors --------------------------------------------------------
+
+
+def _profile_summary(questionnaire: Questionnaire, profile: dict) -> list[tuple[str, str]]:
+    """(label, chosen option's label) of each profile field that is set."""
+    language = _language()
+    questions = profile_questions(questionnaire)
+    out = []
+    for name in PROFILE_FIELDS:
+        if profile.get(name) and name in questions:
+            q = questions[name]
+            out.append((localize(q.prompt, language), q.option_label(profile[name], language)))
+    return out
+
+
+def _take_issued_links(evaluation_id: int, vendors: list[dict]) -> list[dict]:
+    """The links issued for this evaluation and not yet shown; they leave the session now."""
+    pending = session.get(ISSUED, [])
+    mine = [p for p in pending if p["evaluation_id"] == evaluation_id]
+    if not mine:
+        return []
+    session[ISSUED] = [p for p in pending if p["evaluation_id"] != evaluation_id]
+    names = {v["id"]: v["name"] for v in vendors}
+    return [
+        dict(
+            p,
+            vendor=names.get(p["vendor_id"], ""),
+            url=url_for("vendor.overview", token=p["token"], _external=True),
+        )
+        for p in mine
+    ]
+
+
+def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
+    questionnaire = for_snapshot(evaluation["snapshot_id"])
+    vendors = _vendor_rows(evaluation, questionnaire)
+    new_links = _take_issued_links(evaluation["id"], vendors)
+    response = current_app.make_response(
+        (
+            render_template(
+                "buyer/evaluation.html",
+                evaluation=evaluation,
+                questionnaire=questionnaire,
+                vendors=vendors,
+                profile=_profile_summary(questionnaire, evaluation["buyer_profile"]),
+                form=form,
+                new_links=new_links,
+                mail_enabled=bool(current_app.config["MAIL_SERVER"]),
+            ),
+            status,
+        )
+    )
+    if new_links:
+        # A page that shows a working link must not be kept in a cache or the back button's history.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/evaluations/<int:evaluation_id>")
+@login_required()
+def evaluation(evaluation_id: int):
+    """An evaluation's settings and vendors; owners add vendors and manage their links here."""
+    return _render_evaluation(_load_evaluation(evaluation_id), VendorForm())
+
+
+def _mail_settings() -> mail.MailSettings:
+    config = current_app.config
+    return mail.MailSettings(
+        server=config["MAIL_SERVER"],
+        port=int(config["MAIL_PORT"]),
+        sender=config["MAIL_SENDER"],
+        use_tls=bool(config["MAIL_USE_TLS"]),
+        username=config["MAIL_USERNAME"],
+        password=config["MAIL_PASSWORD"],
+    )
+
+
+def _email_link(evaluation: dict, vendor: dict, url: str, expires_at: str) -> str | None:
+    """E-mail the link when a server is configured and the vendor has an address; the address it went to."""
+    settings = _mail_settings()
+    if not settings.enabled or not vendor["contact_email"]:
+        return None
+    with force_locale(vendor["language"]):
+        subject = _("Questionnaire: %(title)s", title=evaluation["title"])
+        body = _(
+            "Hello %(vendor)s,\n\n"
+            "you are invited to answer the questionnaire “%(title)s”.\n\n"
+            "Open it with this private link:\n%(url)s\n\n"
+            "Your answers are saved as you go; you can leave and come back with the same link. "
+            "Keep it private: anyone with it can read and change your answers. "
+            "The link works until %(expires)s (UTC).\n",
+            vendor=vendor["name"],
+            title=evaluation["title"],
+            url=url,
+            expires=expires_at.replace("T", " ").removesuffix("+00:00"),
+        )
+    db = get_db()
+    try:
+        mail.send_link(settings, vendor["contact_email"], subject, body)
+    except mail.MailError as exc:
+        current_app.logger.warning("link e-mail to vendor %s failed: %s", vendor["id"], exc)
+        store.audit(
+            db,
+            _actor(),
+            "link_email_failed",
+            evaluation_id=evaluation["id"],
+            vendor_id=vendor["id"],
+            to=vendor["contact_email"],
+            error=str(exc)[:500],
+        )
+        flash(
+            _(
+                "The e-mail to %(email)s could not be sent. Nothing is lost: copy the link below and send it yourself.",
+                email=vendor["contact_email"],
+            ),
+            "error",
+        )
+        return None
+    store.audit(
+        db, _actor(), "link_emailed", evaluation_id=evaluation["id"], vendor_id=vendor["id"], to=vendor["contact_email"]
+    )
+    return vendor["contact_email"]
+
+
+def _hand_out(evaluation: dict, vendor_id: int, token: str, expires_at: str) -> None:
+    """E-mail a fresh link if possible, and keep it in the session until the evaluation page shows it once."""
+    vendor = store.get_vendor(get_db(), vendor_id)
+    url = url_for("vendor.overview", token=token, _external=True)
+    emailed_to = _email_link(evaluation, vendor, url, expires_at)
+    entry = {
+        "evaluation_id": evaluation["id"],
+        "vendor_id": vendor_id,
+        "token": token,
+        "expires_at": expires_at,
+        "emailed_to": emailed_to,
+    }
+    session[ISSUED] = [p for p in session.get(ISSUED, []) if p["vendor_id"] != vendor_id] + [entry]
+
+
+def _back(evaluation_id: int, anchor: str = ""):
+    return redirect(url_for("buyer.evaluation", evaluation_id=evaluation_id) + anchor)
+
+
+@bp.post("/evaluations/<int:evaluation_id>/vendors")
+@login_required("owner")
+def add_vendor(evaluation_id: int):
+    """Add a vendor and issue their link."""
+    evaluation = _load_evaluation(evaluation_id)
+    form = VendorForm()
+    if form.validate_on_submit():
+        expires_at = link_expiry(evaluation)
+        try:
+            vendor_id, token = evaluations.invite(
+                get_db(), evaluation_id, form.name.data, form.contact_email.data or None, _actor(), expires_at
+            )
+        except store.StoreError:
+            form.name.errors.append(_("A vendor with this name is already in this evaluation."))
+        else:
+            _hand_out(evaluation, vendor_id, token, expires_at)
+            flash(_("%(name)s was added.", name=form.name.data), "success")
+            return _back(evaluation_id)
+    return _render_evaluation(evaluation, form, 422)
+
+
+@bp.route("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/reissue", methods=["GET", "POST"])
+@login_required("owner")
+def reissue_link(evaluation_id: int, vendor_id: int):
+    """Replace a vendor's link with a new one (asks first: the old link stops working)."""
+    evaluation, vendor = _load_vendor(evaluation_id, vendor_id)
+    if request.method == "GET":
+        return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="reissue")
+    expires_at = link_expiry(evaluation)
+    token = evaluations.issue_link(get_db(), vendor_id, _actor(), expires_at)
+    _hand_out(evaluation, vendor_id, token, expires_at)
+    flash(_("%(name)s has a new link; the old one no longer works.", name=vendor["name"]), "success")
+    return _back(evaluation_id)
+
+
+@bp.route("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/revoke", methods=["GET", "POST"])
+@login_required("owner")
+def revoke_link(evaluation_id: int, vendor_id: int):
+    """Withdraw a vendor's link (asks first); their answers are kept."""
+    evaluation, vendor = _load_vendor(evaluation_id, vendor_id)
+    if request.method == "GET":
+        return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="revoke")
+    if store.revoke_invitations(get_db(), vendor_id, _actor()):
+        flash(_("The link of %(name)s no longer works.", name=vendor["name"]), "success")
+    else:
+        flash(_("%(name)s had no working link.", name=vendor["name"]), "info")
+    return _back(evaluation_id)
+
+
+@bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/reopen")
+@login_required("owner")
+def reopen_response(evaluation_id: int, vendor_id: int):
+    """Unlock a submitted response so the vendor can change it."""
+    evaluation, vendor = _load_vendor(evaluation_id, vendor_id)
+    if not store.set_response_status(get_db(), vendor["response_id"], "reopened", _actor(), expect=("submitted",)):
+        flash(_("Only a submitted response can be reopened."), "error")
+        return _back(evaluation_id)
+    flash(_("The response of %(name)s is open again.", name=vendor["name"]), "success")
+    if evaluation["deadline"] and date.fromisoformat(evaluation["deadline"]) < datetime.now(UTC).date():
+        flash(_("The deadline has passed: move it in the settings so the vendor can change their answers."), "info")
+    return _back(evaluation_id)

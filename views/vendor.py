@@ -11,6 +11,7 @@ import re
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from functools import lru_cache
 
 from flask import Blueprint
 from flask import abort
@@ -23,8 +24,10 @@ from flask import render_template
 from flask import request
 from flask import send_file
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from forms.vendor import display_from_post
@@ -38,7 +41,8 @@ from stagefour.evaluations import hash_token
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
 from stagefour.response import digest
-from stagefour.scoring import score_response
+from stagefour.scoring import Completeness
+from stagefour.scoring import completeness
 from views.db import get_db
 from views.questionnaires import for_snapshot
 
@@ -98,9 +102,9 @@ class Link:
     def answers(self) -> dict:
         return store.load_answers(get_db(), self.response["id"])
 
-    def result(self, answers: dict):
-        as_of = datetime.now(UTC).date()
-        return score_response(self.questionnaire, answers, as_of, buyer_profile=self.evaluation["buyer_profile"])
+    def progress(self, answers: dict) -> Completeness:
+        """Required answers given, per section (vendors see progress, never scores)."""
+        return completeness(self.questionnaire, answers)
 
 
 def open_link(token: str, allow_closed: bool = False) -> Link:
@@ -118,8 +122,30 @@ def _closed_page(link: Link):
     )
 
 
+@lru_cache(maxsize=16)
+def _ui(locale: str) -> dict:
+    """The interface strings of the form's fields, translated once per language, not per field."""
+    return {
+        "yes": _("Yes"),
+        "no": _("No"),
+        "choose": _("— choose —"),
+        "none_of_these": _("None of these"),
+        "keep": _("Keep"),
+        "required": _("required"),
+        "computed": _("Worked out from your other answers; nothing to fill in here."),
+        "ids_placeholder": _("ids separated by commas, e.g. e1, e2"),
+        "row": _("Row"),
+        "remove_row": _("Remove row"),
+        "add_row": _("Add a row"),
+        "none_to_list": _("We have none to list"),
+        "complete": _("complete"),
+        "of_required": _("%(done)s of %(required)s required"),  # formatted in the template
+    }
+
+
 def _ctx(link: Link, **extra) -> dict:
-    return {"link": link, "questionnaire": link.questionnaire, "lang": link.response["language"], **extra}
+    ui = _ui(str(get_locale()))
+    return {"link": link, "questionnaire": link.questionnaire, "lang": link.response["language"], "ui": ui, **extra}
 
 
 @bp.get("/<token>")
@@ -127,7 +153,7 @@ def overview(token: str):
     """The vendor's first page: what this is, the deadline, the sections and their progress."""
     link = open_link(token)
     answers = link.answers()
-    result = link.result(answers)
+    result = link.progress(answers)
     return render_template("vendor/overview.html", **_ctx(link, result=result))
 
 
@@ -149,14 +175,26 @@ def _render_section(
 ):
     versions = store.answer_versions(get_db(), link.response["id"])
     seen = {q.id: [versions.get(q.id, 0), digest(answers.get(q.id))] for q in section.questions}
-    result = link.result(answers)
+    result = link.progress(answers)
+    lang = link.response["language"]
+    ui = _ui(str(get_locale()))
+    disabled = not link.editable
+    fragments = []
+    for q in section.questions:
+        args = (q, values, errors, conflicts, lang, disabled, link.token, ui)
+        if any(name.split("-")[0].removesuffix("_none") == q.id for name in errors) or q.id in conflicts:
+            fragments.append(_question_macro()(*args))
+        else:
+            shown = (values.get(q.id), values.get(f"{q.id}_none"))
+            key = (link.questionnaire.hash, q.id, lang, str(get_locale()), disabled, link.token, digest(shown))
+            fragments.append(_question_html(key, args))
     return (
         render_template(
             "vendor/section.html",
             **_ctx(
                 link,
                 section=section,
-                values=values,
+                fragments=fragments,
                 errors=errors,
                 conflicts=conflicts,
                 base_versions=json.dumps(seen),
@@ -166,6 +204,27 @@ def _render_section(
         ),
         status,
     )
+
+
+def _question_macro():
+    return current_app.jinja_env.get_template("vendor/_question.html").module.question
+
+
+# A question's HTML is a pure function of its definition, what it shows, the language and the
+# link, so it is kept by those (LRU): after a save only the questions that changed render again.
+# The key holds the questionnaire's content hash and a digest of the shown value, never a version.
+_fragments: dict[tuple, Markup] = {}
+FRAGMENT_CACHE_SIZE = 4096
+
+
+def _question_html(key: tuple, args: tuple) -> Markup:
+    html = _fragments.pop(key, None)
+    if html is None:
+        html = _question_macro()(*args)
+        if len(_fragments) >= FRAGMENT_CACHE_SIZE:
+            _fragments.pop(next(iter(_fragments)))
+    _fragments[key] = html  # re-inserted: most recently used last
+    return html
 
 
 @bp.post("/<token>/s/<section_id>")
@@ -396,10 +455,8 @@ def review(token: str):
     """Every missing required answer, with a link to it; submit when none is missing."""
     link = open_link(token)
     answers = link.answers()
-    result = link.result(answers)
-    missing = [
-        (link.questionnaire.section_of(qid), link.questionnaire.question(qid)) for qid in result.missing_required
-    ]
+    result = link.progress(answers)
+    missing = [(link.questionnaire.section_of(qid), link.questionnaire.question(qid)) for qid in result.missing]
     return render_template("vendor/review.html", **_ctx(link, result=result, missing=missing, answers=answers))
 
 
@@ -412,8 +469,8 @@ def submit(token: str):
     if not link.editable:
         flash(_("This response can no longer be changed."), "error")
         return redirect(url_for("vendor.review", token=token))
-    result = link.result(link.answers())
-    if result.missing_required:
+    result = link.progress(link.answers())
+    if result.missing:
         flash(_("Some required answers are missing."), "error")
         return redirect(url_for("vendor.review", token=token))
     store.set_response_status(get_db(), link.response["id"], "submitted", link.actor, expect=store.EDITABLE)

@@ -1,0 +1,117 @@
+"""Requests per second of a vendor section page under gunicorn, against two ceilings.
+
+    .venv/bin/pip install -e '.[bench]'; apt-get install wrk
+    .venv/bin/python bench/vendor_page.py [--section B] [--seconds 8] [--rounds 3]
+
+Target (DESIGN.md): the page at least 0.8 × a plain Jinja template writing the same HTML,
+under the same gunicorn (2 sync workers); also printed: the ratio to the same bytes from
+memory. Load comes from wrk on 127.0.0.1 only, 16 connections, bounded by --seconds.
+Rounds alternate the three URLs so drift on a noisy machine hits them alike; medians printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url: str, seconds: int, cookie: str = "") -> float:
+    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", *headers, url], capture_output=True, text=True, check=True
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--section", default="B", help="which section of the stage-4 vendor (B has three rows)")
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, BENCH_DATABASE=f"{tmp}/db.sqlite3", BENCH_UPLOADS=f"{tmp}/uploads")
+        env["BENCH_PAGE_HTML"] = f"{tmp}/page.html"
+        env["BENCH_SECTION"] = args.section
+        demo = subprocess.run(
+            [sys.executable, "-c", _DEMO], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        ).stdout
+        token = re.search(r"Northwind Applied AI \(submitted\): \S+/v/(\S+)", demo).group(1)
+        path = f"/v/{token}/s/{args.section}"
+        port = free_port()
+        server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+             "bench.page_app:app"],
+            cwd=ROOT,
+            env=env | {"BENCH_PAGE_HTML": f"{tmp}/page.html"},
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            page, cookie = b"", ""
+            for _ in range(100):
+                try:
+                    with urllib.request.urlopen(base + path) as reply:
+                        page = reply.read()
+                        # a returning vendor: their browser sends the session cookie back
+                        cookie = (reply.headers.get("Set-Cookie") or "").split(";")[0]
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            if not page or server.poll() is not None:
+                raise SystemExit("gunicorn did not start")
+            print(f"page {path.replace(token, '<token>')}: {len(page) / 1024:.1f} KB; wrk 2 threads, 16 connections")
+            results: dict[str, list[float]] = {"vendor page": [], "plain template": [], "from memory": []}
+            urls = {
+                "vendor page": base + path,
+                "plain template": base + "/bench/plain",
+                "from memory": base + "/bench/memory",
+            }
+            for url in urls.values():
+                wrk(url, 2, cookie)  # warm-up
+            for _ in range(args.rounds):
+                for name, url in urls.items():
+                    results[name].append(wrk(url, args.seconds, cookie))
+        finally:
+            server.terminate()
+            server.wait()
+    med = {k: statistics.median(v) for k, v in results.items()}
+    for name, rps in med.items():
+        print(f"{name:<16}{rps:>9.0f} req/s   (rounds: {', '.join(f'{r:.0f}' for r in results[name])})")
+    print(f"ratio to plain template: {med['vendor page'] / med['plain template']:.2f}  (target ≥ 0.8)")
+    print(f"ratio to memory:         {med['vendor page'] / med['from memory']:.2f}")
+
+
+_DEMO = """
+import os, re
+from app import create_app
+app = create_app({"SECRET_KEY": "bench", "DATABASE": os.environ["BENCH_DATABASE"],
+                  "UPLOAD_FOLDER": os.environ["BENCH_UPLOADS"]})
+out = app.test_cli_runner().invoke(args=["demo"]).output
+print(out)
+token = re.search(r"Northwind Applied AI \\(submitted\\): \\S+/v/(\\S+)", out).group(1)
+html = app.test_client().get(f"/v/{token}/s/" + os.environ["BENCH_SECTION"]).get_data(as_text=True)
+open(os.environ["BENCH_PAGE_HTML"], "w", encoding="utf-8").write(html)
+"""
+
+if __name__ == "__main__":
+    main()
