@@ -187,7 +187,8 @@ def demo(if_empty: bool, base_url: str) -> None:
             response = type(response)(
                 response.questionnaire, response.vendor, {k: v for k, v in response.answers.items() if k in keep}
             )
-        vendor_id, token = evaluations.invite(db, evaluation_id, response.vendor, None, actor)
+        expires = evaluations.link_expiry(deadline, current_app.config["LINK_VALID_DAYS"], datetime.now(UTC))
+        vendor_id, token = evaluations.invite(db, evaluation_id, response.vendor, None, actor, expires_at=expires)
         evaluations.import_response(db, vendor_id, response, f"vendor:{vendor_id}", submit=submit)
         state = "submitted" if submit else "in progress"
         lines.append(f"vendor {response.vendor} ({state}): {base_url}/v/{token}")
@@ -233,7 +234,10 @@ def import_response(evaluation_id: int, file: Path, submit: bool) -> None:
         raise click.ClickException(f"{file}: vendor: the file must name the vendor")
     vendor = next((v for v in store.list_vendors(db, evaluation_id) if v["name"] == response.vendor), None)
     if vendor is None:
-        vendor_id, token = evaluations.invite(db, evaluation_id, response.vendor, None, "cli")
+        expires = evaluations.link_expiry(
+            evaluation["deadline"], current_app.config["LINK_VALID_DAYS"], datetime.now(UTC)
+        )
+        vendor_id, token = evaluations.invite(db, evaluation_id, response.vendor, None, "cli", expires_at=expires)
         click.echo(f"new vendor {response.vendor}; link: /v/{token}")
     else:
         vendor_id = vendor["id"]

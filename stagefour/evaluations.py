@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from sqlite_utils import Database
 
@@ -24,6 +29,19 @@ def new_token() -> str:
 def hash_token(token: str) -> str:
     """What the database keeps of a token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def deadline_end(deadline: str) -> datetime:
+    """The last second of the deadline day, UTC (the vendor's form closes after that day)."""
+    return datetime.combine(date.fromisoformat(deadline), time(23, 59, 59), tzinfo=UTC)
+
+
+def link_expiry(deadline: str | None, valid_days: int, now: datetime) -> str:
+    """When a link issued `now` expires: `valid_days` later or at the deadline day's end, whichever is later."""
+    expires = now.replace(microsecond=0) + timedelta(days=valid_days)
+    if deadline:
+        expires = max(expires, deadline_end(deadline))
+    return expires.isoformat(timespec="seconds")
 
 
 def start_evaluation(

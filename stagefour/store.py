@@ -344,7 +344,8 @@ def list_evaluations(db: Database) -> list[dict]:
 
 def add_vendor(db: Database, evaluation_id: int, name: str, contact_email: str | None, actor: str) -> int:
     """A vendor in an evaluation, with its (empty) response; raises StoreError on a duplicate name."""
-    if next(db.query("SELECT 1 FROM vendors WHERE evaluation_id = ? AND name = ?", [evaluation_id, name]), None):
+    taken = "SELECT 1 FROM vendors WHERE evaluation_id = ? AND name = ? COLLATE NOCASE"
+    if next(db.query(taken, [evaluation_id, name]), None):
         raise StoreError(f"a vendor named {name} is already in this evaluation")
     stamp = now()
     with db.atomic():

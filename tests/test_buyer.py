@@ -117,7 +117,8 @@ def test_every_route_answers_every_role_as_expected(client, as_role, make_vendor
         assert response.status_code == 302
         target = urlsplit(response.location)
         assert target.path == "/login"
-        assert parse_qs(target.query) == {"next": [url]}
+        # a page is gone back to after logging in; a refused POST is not replayed
+        assert parse_qs(target.query) == ({"next": [url]} if method == "GET" else {})
     elif who == OWNER and role != "owner":
         assert response.status_code == 403
     elif method == "GET":

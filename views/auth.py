@@ -43,7 +43,9 @@ def login_required(role: str = "viewer"):
         @functools.wraps(view)
         def wrapped(**kwargs):
             if g.user is None:
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                # Only a page can be gone back to; after a refused POST, the dashboard is the way in.
+                target = request.full_path.rstrip("?") if request.method == "GET" else None
+                return redirect(url_for("auth.login", next=target))
             if ROLE_ORDER.index(g.user["role"]) < ROLE_ORDER.index(role):
                 abort(403)
             return view(**kwargs)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import date
 from datetime import datetime
-from datetime import time
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Blueprint
@@ -94,17 +92,9 @@ def _load_vendor(evaluation_id: int, vendor_id: int) -> tuple[dict, dict]:
     return evaluation, vendor
 
 
-def _deadline_end(deadline: str) -> datetime:
-    """The last second of the deadline day, UTC (the vendor's form closes after that day)."""
-    return datetime.combine(date.fromisoformat(deadline), time(23, 59, 59), tzinfo=UTC)
-
-
 def link_expiry(evaluation: dict) -> str:
-    """When a link issued now expires: LINK_VALID_DAYS from now or the deadline's end, whichever is later."""
-    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=current_app.config["LINK_VALID_DAYS"])
-    if evaluation["deadline"]:
-        expires = max(expires, _deadline_end(evaluation["deadline"]))
-    return expires.isoformat(timespec="seconds")
+    """When a link issued now expires (see evaluations.link_expiry)."""
+    return evaluations.link_expiry(evaluation["deadline"], current_app.config["LINK_VALID_DAYS"], datetime.now(UTC))
 
 
 def _link_state(vendor: dict, stamp: str) -> str:
@@ -245,7 +235,9 @@ def edit_evaluation(evaluation_id: int):
             db, evaluation_id, _actor(), form.title.data, deadline, form.weights(), form.buyer_profile()
         )
         if deadline and deadline != evaluation["deadline"]:
-            store.extend_invitations(db, evaluation_id, _deadline_end(deadline).isoformat(timespec="seconds"), _actor())
+            store.extend_invitations(
+                db, evaluation_id, evaluations.deadline_end(deadline).isoformat(timespec="seconds"), _actor()
+            )
         flash(_("The settings were saved."), "success")
         return redirect(url_for("buyer.evaluation", evaluation_id=evaluation_id))
     return (
