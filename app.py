@@ -13,7 +13,10 @@ from views import auth
 from views import buyer
 from views import db
 from views import errors
+from views import exports
 from views import i18n
+from views import reports
+from views import review
 from views import vendor
 
 csrf = CSRFProtect()
@@ -58,6 +61,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(buyer.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(exports.bp)
     commands.register(app)
     return app
 

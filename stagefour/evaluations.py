@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -16,9 +17,12 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
+from stagefour import comparison
 from stagefour import store
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import Response
+from stagefour.scoring import Result
+from stagefour.scoring import score_response
 
 
 def new_token() -> str:
@@ -89,3 +93,78 @@ def import_response(db: Database, vendor_id: int, response: Response, actor: str
     if submit:
         store.set_response_status(db, vendor["response_id"], "submitted", actor, expect=store.EDITABLE)
     return len(response.answers)
+
+
+@dataclass(frozen=True)
+class VendorReview:
+    """Everything the buyer sees of one vendor: answers, scores, reviews and threads."""
+
+    vendor: dict
+    answers: dict
+    result: Result
+    manual: list[dict]  # every evaluator's scores on manual items
+    verifications: dict  # deployment id -> {reference_checked, evidence_reviewed, note}
+    threads: list[dict]  # clarification threads with their messages
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An evaluation's vendors, best first, with the weights used and how stable the winner is."""
+
+    reviews: list[VendorReview]
+    weights: dict
+    sensitivities: list[comparison.Sensitivity]
+    as_of: date
+
+    @property
+    def stable(self) -> bool:
+        """Whether no single weight moved by half changes the winner."""
+        return comparison.stable(self.sensitivities)
+
+
+def review_vendors(
+    db: Database,
+    evaluation: dict,
+    questionnaire: Questionnaire,
+    as_of: date,
+    vendor_ids: list[int] | None = None,
+    weights: dict | None = None,
+) -> list[VendorReview]:
+    """Score every vendor of an evaluation (or the ones named) with the reviews recorded so far."""
+    vendors = [v for v in store.list_vendors(db, evaluation["id"]) if vendor_ids is None or v["id"] in vendor_ids]
+    response_ids = [v["response_id"] for v in vendors]
+    answers = store.answers_by_response(db, response_ids)
+    scores = store.manual_scores(db, response_ids)
+    checks = store.verifications(db, response_ids)
+    threads = store.clarifications(db, response_ids)
+    manual_ids = {q.id for q in questionnaire.questions.values() if q.scoring.kind == "manual"}
+    out = []
+    for v in vendors:
+        rid = v["response_id"]
+        mine = [s for s in scores if s["response_id"] == rid and s["question_id"] in manual_ids]
+        by_item: dict[str, list[int]] = {}
+        for s in mine:
+            by_item.setdefault(s["question_id"], []).append(s["score"])
+        result = score_response(
+            questionnaire,
+            answers[rid],
+            as_of,
+            buyer_profile=evaluation["buyer_profile"],
+            manual_scores=by_item,
+            verifications=checks[rid],
+            weights=weights or evaluation["weights"],
+        )
+        out.append(VendorReview(v, answers[rid], result, mine, checks[rid], threads[rid]))
+    return out
+
+
+def compare(
+    db: Database, evaluation: dict, questionnaire: Questionnaire, as_of: date, weights: dict | None = None
+) -> Comparison:
+    """The evaluation's vendors ranked by verdict tier then score, for these weights (default: its own)."""
+    weights = {s.id: float((weights or evaluation["weights"]).get(s.id, s.weight)) for s in questionnaire.sections}
+    reviews = review_vendors(db, evaluation, questionnaire, as_of, weights=weights)
+    entries = [comparison.Entry(r.vendor["id"], r.vendor["name"], r.result, r.vendor["status"]) for r in reviews]
+    by_id = {r.vendor["id"]: r for r in reviews}
+    ranked = [by_id[e.vendor_id] for e in comparison.rank(entries, weights)]
+    return Comparison(ranked, weights, comparison.sensitivity(entries, weights), as_of)

@@ -360,12 +360,17 @@ def _section(section_id: str, weight: float, items: list[ItemScore], questions) 
     return SectionScore(section_id, weight, mean(None), mean(0.0), mean(MAX_POINTS), tuple(items))
 
 
-def _overall(sections: list[SectionScore], attribute: str) -> float | None:
-    pairs = [(s.weight, getattr(s, attribute)) for s in sections if getattr(s, attribute) is not None]
+def weighted_mean(pairs) -> float | None:
+    """Σ weight × score ÷ Σ weight over (weight, score) pairs whose score applies (not None)."""
+    pairs = [(w, v) for w, v in pairs if v is not None and w > 0]
     total_weight = sum(w for w, _ in pairs)
     if not total_weight:
         return None
     return _round(sum(w * v for w, v in pairs) / total_weight)
+
+
+def _overall(sections: list[SectionScore], attribute: str) -> float | None:
+    return weighted_mean((s.weight, getattr(s, attribute)) for s in sections)
 
 
 def _round(value: float, digits: int = 1) -> float:

@@ -641,3 +641,237 @@ def extend_invitations(db: Database, evaluation_id: int, expires_at: str, actor:
         if count:
             audit(db, actor, "links_extended", evaluation_id=evaluation_id, expires_at=expires_at, count=count)
     return count
+
+
+# --- review: manual scores, verifications, clarifications (m002) ------------------------
+
+
+@migrations()
+def m002_review(db: Database) -> None:
+    db["manual_scores"].create(
+        {
+            "id": int,
+            "response_id": int,
+            "question_id": str,
+            "evaluator_id": int,
+            "score": int,
+            "comment": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"response_id", "question_id", "evaluator_id", "score", "comment", "updated_at"},
+        foreign_keys=[("response_id", "responses", "id"), ("evaluator_id", "users", "id")],
+    )
+    db["manual_scores"].create_index(["response_id", "question_id", "evaluator_id"], unique=True)
+    db["verifications"].create(
+        {
+            "response_id": int,
+            "deployment_id": str,
+            "reference_checked": int,
+            "evidence_reviewed": int,
+            "note": str,
+            "updated_by": int,
+            "updated_at": str,
+        },
+        pk=("response_id", "deployment_id"),
+        not_null={"reference_checked", "evidence_reviewed", "note", "updated_at"},
+        foreign_keys=[("response_id", "responses", "id"), ("updated_by", "users", "id")],
+    )
+    db["clarifications"].create(
+        {
+            "id": int,
+            "response_id": int,
+            "question_id": str,
+            "status": str,
+            "created_by": int,
+            "created_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+        not_null={"response_id", "question_id", "status", "created_at"},
+        foreign_keys=[("response_id", "responses", "id"), ("created_by", "users", "id")],
+    )
+    db["clarifications"].create_index(["response_id"])
+    db["clarification_messages"].create(
+        {"id": int, "clarification_id": int, "author": str, "body": str, "created_at": str},
+        pk="id",
+        not_null={"clarification_id", "author", "body", "created_at"},
+        foreign_keys=[("clarification_id", "clarifications", "id")],
+    )
+    db["clarification_messages"].create_index(["clarification_id"])
+
+
+def set_manual_score(
+    db: Database, response_id: int, question_id: str, evaluator_id: int, score: int, comment: str
+) -> None:
+    """An evaluator's 0–5 score and comment on one manual item (their earlier one is replaced)."""
+    response = get_response(db, response_id)
+    with db.atomic():
+        db.execute(
+            "INSERT INTO manual_scores (response_id, question_id, evaluator_id, score, comment, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id, evaluator_id) DO UPDATE SET "
+            "score = excluded.score, comment = excluded.comment, updated_at = excluded.updated_at",
+            [response_id, question_id, evaluator_id, score, comment, now()],
+        )
+        audit(
+            db,
+            f"user:{evaluator_id}",
+            "score_given",
+            evaluation_id=response["evaluation_id"],
+            vendor_id=response["vendor_id"],
+            response_id=response_id,
+            question=question_id,
+            score=score,
+        )
+
+
+def manual_scores(db: Database, response_ids: list[int]) -> list[dict]:
+    """Every evaluator's manual scores on these responses, with the evaluator's e-mail."""
+    if not response_ids:
+        return []
+    marks = ",".join("?" * len(response_ids))
+    sql = f"""
+        SELECT m.*, u.email AS evaluator FROM manual_scores m JOIN users u ON u.id = m.evaluator_id
+        WHERE m.response_id IN ({marks}) ORDER BY m.response_id, m.question_id, u.email
+    """
+    return list(db.query(sql, response_ids))
+
+
+def set_verification(
+    db: Database, response_id: int, deployment_id: str, reference_checked: bool, evidence_reviewed: bool,
+    note: str, user_id: int,
+) -> None:  # fmt: skip
+    """The buyer's reference check and evidence review of one B1 deployment."""
+    response = get_response(db, response_id)
+    with db.atomic():
+        db.execute(
+            "INSERT INTO verifications (response_id, deployment_id, reference_checked, evidence_reviewed, note, "
+            "updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id, deployment_id) "
+            "DO UPDATE SET reference_checked = excluded.reference_checked, "
+            "evidence_reviewed = excluded.evidence_reviewed, note = excluded.note, "
+            "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            [response_id, deployment_id, int(reference_checked), int(evidence_reviewed), note, user_id, now()],
+        )
+        audit(
+            db,
+            f"user:{user_id}",
+            "verification_recorded",
+            evaluation_id=response["evaluation_id"],
+            vendor_id=response["vendor_id"],
+            response_id=response_id,
+            deployment=deployment_id,
+            reference_checked=reference_checked,
+            evidence_reviewed=evidence_reviewed,
+        )
+
+
+def verifications(db: Database, response_ids: list[int]) -> dict[int, dict[str, dict]]:
+    """response id -> deployment id -> {reference_checked, evidence_reviewed, note}."""
+    out: dict[int, dict[str, dict]] = {rid: {} for rid in response_ids}
+    if not response_ids:
+        return out
+    marks = ",".join("?" * len(response_ids))
+    for r in db.query(f"SELECT * FROM verifications WHERE response_id IN ({marks})", response_ids):
+        out[r["response_id"]][r["deployment_id"]] = {
+            "reference_checked": bool(r["reference_checked"]),
+            "evidence_reviewed": bool(r["evidence_reviewed"]),
+            "note": r["note"],
+        }
+    return out
+
+
+def open_clarification(db: Database, response_id: int, question_id: str, body: str, user_id: int) -> int:
+    """A buyer's question on one answer; the vendor sees it on their link."""
+    response = get_response(db, response_id)
+    stamp = now()
+    with db.atomic():
+        cid = db.execute(
+            "INSERT INTO clarifications (response_id, question_id, status, created_by, created_at) "
+            "VALUES (?, ?, 'open', ?, ?)",
+            [response_id, question_id, user_id, stamp],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO clarification_messages (clarification_id, author, body, created_at) VALUES (?, ?, ?, ?)",
+            [cid, f"user:{user_id}", body, stamp],
+        )
+        audit(
+            db,
+            f"user:{user_id}",
+            "clarification_asked",
+            evaluation_id=response["evaluation_id"],
+            vendor_id=response["vendor_id"],
+            response_id=response_id,
+            question=question_id,
+        )
+    return cid
+
+
+def add_clarification_message(db: Database, response_id: int, clarification_id: int, author: str, body: str) -> bool:
+    """A reply on an open thread of this response; False if there is no such open thread."""
+    thread = next(
+        db.query(
+            "SELECT * FROM clarifications WHERE id = ? AND response_id = ? AND status = 'open'",
+            [clarification_id, response_id],
+        ),
+        None,
+    )
+    if thread is None:
+        return False
+    response = get_response(db, response_id)
+    with db.atomic():
+        db.execute(
+            "INSERT INTO clarification_messages (clarification_id, author, body, created_at) VALUES (?, ?, ?, ?)",
+            [clarification_id, author, body, now()],
+        )
+        audit(
+            db,
+            author,
+            "clarification_replied",
+            evaluation_id=response["evaluation_id"],
+            vendor_id=response["vendor_id"],
+            response_id=response_id,
+            question=thread["question_id"],
+        )
+    return True
+
+
+def close_clarification(db: Database, response_id: int, clarification_id: int, user_id: int) -> bool:
+    """Close a thread of this response."""
+    response = get_response(db, response_id)
+    with db.atomic():
+        count = db.execute(
+            "UPDATE clarifications SET status = 'closed', closed_at = ? WHERE id = ? AND response_id = ? "
+            "AND status = 'open'",
+            [now(), clarification_id, response_id],
+        ).rowcount
+        if count:
+            audit(
+                db,
+                f"user:{user_id}",
+                "clarification_closed",
+                evaluation_id=response["evaluation_id"],
+                vendor_id=response["vendor_id"],
+                response_id=response_id,
+            )
+    return bool(count)
+
+
+def clarifications(db: Database, response_ids: list[int]) -> dict[int, list[dict]]:
+    """response id -> threads (oldest first), each with its messages."""
+    out: dict[int, list[dict]] = {rid: [] for rid in response_ids}
+    if not response_ids:
+        return out
+    marks = ",".join("?" * len(response_ids))
+    threads = {
+        t["id"]: dict(t, messages=[])
+        for t in db.query(f"SELECT * FROM clarifications WHERE response_id IN ({marks}) ORDER BY id", response_ids)
+    }
+    if threads:
+        tmarks = ",".join("?" * len(threads))
+        for m in db.query(
+            f"SELECT * FROM clarification_messages WHERE clarification_id IN ({tmarks}) ORDER BY id", list(threads)
+        ):
+            threads[m["clarification_id"]]["messages"].append(m)
+    for t in threads.values():
+        out[t["response_id"]].append(t)
+    return out
