@@ -76,16 +76,17 @@ def _actor() -> str:
     return f"user:{g.user['id']}"
 
 
-def _load_evaluation(evaluation_id: int) -> dict:
+def load_evaluation(evaluation_id: int) -> dict:
+    """An evaluation by id, or 404."""
     evaluation = store.get_evaluation(get_db(), evaluation_id)
     if evaluation is None:
         abort(404)
     return evaluation
 
 
-def _load_vendor(evaluation_id: int, vendor_id: int) -> tuple[dict, dict]:
+def load_vendor(evaluation_id: int, vendor_id: int) -> tuple[dict, dict]:
     """The evaluation and one of its vendors; 404 for a vendor of another evaluation."""
-    evaluation = _load_evaluation(evaluation_id)
+    evaluation = load_evaluation(evaluation_id)
     vendor = store.get_vendor(get_db(), vendor_id)
     if vendor is None or vendor["evaluation_id"] != evaluation_id:
         abort(404)
@@ -215,7 +216,7 @@ def new_evaluation():
 @login_required("owner")
 def edit_evaluation(evaluation_id: int):
     """Change an evaluation's title, deadline, weights and buyer profile."""
-    evaluation = _load_evaluation(evaluation_id)
+    evaluation = load_evaluation(evaluation_id)
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     profile = evaluation["buyer_profile"]
     form = evaluation_form(
@@ -310,7 +311,7 @@ def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
 @login_required()
 def evaluation(evaluation_id: int):
     """An evaluation's settings and vendors; owners add vendors and manage their links here."""
-    return _render_evaluation(_load_evaluation(evaluation_id), VendorForm())
+    return _render_evaluation(load_evaluation(evaluation_id), VendorForm())
 
 
 def _mail_settings() -> mail.MailSettings:
@@ -395,7 +396,7 @@ def _back(evaluation_id: int, anchor: str = ""):
 @login_required("owner")
 def add_vendor(evaluation_id: int):
     """Add a vendor and issue their link."""
-    evaluation = _load_evaluation(evaluation_id)
+    evaluation = load_evaluation(evaluation_id)
     form = VendorForm()
     if form.validate_on_submit():
         expires_at = link_expiry(evaluation)
@@ -416,7 +417,7 @@ def add_vendor(evaluation_id: int):
 @login_required("owner")
 def reissue_link(evaluation_id: int, vendor_id: int):
     """Replace a vendor's link with a new one (asks first: the old link stops working)."""
-    evaluation, vendor = _load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
     if request.method == "GET":
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="reissue")
     expires_at = link_expiry(evaluation)
@@ -430,7 +431,7 @@ def reissue_link(evaluation_id: int, vendor_id: int):
 @login_required("owner")
 def revoke_link(evaluation_id: int, vendor_id: int):
     """Withdraw a vendor's link (asks first); their answers are kept."""
-    evaluation, vendor = _load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
     if request.method == "GET":
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="revoke")
     if store.revoke_invitations(get_db(), vendor_id, _actor()):
@@ -444,7 +445,7 @@ def revoke_link(evaluation_id: int, vendor_id: int):
 @login_required("owner")
 def reopen_response(evaluation_id: int, vendor_id: int):
     """Unlock a submitted response so the vendor can change it."""
-    evaluation, vendor = _load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
     if not store.set_response_status(get_db(), vendor["response_id"], "reopened", _actor(), expect=("submitted",)):
         flash(_("Only a submitted response can be reopened."), "error")
         return _back(evaluation_id)

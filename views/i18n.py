@@ -88,6 +88,17 @@ def _filesize(size: int) -> str:
     return _("%(n)s MB", n=format_decimal(size / 1_000_000, format="#,##0.#"))
 
 
+VERDICT_LABELS = {
+    "stage4_verified": _l("Stage 4, verified"),
+    "stage4_unverified": _l("Stage 4 evidence, unverified"),
+    "stage3_no_failures": _l("Stage 3: no failure modes on recent deployments"),
+    "stage3_no_engineers": _l("Stage 3: no named engineers on recent deployments"),
+    "stage3_no_deployments": _l("Stage 3: no recent production deployments"),
+    "incomplete": _l("Incomplete"),
+}
+OVERLAY_LABELS = {"security_blocker": _l("Security blocker"), "lock_in": _l("Lock-in risk")}
+SEVERITY_LABELS = {"high": _l("high"), "medium": _l("medium"), "low": _l("low")}
+
 STATUS_LABELS = {
     "invited": _l("Invited"),
     "in_progress": _l("In progress"),
@@ -114,6 +125,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_filesize, "filesize")
     app.add_template_global(ACCEPTED_UPLOADS, "accepted_files")
     app.add_template_global(lambda status: str(STATUS_LABELS.get(status, status)), "status_label")
+    app.add_template_global(zip, "zip")
+    app.add_template_global(lambda code: str(VERDICT_LABELS.get(code, code)), "verdict_label")
+    app.add_template_global(lambda code: str(OVERLAY_LABELS.get(code, code)), "overlay_label")
+    app.add_template_global(lambda code: str(SEVERITY_LABELS.get(code, code)), "severity_label")
 
     @app.context_processor
     def languages() -> dict:

@@ -154,7 +154,8 @@ def overview(token: str):
     link = open_link(token)
     answers = link.answers()
     result = link.progress(answers)
-    return render_template("vendor/overview.html", **_ctx(link, result=result))
+    threads = [t for ts in _threads_by_question(link).values() for t in ts if t["status"] == "open"]
+    return render_template("vendor/overview.html", **_ctx(link, result=result, open_threads=threads))
 
 
 @bp.get("/<token>/s/<section_id>")
@@ -183,11 +184,11 @@ def _render_section(
     for q in section.questions:
         args = (q, values, errors, conflicts, lang, disabled, link.token, ui)
         if any(name.split("-")[0].removesuffix("_none") == q.id for name in errors) or q.id in conflicts:
-            fragments.append(_question_macro()(*args))
+            fragments.append((q.id, _question_macro()(*args)))
         else:
             shown = (values.get(q.id), values.get(f"{q.id}_none"))
             key = (link.questionnaire.hash, q.id, lang, str(get_locale()), disabled, link.token, digest(shown))
-            fragments.append(_question_html(key, args))
+            fragments.append((q.id, _question_html(key, args)))
     return (
         render_template(
             "vendor/section.html",
@@ -195,6 +196,7 @@ def _render_section(
                 link,
                 section=section,
                 fragments=fragments,
+                threads=_threads_by_question(link),
                 errors=errors,
                 conflicts=conflicts,
                 base_versions=json.dumps(seen),
@@ -204,6 +206,13 @@ def _render_section(
         ),
         status,
     )
+
+
+def _threads_by_question(link: Link) -> dict[str, list[dict]]:
+    threads: dict[str, list[dict]] = {}
+    for t in store.clarifications(get_db(), [link.response["id"]])[link.response["id"]]:
+        threads.setdefault(t["question_id"], []).append(t)
+    return threads
 
 
 def _question_macro():
@@ -437,6 +446,23 @@ def _time(stamp: str) -> str:
     from flask_babel import format_time
 
     return format_time(datetime.fromisoformat(stamp), "short") if stamp else ""
+
+
+@bp.post("/<token>/clarifications/<int:thread_id>/reply")
+def reply(token: str, thread_id: int):
+    """The vendor's answer to the buyer's question on one of their answers."""
+    link = open_link(token)
+    body = (request.form.get("body") or "").strip()
+    if not body or len(body) > 4000:
+        flash(_("Write your reply (up to 4,000 characters)."), "error")
+    elif not store.add_clarification_message(get_db(), link.response["id"], thread_id, link.actor, body):
+        abort(404)
+    else:
+        flash(_("Your reply was sent."), "success")
+    section_id = request.form.get("section", "")
+    if any(s.id == section_id for s in link.questionnaire.sections):
+        return redirect(url_for("vendor.section", token=token, section_id=section_id) + f"#thread-{thread_id}")
+    return redirect(url_for("vendor.overview", token=token))
 
 
 @bp.get("/<token>/files/<attachment_id>")

@@ -1,0 +1,36 @@
+"""Review forms: manual scores, verifications, clarifications."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+
+class ManualScoreForm(FlaskForm):
+    question_id = HiddenField(validators=[DataRequired()])
+    score = RadioField(_l("Score"), choices=[SelectChoice(str(n)) for n in range(6)], validators=[DataRequired()])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+class VerificationForm(FlaskForm):
+    deployment_id = HiddenField(validators=[DataRequired(), Length(max=40)])
+    reference_checked = BooleanField(_l("Reference check completed"))
+    evidence_reviewed = BooleanField(_l("Evidence reviewed"))
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class ClarificationForm(FlaskForm):
+    question_id = HiddenField(validators=[DataRequired()])
+    body = TextAreaField(_l("Question to the vendor"), validators=[DataRequired(), Length(max=4000)])
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Reply"), validators=[DataRequired(), Length(max=4000)])
