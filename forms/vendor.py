@@ -16,6 +16,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as flask_wtf_translations
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField
 from wtforms import EmailField
@@ -79,10 +80,17 @@ def _field(q: Question):
     return None  # file (handled by the view) and computed (never answered)
 
 
+class _RowMeta:
+    """A group row is a plain wtforms.Form; give it Flask-WTF's translated messages too."""
+
+    def get_translations(self, form):
+        return flask_wtf_translations
+
+
 @lru_cache(maxsize=64)
 def _row_form(questionnaire_hash: str, group: Question) -> type[Form]:
     attrs = {f.id: field for f in group.fields if (field := _field(f)) is not None}
-    return type(f"{group.id}RowForm", (Form,), attrs)
+    return type(f"{group.id}RowForm", (Form,), {**attrs, "Meta": _RowMeta})
 
 
 @lru_cache(maxsize=256)

@@ -30,3 +30,12 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/python -m pip install -q -e '.[test]'
   echo "$want" > "$stamp"
 fi
+
+# Compiled translations (.mo) are build output, not committed: make them when a catalogue is
+# newer than what was compiled from it (or nothing was), so the app and tests find them.
+for po in translations/*/LC_MESSAGES/messages.po; do
+  if [ -e "$po" ] && [ ! "${po%.po}.mo" -nt "$po" ]; then
+    .venv/bin/pybabel -q compile -d translations
+    break
+  fi
+done

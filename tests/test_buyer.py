@@ -184,7 +184,7 @@ def test_dashboard_shows_each_vendors_progress_activity_and_submission(
     assert "Claims partner" in page
     assert "AI deployment partner due diligence, version 1.0.0" in page
     rows = {
-        re.search(r'<th scope="row">(.*?)</th>', row).group(1): row
+        re.sub(r"<[^>]+>", "", re.search(r'<th scope="row">(.*?)</th>', row).group(1)): row
         for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)
         if '<th scope="row">' in row
     }
@@ -441,7 +441,10 @@ def test_the_evaluation_page_shows_settings_and_each_vendors_state(
     as_role("evaluator")
     page = client.get(f"/evaluations/{evaluation_id}").get_data(as_text=True)
     assert "Industry: Insurance" in page
-    rows = dict(re.findall(r'<tr id="vendor-\d+">\s*<th scope="row">(.*?)</th>(.*?)</tr>', page, re.S))
+    rows = {
+        re.sub(r"<[^>]+>", "", name): cells
+        for name, cells in re.findall(r'<tr id="vendor-\d+">\s*<th scope="row">(.*?)</th>(.*?)</tr>', page, re.S)
+    }
     assert "Active</span>" in rows["Active Co"] and "no expiry date" in rows["Active Co"]
     assert "Revoked</span>" in rows["Revoked Co"]
     assert "Expired</span>" in rows["Expired Co"] and "January 1, 2020" in rows["Expired Co"]

@@ -14,6 +14,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
@@ -26,6 +27,7 @@ bp = Blueprint("auth", __name__)
 
 # Roles in increasing power: a role may do what every role before it may do.
 ROLE_ORDER = ("viewer", "evaluator", "owner")
+ROLE_LABELS = {"viewer": _l("viewer"), "evaluator": _l("evaluator"), "owner": _l("owner")}
 # Compared against when the e-mail is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a password")
 
@@ -62,7 +64,7 @@ def can(role: str) -> bool:
 
 @bp.app_context_processor
 def inject_roles() -> dict:
-    return {"can": can}
+    return {"can": can, "role_label": lambda role: str(ROLE_LABELS.get(role, role))}
 
 
 def hash_password(password: str) -> str:
