@@ -15,6 +15,7 @@ from flask import Flask
 from flask import current_app
 from flask.cli import with_appcontext
 
+import export_command
 import translate
 from stagefour import evaluations
 from stagefour import store
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
     """Add every command to the app's CLI."""
     for command in (score, check_questionnaire, init_db, create_user, demo, list_evaluations, import_response):
         app.cli.add_command(command)
+    app.cli.add_command(export_command.export)
     translate.register(app)
 
 

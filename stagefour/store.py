@@ -475,7 +475,13 @@ class SaveResult:
 
 
 def save_answers(
-    db: Database, response_id: int, changes: dict[str, Any], base_versions: dict[str, int], actor: str
+    db: Database,
+    response_id: int,
+    changes: dict[str, Any],
+    base_versions: dict[str, int],
+    actor: str,
+    writer: str | None = None,
+    seq: int | None = None,
 ) -> SaveResult:
     """Write changed answers unless someone else changed the same answer since the writer saw it.
 
@@ -483,7 +489,9 @@ def save_answers(
     at which the writer last saw it. A stored answer that changed at a newer version and
     differs from what the writer sends is a conflict: it is not written, and its stored
     value is returned so the writer can merge. Answers nobody else touched are written.
-    None clears an answer (unanswered).
+    None clears an answer (unanswered). `writer` names one open page: its own earlier
+    saves (an autosave still in flight when the page posts the form) are never a conflict;
+    `seq` orders that page's saves, so one of them arriving late never undoes a later one.
     """
     with write_transaction(db):
         response = next(db.query("SELECT * FROM responses WHERE id = ?", [response_id]), None)
@@ -495,7 +503,7 @@ def save_answers(
         current = {
             r["question_id"]: r
             for r in db.query(
-                "SELECT question_id, value, changed_version FROM answers "
+                "SELECT question_id, value, changed_version, changed_by, changed_seq FROM answers "
                 f"WHERE response_id = ? AND question_id IN ({marks})",
                 [response_id, *changes],
             )
@@ -508,17 +516,22 @@ def save_answers(
             before = json.loads(row["value"]) if row else None
             if before == value:
                 continue
-            if row and row["changed_version"] > base_versions.get(qid, 0):
+            same_page = bool(row and writer and row["changed_by"] == writer)
+            if same_page and seq is not None and row["changed_seq"] is not None and seq < row["changed_seq"]:
+                continue  # this page already saved something later for this answer
+            if row and row["changed_version"] > base_versions.get(qid, 0) and not same_page:
                 result.conflicts[qid] = before
                 result.conflict_versions[qid] = row["changed_version"]
                 continue
             # A cleared answer stays as a JSON null (a tombstone) so a later writer who still
             # has the old value is told of the change instead of silently restoring it.
             db.execute(
-                "INSERT INTO answers (response_id, question_id, value, changed_version, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET "
-                "value = excluded.value, changed_version = excluded.changed_version, updated_at = excluded.updated_at",
-                [response_id, qid, json.dumps(value, ensure_ascii=False), new_version, stamp],
+                "INSERT INTO answers (response_id, question_id, value, changed_version, changed_by, changed_seq, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id) DO UPDATE SET "
+                "value = excluded.value, changed_version = excluded.changed_version, "
+                "changed_by = excluded.changed_by, changed_seq = excluded.changed_seq, "
+                "updated_at = excluded.updated_at",
+                [response_id, qid, json.dumps(value, ensure_ascii=False), new_version, writer, seq, stamp],
             )
             audit(
                 db,
@@ -699,6 +712,14 @@ def m002_review(db: Database) -> None:
         foreign_keys=[("clarification_id", "clarifications", "id")],
     )
     db["clarification_messages"].create_index(["clarification_id"])
+
+
+@migrations()
+def m003_answer_writer(db: Database) -> None:
+    # Which open page last wrote an answer, and in which of its saves: a page's own autosave
+    # never conflicts with it, and a late one never undoes the page's later save.
+    db["answers"].add_column("changed_by", str)
+    db["answers"].add_column("changed_seq", int)
 
 
 def set_manual_score(

@@ -23,8 +23,13 @@
     statusBox.classList.toggle("error", !!isError);
   }
 
+  // Orders this page's saves (autosaves and the form itself): a late one never undoes a later one.
+  var seqInput = form.querySelector("input[name=seq]");
+  function nextSeq() { return String(Math.floor(performance.timeOrigin + performance.now())); }
+
   function payload(names) {
     var data = new FormData(form);
+    data.set("seq", nextSeq());
     form.querySelectorAll("input[type=file]").forEach(function (input) { data.delete(input.name); });
     data.delete("action");
     data.set("changed", names.join(","));
@@ -135,7 +140,11 @@
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("focusout", function () { if (pending.size) { save(); } });
-  form.addEventListener("submit", function () { clearTimeout(timer); pending.clear(); });
+  form.addEventListener("submit", function () {
+    clearTimeout(timer);
+    pending.clear();
+    if (seqInput) { seqInput.value = nextSeq(); }
+  });
 
   // A closed tab or a navigation away still sends what is pending.
   function flush() {

@@ -447,3 +447,28 @@ def test_a_link_opens_only_its_own_response(client, db, make_vendor, make_evalua
         assert "Beta Corp" not in html and "beta's secret" not in html
     save(client, a, "C", {"C4": "changed by alpha"})
     assert answers(db, b)["C4"] == "beta's secret plan"
+
+
+def test_a_pages_own_autosave_still_in_flight_is_not_a_conflict(client, db, vendor):
+    url = section_url(vendor, "A")
+    seen = page_versions(client, url)  # the page as loaded: A2 empty
+    # the page's autosave of a half-typed answer lands after the page has posted its form...
+    client.post(url + "/autosave", data={"A2": "1", "changed": "A2", "base_versions": seen, "page_id": "page-1"})
+    # ...so the form carries the versions from before that autosave: same page, no conflict
+    response = client.post(url, data={"A2": "12", "base_versions": seen, "page_id": "page-1"})
+    assert response.status_code == 302
+    assert answers(db, vendor)["A2"] == 12
+    # another page with the same stale view is told
+    other = client.post(url, data={"A2": "7", "base_versions": seen, "page_id": "page-2"})
+    assert other.status_code == 422
+    assert answers(db, vendor)["A2"] == 12
+
+
+def test_a_late_autosave_never_undoes_the_same_pages_later_save(client, db, vendor):
+    url = section_url(vendor, "A")
+    seen = page_versions(client, url)
+    page = {"base_versions": seen, "page_id": "page-1"}
+    client.post(url, data={"A2": "12", "seq": "2000", **page})  # the form, posted at t=2000
+    late = client.post(url + "/autosave", data={"A2": "1", "changed": "A2", "seq": "1000", **page})  # sent at t=1000
+    assert late.status_code == 200
+    assert answers(db, vendor)["A2"] == 12

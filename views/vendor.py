@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -200,6 +201,7 @@ def _render_section(
                 errors=errors,
                 conflicts=conflicts,
                 base_versions=json.dumps(seen),
+                page_id=secrets.token_urlsafe(12),
                 result=result,
                 position=link.questionnaire.sections.index(section),
             ),
@@ -331,7 +333,10 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
     errored = {name.split("-")[0].removesuffix("_none") for name in errors}
     values = {k: v for k, v in values.items() if k not in errored}
     try:
-        result = store.save_answers(get_db(), link.response["id"], values, base_versions, link.actor)
+        writer = (formdata.get("page_id") or "")[:64] or None
+        seq = formdata.get("seq", "")
+        seq = int(seq) if seq.isdigit() and len(seq) < 18 else None
+        result = store.save_answers(get_db(), link.response["id"], values, base_versions, link.actor, writer, seq)
     except store.NotEditable:
         abort(409)
     return {
