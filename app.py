@@ -15,6 +15,7 @@ from views import db
 from views import errors
 from views import exports
 from views import i18n
+from views import limits
 from views import reports
 from views import review
 from views import vendor
@@ -32,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         QUESTIONNAIRE_FOLDER=str(Path(app.root_path) / "questionnaires"),
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,  # a whole section with several files
         MAX_FILE_BYTES=10 * 1024 * 1024,
+        # A section with 200 deployment rows of 17 fields is ~3,500 form fields (Werkzeug's default: 1,000).
+        MAX_FORM_PARTS=5000,
         LINK_VALID_DAYS=90,
         # A vendor may keep a section open for hours: a CSRF token that expires after an hour
         # would turn their next save into an error. It stays bound to the session instead.
@@ -55,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
     csrf.init_app(app)
+    limits.limiter.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
     errors.init_app(app)

@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 import export_command
+import report_command
 import translate
 from stagefour import evaluations
 from stagefour import store
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
     for command in (score, check_questionnaire, init_db, create_user, demo, list_evaluations, import_response):
         app.cli.add_command(command)
     app.cli.add_command(export_command.export)
+    app.cli.add_command(report_command.report)
     translate.register(app)
 
 

@@ -108,7 +108,7 @@ def section_form_class(questionnaire: Questionnaire, section: Section) -> type[S
 
 def row_count(formdata: MultiDict, question_id: str) -> int:
     """How many rows of a group the posted data carries (before WTForms builds them)."""
-    pattern = re.compile(rf"^{re.escape(question_id)}-(\d+)-")
+    pattern = re.compile(rf"^{re.escape(question_id)}-([0-9]{{1,4}})-")
     indices = {int(m.group(1)) for key in formdata.keys() if (m := pattern.match(key))}
     return len(indices)
 
@@ -234,7 +234,7 @@ def display_from_post(section: Section, formdata: MultiDict, files: dict[str, li
     out: dict[str, Any] = {}
     for q in section.questions:
         if q.type == "group":
-            pattern = re.compile(rf"^{re.escape(q.id)}-(\d+)-")
+            pattern = re.compile(rf"^{re.escape(q.id)}-([0-9]{{1,4}})-")
             indices = sorted({int(m.group(1)) for key in formdata.keys() if (m := pattern.match(key))})
             out[q.id] = [
                 {

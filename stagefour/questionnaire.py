@@ -684,10 +684,7 @@ class _Builder:
             if not isinstance(raw_points, dict) or not raw_points:
                 self.error(f"{path}.points", "expected a mapping of option value to points")
             else:
-                kwargs["points"] = {
-                    str(k) if not isinstance(k, bool) else ("yes" if k else "no"): self.points(v, f"{path}.points.{k}")
-                    for k, v in raw_points.items()
-                }
+                kwargs["points"] = {_yes_no_key(k): self.points(v, f"{path}.points.{k}") for k, v in raw_points.items()}
         if kind == "share":
             kwargs["points"] = {"*": self.points(r.get("points"), f"{path}.points")}
         if kind in ("bands", "age") or (kind == "metric" and "bands" in r):
@@ -778,6 +775,13 @@ class _Builder:
 
 
 CHECK_SETS = ("ai-deployment-partner",)
+
+
+def _yes_no_key(key: Any) -> str:
+    """YAML reads an unquoted yes/no key as a boolean, and a stored snapshot (JSON) as "true"/"false"."""
+    if isinstance(key, bool):
+        return "yes" if key else "no"
+    return {"true": "yes", "false": "no"}.get(str(key), str(key))
 
 
 def _kind(value: Any) -> str:

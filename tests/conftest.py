@@ -42,7 +42,9 @@ def app(tmp_path):
             "SECRET_KEY": "test",
             "DATABASE": str(tmp_path / "test.sqlite3"),
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "REPORT_FOLDER": str(tmp_path / "reports"),
             "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
         }
     )
 

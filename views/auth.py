@@ -22,6 +22,8 @@ from forms.buyer import LoginForm
 from stagefour import store
 from views.db import get_db
 from views.i18n import safe_next
+from views.limits import LOGIN
+from views.limits import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -73,6 +75,7 @@ def hash_password(password: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN, methods=["POST"])
 def login():
     """The buyer's login form."""
     form = LoginForm()

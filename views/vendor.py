@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from forms.vendor import display_from_post
 from forms.vendor import display_values
@@ -45,9 +46,14 @@ from stagefour.response import digest
 from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
 from views.db import get_db
+from views.i18n import safe_next
+from views.limits import LINK_GUESSES
+from views.limits import limiter
+from views.limits import not_found
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("vendor", __name__, url_prefix="/v")
+limiter.limit(LINK_GUESSES, deduct_when=not_found)(bp)
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
@@ -252,7 +258,15 @@ def save_section(token: str, section_id: str):
         if outcome["saved"]:
             flash(_("Your other answers were saved."), "info")
         answers = link.answers()
-        values = display_from_post(section, request.form, outcome["files"])
+        values = display_from_post(section, outcome["formdata"], outcome["files"])
+        stored = display_values(section, answers)
+        for q in section.questions:
+            if (
+                q.type == "group"
+                and q.id in outcome["errors"]
+                and not any(k.startswith(f"{q.id}-") for k in outcome["formdata"])
+            ):
+                values[q.id] = stored[q.id]  # a refused group is not echoed back row by row
         conflicts = {k: _conflict_text(link, k, v) for k, v in outcome["conflicts"].items()}
         return _render_section(link, section, answers, values, outcome["errors"], conflicts, 422)
     stamp = _time(outcome["saved_at"])
@@ -263,10 +277,9 @@ def save_section(token: str, section_id: str):
             nxt = link.questionnaire.sections[index + 1]
             return redirect(url_for("vendor.section", token=token, section_id=nxt.id))
         return redirect(url_for("vendor.review", token=token))
-    if action.startswith("add:"):
-        return redirect(
-            url_for("vendor.section", token=token, section_id=section_id, add=action[4:]) + f"#{action[4:]}"
-        )
+    group = action.removeprefix("add:") if action.startswith("add:") else None
+    if group and any(q.id == group and q.type == "group" for q in section.questions):
+        return redirect(url_for("vendor.section", token=token, section_id=section_id, add=group) + f"#{group}")
     return redirect(url_for("vendor.section", token=token, section_id=section_id))
 
 
@@ -302,23 +315,11 @@ def _conflict_text(link: Link, qid: str, value) -> str:
 def _save(link: Link, section: Section, formdata, files, action: str, only: set[str] | None = None) -> dict:
     """Validate and store a section's posted answers; never loses what validated."""
     errors: dict[str, list] = {}
-    for q in section.questions:
-        if q.type == "group" and row_count(formdata, q.id) > q.max_rows:
-            errors[q.id] = [_("Too many rows: at most %(n)s.", n=q.max_rows)]
+    formdata = _clean_rows(section, formdata, action, errors)
     kept_files = _files(link, section, formdata, files, errors)
-    if any(q.id in errors for q in section.questions if q.type == "group"):
-        return {
-            "saved": [],
-            "errors": errors,
-            "conflicts": {},
-            "files": kept_files,
-            "saved_at": "",
-            "versions": {},
-            "conflict_versions": {},
-        }
     # CSRFProtect has already checked the token for the whole app.
     form_class = section_form_class(link.questionnaire, section)
-    form = form_class(formdata=_without_removed_rows(formdata, action), meta={"csrf": False})
+    form = form_class(formdata=formdata, meta={"csrf": False})
     form.validate()
     values, field_errors = read_section(form, section, kept_files)
     errors.update(field_errors)
@@ -340,6 +341,7 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
     except store.NotEditable:
         abort(409)
     return {
+        "formdata": formdata,
         "saved": result.saved,
         "errors": errors,
         "conflicts": result.conflicts,
@@ -367,24 +369,36 @@ def _seen(raw: str | None) -> dict[str, tuple[int, str | None]]:
     return seen
 
 
-def _without_removed_rows(formdata, action: str):
-    """The posted data less the row a "remove" button names, with later rows renumbered."""
-    if not action.startswith("remove:"):
-        return formdata
-    _, qid, index = action.split(":", 2) if action.count(":") == 2 else (None, None, None)
-    if not qid or not index or not index.isdigit():
-        return formdata
-    drop = int(index)
-    pattern = re.compile(rf"^{re.escape(qid)}-(\d+)-(.*)$")
+ROW_KEY = re.compile(r"^(?P<index>[0-9]{1,4})-(?P<field>[A-Za-z][A-Za-z0-9_]*(?:-keep)?)$")
+
+
+def _clean_rows(section: Section, formdata, action: str, errors: dict) -> MultiDict:
+    """The posted data with the rows of each group made safe to read.
+
+    Keys of a group whose row part is not a short ASCII index are dropped (WTForms would call
+    int() on them); a group with more rows than allowed is dropped whole, with a message, and
+    its stored rows stay; a "remove:QID:N" action drops row N and renumbers the rows after it.
+    """
+    groups = {q.id: q for q in section.questions if q.type == "group"}
+    remove = re.fullmatch(r"remove:([A-Za-z][A-Za-z0-9_]*):([0-9]{1,4})", action or "")
+    rows: dict[str, dict[int, list]] = {qid: {} for qid in groups}
     out = MultiDict()
     for key, value in formdata.items(multi=True):
-        m = pattern.match(key)
-        if m:
-            i = int(m.group(1))
-            if i == drop:
-                continue
-            key = f"{qid}-{i - 1 if i > drop else i}-{m.group(2)}"
-        out.add(key, value)
+        qid, dash, rest = key.partition("-")
+        if not dash or qid not in groups:
+            out.add(key, value)
+            continue
+        match = ROW_KEY.match(rest)
+        if match:
+            rows[qid].setdefault(int(match["index"]), []).append((match["field"], value))
+    for qid, group in groups.items():
+        if len(rows[qid]) > group.max_rows:
+            errors[qid] = [_("Too many rows: at most %(n)s. Your other answers were kept.", n=group.max_rows)]
+            continue
+        drop = int(remove[2]) if remove and remove[1] == qid else None
+        for new_index, old_index in enumerate(i for i in sorted(rows[qid]) if i != drop):
+            for field, value in rows[qid][old_index]:
+                out.add(f"{qid}-{new_index}-{field}", value)
     return out
 
 
@@ -525,20 +539,23 @@ def language(token: str):
     chosen = request.form.get("language", "")
     if chosen in current_app.config["LANGUAGES"]:
         store.set_response_language(get_db(), link.response["id"], chosen)
-    target = request.form.get("next", "")
     prefix = url_for("vendor.overview", token=token)
-    return redirect(target if target.startswith(prefix) and "//" not in target else prefix)
+    target = safe_next(request.form.get("next"), prefix)
+    return redirect(target if target.startswith(prefix) else prefix)
 
 
 @bp.errorhandler(CSRFError)
 def csrf_recover(error: CSRFError):
     """A vendor's save whose CSRF token expired: show the page again with what they typed."""
     match = re.match(r"^/v/([^/]+)/s/([^/]+)$", request.path)
+    message = _("Your session expired. Reload the page and try again.")
     if not match:
-        message = _("Your session expired. Reload the page and try again.")
         return render_template("errors/error.html", code=400, message=message), 400
-    link = open_link(match.group(1))
-    section = link.section(match.group(2))
+    try:
+        link = open_link(match.group(1))
+        section = link.section(match.group(2))
+    except HTTPException as exc:  # an unknown or closed link: its own page, never a 500
+        return exc.response if exc.response is not None else current_app.handle_http_exception(exc)
     flash(
         _("Your session expired, so nothing was saved yet. Your answers are still on this page: save again."), "error"
     )

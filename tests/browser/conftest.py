@@ -44,6 +44,7 @@ def live(tmp_path):
             "SECRET_KEY": "browser-tests",
             "DATABASE": str(tmp_path / "db.sqlite3"),
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "REPORT_FOLDER": str(tmp_path / "reports"),
         }
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -1,0 +1,1675 @@
+"""Reports: the comparison PDF a committee reads, and a vendor's receipt, made with WeasyPrint.
+
+No Flask here: the views, the CLI (`flask report`) and bench/pdf.py call the same functions.
+
+Safety. Every template is rendered by a Jinja environment with autoescape on, so a vendor's
+`<img src=…>` is printed as text and never becomes an element. WeasyPrint fetches every URL
+in the HTML it is given (../shared/STYLE.md), so it gets `url_fetcher()`: it serves files
+under static/ and refuses every other URL (http, https, data:, file: outside static/).
+
+Cache. A PDF is stored under the SHA-256 of what it is made from: the evaluation's raw
+inputs (its settings, vendors, answers, evaluator scores, verifications, clarifications),
+the as-of date, the language, the page size and the version of the code and templates that
+turn those into pages. The key is computed from the raw rows and not from `compare()`'s
+output because the weight sensitivity alone takes ~50 ms for 20 vendors, and a cached PDF
+must download in under 50 ms. "Generated at/by" on the cover is not part of the key: it
+says when and for whom that file was made.
+
+Interface words of the PDF come from PHRASES below rather than the Babel catalogues: the
+report is rendered outside a request (threads, CLI) in a language chosen per document, and
+the core imports no Flask.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import mimetypes
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from urllib.parse import urlsplit
+
+from babel import Locale
+from babel.dates import format_date
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from babel.numbers import format_percent
+from jinja2 import Environment
+from jinja2 import FileSystemLoader
+from jinja2 import StrictUndefined
+from jinja2 import pass_context
+from markupsafe import Markup
+from sqlite_utils import Database
+
+from stagefour import store
+from stagefour.evaluations import Comparison
+from stagefour.evaluations import compare
+from stagefour.questionnaire import Band
+from stagefour.questionnaire import Condition
+from stagefour.questionnaire import Question
+from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import localize
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+STYLESHEET = "report.css"
+LANGUAGES = ("en", "de", "fr")
+PAGE_SIZES = {"a4": "A4", "letter": "letter"}
+# Vendors side by side per row of an answer table: four columns of ~45 mm on A4 and Letter.
+COLUMNS = 4
+# Vendors in a ranking with red-flag messages; more and it shows the codes only.
+COMPACT_AFTER = 6
+# Rows of a repeating group per table (rows become columns; fields are the table's rows).
+GROUP_COLUMNS = 4
+# What the key covers besides the data: the code and templates that turn data into pages.
+VERSIONED = (
+    "stagefour/report.py",
+    "stagefour/scoring.py",
+    "stagefour/checks.py",
+    "stagefour/metrics.py",
+    "stagefour/comparison.py",
+    "stagefour/evaluations.py",
+    "templates/report/_layout.html",
+    "templates/report/_macros.html",
+    "templates/report/comparison.html",
+    "templates/report/receipt.html",
+    "static/report.css",
+)
+
+# --- words -------------------------------------------------------------------------------------
+
+# English text -> translation; a text without one is shown in English.
+PHRASES: dict[str, dict[str, str]] = {
+    "de": {
+        "Vendor comparison": "Anbietervergleich",
+        "Response receipt": "Empfangsbestätigung der Antwort",
+        "Questionnaire": "Fragebogen",
+        "version %(version)s": "Version %(version)s",
+        "Questionnaire hash": "Hash des Fragebogens",
+        "Scores as of": "Bewertungsstichtag",
+        "Vendors": "Anbieter",
+        "%(count)s vendors, %(submitted)s submitted": "%(count)s Anbieter, %(submitted)s eingereicht",
+        "Deadline": "Frist",
+        "none": "keine",
+        "Generated": "Erstellt",
+        "%(when)s by %(who)s": "%(when)s von %(who)s",
+        "Evaluation": "Bewertung",
+        "Confidential: for the evaluation committee only.": "Vertraulich: nur für das Bewertungsgremium.",
+        "Summary": "Zusammenfassung",
+        "Ranked by verdict first, then by overall score; no score overrides a verdict.": (
+            "Sortiert zuerst nach Urteil, dann nach Gesamtpunktzahl; keine Punktzahl hebt ein Urteil auf."
+        ),
+        "Vendor": "Anbieter",
+        "Verdict": "Urteil",
+        "Overall": "Gesamt",
+        "Complete": "Vollständig",
+        "Top red flags": "Wichtigste Warnsignale",
+        "provisional": "vorläufig",
+        "range %(low)s–%(high)s": "Spanne %(low)s–%(high)s",
+        "No red flags.": "Keine Warnsignale.",
+        "%(count)s more": "%(count)s weitere",
+        "Section scores (0–100) per vendor": "Abschnittspunkte (0–100) je Anbieter",
+        "The pale part of a bar is the range a provisional score can still move in.": (
+            "Der helle Teil eines Balkens ist die Spanne, in der sich eine vorläufige Punktzahl noch bewegen kann."
+        ),
+        "n/a": "entf.",
+        "The winner stays first unless a single section weight moves by more than half.": (
+            "Der Erstplatzierte bleibt vorn, solange sich kein einzelnes Abschnittsgewicht um mehr als die Hälfte "
+            "ändert."
+        ),
+        "The ranking is sensitive to the weights: %(changes)s.": (
+            "Die Rangfolge hängt von den Gewichten ab: %(changes)s."
+        ),
+        "%(section)s at %(weight)s puts %(vendor)s first": "%(section)s bei %(weight)s bringt %(vendor)s nach vorn",
+        "Only one vendor: nothing to rank against.": "Nur ein Anbieter: kein Vergleich möglich.",
+        "Invited": "Eingeladen",
+        "In progress": "In Bearbeitung",
+        "Submitted": "Eingereicht",
+        "Reopened": "Wieder geöffnet",
+        "Red flags": "Warnsignale",
+        "Code": "Code",
+        "Severity": "Schwere",
+        "What was found": "Befund",
+        "Answers": "Antworten",
+        "high": "hoch",
+        "medium": "mittel",
+        "low": "niedrig",
+        "Weight %(weight)s, %(share)s of the overall score": "Gewicht %(weight)s, %(share)s der Gesamtpunktzahl",
+        "Section score": "Abschnittspunkte",
+        "Item points (0–5)": "Punkte je Frage (0–5)",
+        "required": "Pflicht",
+        "unanswered": "nicht beantwortet",
+        "not applicable": "nicht zutreffend",
+        "pending": "ausstehend",
+        "waiting for an evaluator's score": "wartet auf die Bewertung eines Prüfers",
+        "None listed": "Keine angegeben",
+        "Yes": "Ja",
+        "No": "Nein",
+        "None of these": "Nichts davon",
+        "Row": "Zeile",
+        "Worked out from other answers": "Aus anderen Antworten berechnet",
+        "Evaluator comments and clarifications": "Kommentare der Prüfer und Rückfragen",
+        "No evaluator scores, verifications or clarifications have been recorded.": (
+            "Es wurden keine Bewertungen, Prüfungen oder Rückfragen erfasst."
+        ),
+        "Evaluator scores": "Bewertungen der Prüfer",
+        "Question": "Frage",
+        "Evaluator": "Prüfer",
+        "Score": "Punkte",
+        "Comment": "Kommentar",
+        "Date": "Datum",
+        "A third opinion is needed: two evaluators are more than one point apart.": (
+            "Eine dritte Meinung ist nötig: zwei Prüfer liegen mehr als einen Punkt auseinander."
+        ),
+        "Verifications": "Prüfungen",
+        "Deployment": "Deployment",
+        "Reference checked": "Referenz geprüft",
+        "Evidence reviewed": "Nachweise geprüft",
+        "Note": "Notiz",
+        "Clarifications": "Rückfragen",
+        "open": "offen",
+        "closed": "geschlossen",
+        "Buyer": "Käufer",
+        "Method": "Methode",
+        "How the scores are made": "Wie die Punkte entstehen",
+        "method-scoring": (
+            "Jede Frage erhält 0–5 Punkte nach der unten beschriebenen Regel. Ein Abschnitt ist das gewichtete "
+            "Mittel seiner Fragen auf 0–100, die Gesamtpunktzahl das nach den Abschnittsgewichten gewichtete Mittel "
+            "der Abschnitte. Eine unbeantwortete Pflichtfrage zählt 0 und bleibt im Nenner; nicht zutreffende "
+            "Fragen fallen heraus. Manuell bewertete Fragen, die noch auf einen Prüfer warten, machen die Punktzahl "
+            "vorläufig; die Spanne zeigt, wo sie landen kann (ausstehend als 0 bis als 5). Die Rangfolge folgt "
+            "zuerst dem Urteil, dann der Gesamtpunktzahl."
+        ),
+        "Section weights and how stable the winner is": "Abschnittsgewichte und Stabilität des Erstplatzierten",
+        "Section": "Abschnitt",
+        "Weight": "Gewicht",
+        "Share": "Anteil",
+        "Winner changes at": "Erstplatzierter wechselt bei",
+        "≤ %(weight)s (%(vendor)s)": "≤ %(weight)s (%(vendor)s)",
+        "≥ %(weight)s (%(vendor)s)": "≥ %(weight)s (%(vendor)s)",
+        "not between 0 and 10×": "nicht zwischen 0 und 10×",
+        "sensitivity-note": (
+            "Jedes Gewicht wurde allein verändert (bis 0 in Schritten von 5 %, bis zum Zehnfachen in Schritten von "
+            "10 %), um das nächste Gewicht zu finden, bei dem ein anderer Anbieter vorn liegt."
+        ),
+        "Verdict gates": "Stufen des Urteils",
+        "verdict-note": (
+            "Die Stufen werden der Reihe nach geprüft; die erste, die nicht erfüllt ist, bestimmt das Urteil. "
+            "Keine Punktzahl hebt ein Urteil auf."
+        ),
+        "Overlays shown beside the verdict: %(overlays)s.": "Neben dem Urteil gezeigte Hinweise: %(overlays)s.",
+        "Red-flag codes": "Codes der Warnsignale",
+        "Scoring rule of each question": "Bewertungsregel jeder Frage",
+        "Rule": "Regel",
+        "Manual scores: the rubric": "Manuelle Bewertung: die Skala",
+        "About this document": "Über dieses Dokument",
+        "Report key (SHA-256 of its inputs)": "Schlüssel des Berichts (SHA-256 seiner Eingaben)",
+        "Times are in UTC.": "Zeiten in UTC.",
+        "Page": "Seite",
+        "of": "von",
+        "Status": "Status",
+        "Submitted at": "Eingereicht am",
+        "Answers given": "Gegebene Antworten",
+        "Answers fingerprint (SHA-256)": "Fingerabdruck der Antworten (SHA-256)",
+        "receipt-note": (
+            "Diese Bestätigung gibt die Antworten so wieder, wie sie gespeichert sind. Der Fingerabdruck ändert sich, "
+            "sobald sich eine Antwort ändert."
+        ),
+        "This response is not submitted yet: answers may still change.": (
+            "Diese Antwort ist noch nicht eingereicht: Antworten können sich noch ändern."
+        ),
+        # Rules in words
+        "Shown, not scored.": "Angezeigt, nicht bewertet.",
+        "Scored 0–5 by evaluators against the rubric; the mean of their scores counts.": (
+            "Von Prüfern mit 0–5 nach der Skala bewertet; es zählt der Mittelwert."
+        ),
+        "Points by answer: %(list)s; any other answer 0.": "Punkte je Antwort: %(list)s; jede andere Antwort 0.",
+        "Each option chosen adds its points, at most %(max)s: %(list)s.": (
+            "Jede gewählte Option bringt ihre Punkte, höchstens %(max)s: %(list)s."
+        ),
+        "An option counts only while a file in %(question)s backs it (one file per option).": (
+            "Eine Option zählt nur, solange eine Datei in %(question)s sie belegt (eine Datei je Option)."
+        ),
+        "The share of the %(count)s options chosen × %(points)s.": (
+            "Der Anteil der gewählten unter %(count)s Optionen × %(points)s."
+        ),
+        "By the number given: %(list)s; otherwise %(otherwise)s.": (
+            "Nach der angegebenen Zahl: %(list)s; sonst %(otherwise)s."
+        ),
+        "By the date given: %(list)s; otherwise %(otherwise)s; a date in the future earns 0.": (
+            "Nach dem angegebenen Datum: %(list)s; sonst %(otherwise)s; ein Datum in der Zukunft ergibt 0."
+        ),
+        "within %(months)s months": "innerhalb von %(months)s Monaten",
+        "Worked out from other answers: %(metric)s.": "Aus anderen Antworten berechnet: %(metric)s.",
+        "Points: the value × %(scale)s.": "Punkte: der Wert × %(scale)s.",
+        "By the value: %(list)s; otherwise %(otherwise)s.": "Nach dem Wert: %(list)s; sonst %(otherwise)s.",
+        "+%(points)s when %(question)s %(condition)s.": "+%(points)s, wenn %(question)s %(condition)s.",
+        "is %(value)s": "gleich %(value)s ist",
+        "is one of %(values)s": "eines von %(values)s ist",
+        "is %(range)s": "%(range)s ist",
+        "and": "und",
+        "any": "beliebig",
+        "Counts %(weight)s× within its section.": "Zählt %(weight)s× innerhalb des Abschnitts.",
+        "Shown only when %(question)s %(condition)s.": "Nur angezeigt, wenn %(question)s %(condition)s.",
+        # Metrics
+        "qualifying deployments (in production, stage 4, live within six months, built by the vendor; "
+        "one matching the buyer's industry or size counts 1.5, both 2)": (
+            "qualifizierende Deployments (produktiv, Stufe 4, innerhalb von sechs Monaten live gegangen, vom Anbieter "
+            "gebaut; eines, das zur Branche oder Größe des Käufers passt, zählt 1,5, beides 2)"
+        ),
+        "deployments in production ÷ (those + the pilots and proofs of concept)": (
+            "produktive Deployments ÷ (diese + Piloten und Machbarkeitsstudien)"
+        ),
+        "months since the earliest go-live of a deployment in production": (
+            "Monate seit dem frühesten Go-live eines produktiven Deployments"
+        ),
+        "proposed engineers who are forward deployed engineers on a qualifying deployment ÷ proposed engineers": (
+            "vorgeschlagene Ingenieure, die als Forward Deployed Engineers an einem qualifizierenden Deployment "
+            "beteiligt waren ÷ vorgeschlagene Ingenieure"
+        ),
+        "failure modes linked to qualifying deployments": (
+            "Fehlerbilder, die qualifizierenden Deployments zugeordnet sind"
+        ),
+        "mean of the shares of failure modes detected and recovered automatically": (
+            "Mittel der Anteile automatisch erkannter und automatisch behobener Fehlerbilder"
+        ),
+        "share of qualifying deployments that passed the customer's security review": (
+            "Anteil qualifizierender Deployments, die die Sicherheitsprüfung des Kunden bestanden haben"
+        ),
+        "share of qualifying deployments whose KPI change the customer measured": (
+            "Anteil qualifizierender Deployments, deren KPI-Veränderung der Kunde gemessen hat"
+        ),
+        "qualifying deployments with a reference available": "qualifizierende Deployments mit verfügbarer Referenz",
+        # Verdicts and overlays, by code
+        "verdict:incomplete": "Unvollständig: B1, C1 oder D1 nicht beantwortet",
+        "verdict:stage3_no_deployments": (
+            "Stufe 3: kein produktives Deployment auf Stufe 4, innerhalb von sechs Monaten live und vom Anbieter gebaut"
+        ),
+        "verdict:stage3_no_engineers": (
+            "Stufe 3: kein an einem qualifizierenden Deployment genannter Ingenieur steht in der Teamliste"
+        ),
+        "verdict:stage3_no_failures": "Stufe 3: kein Fehlerbild zu einem qualifizierenden Deployment angegeben",
+        "verdict:stage4_unverified": (
+            "Nachweis Stufe 4, ungeprüft: der Käufer hat Referenzprüfung und Prüfung der Nachweise noch nicht "
+            "abgeschlossen"
+        ),
+        "verdict:stage4_verified": "Nachweis Stufe 4, durch Referenzprüfung und Prüfung der Nachweise bestätigt",
+        "overlay:security_blocker": "Sicherheitsblocker",
+        "overlay:lock_in": "Lock-in-Risiko",
+        # Red-flag codes
+        "flag:R1": "In Produktion genannt, aber unter Stufe 4",
+        "flag:R2": "Stufe 4 angegeben, aber nicht in Produktion",
+        "flag:R3": "Go-live vor mehr als sechs Monaten (nur Erfahrungsnachweis)",
+        "flag:R4": "Go-live-Datum in der Zukunft",
+        "flag:R5": "Stufe 4 ohne nachgelagerte Teams oder ohne Tagesvolumen",
+        "flag:R6": "Qualifizierendes Deployment ohne zugeordnetes Fehlerbild",
+        "flag:R7": (
+            "Ingenieur eines Deployments fehlt in der Teamliste, oder ein Fehlerbild nennt ein Deployment, das nicht "
+            "in B1 steht"
+        ),
+        "flag:R8": "Vorgeschlagener Ingenieur an keinem Deployment beteiligt oder ohne Einsatzmonate beim Kunden",
+        "flag:R9": "Überhaupt keine Fehlerbilder angegeben",
+        "flag:R10": "Nur Piloten: Piloten angegeben und kein Deployment in Produktion",
+        "flag:R11": "Jedes Fehlerbild wurde von Nutzern oder Kundenmitarbeitern entdeckt",
+        "flag:R12": "Kein vorgeschlagener Ingenieur ist ein Forward Deployed Engineer",
+        "flag:R13": "Für kein Deployment ist eine Referenz verfügbar",
+        "flag:R14": "Doppelte Deployment- oder Ingenieur-IDs",
+        "flag:R15": (
+            "Sicherheitsblocker: Tokens werden weitergereicht, breite gemeinsame Zugangsdaten, oder Daten des "
+            "Käufers können Modelle trainieren"
+        ),
+        "flag:R16": "Protokolle der Tool-Aufrufe werden kürzer als 180 Tage aufbewahrt",
+        "flag:R17": (
+            "Lock-in: laborverbundener Anbieter mit einem Modellanbieter und ohne Beispiel, vom eigenen Stack "
+            "abgeraten zu haben"
+        ),
+        "flag:R18": "Ein Ingenieur ist über alle Angebote zu mehr als 100 % verplant",
+        # The page shown while a PDF is made
+        "Making the PDF…": "Das PDF wird erstellt …",
+        "making-lead": (
+            "Ein Vergleich vieler Anbieter braucht einige Sekunden. Diese Seite lädt sich selbst neu und zeigt das "
+            "PDF, sobald es fertig ist."
+        ),
+        "Preparing": "Vorbereitung",
+        "Waiting for another PDF to be finished": "Wartet, bis ein anderes PDF fertig ist",
+        "Laying out the pages": "Seiten werden gesetzt",
+        "Writing the PDF": "PDF wird geschrieben",
+        "Done": "Fertig",
+        "%(seconds)s s so far, about %(left)s s left": "bisher %(seconds)s s, noch etwa %(left)s s",
+        "The PDF could not be made.": "Das PDF konnte nicht erstellt werden.",
+        "Try again": "Erneut versuchen",
+        "Back to the evaluation": "Zurück zur Bewertung",
+    },
+    "fr": {
+        "Vendor comparison": "Comparaison des prestataires",
+        "Response receipt": "Accusé de réception de la réponse",
+        "Questionnaire": "Questionnaire",
+        "version %(version)s": "version %(version)s",
+        "Questionnaire hash": "Empreinte du questionnaire",
+        "Scores as of": "Notes arrêtées au",
+        "Vendors": "Prestataires",
+        "%(count)s vendors, %(submitted)s submitted": "%(count)s prestataires, %(submitted)s réponses soumises",
+        "Deadline": "Date limite",
+        "none": "aucune",
+        "Generated": "Généré",
+        "%(when)s by %(who)s": "%(when)s par %(who)s",
+        "Evaluation": "Évaluation",
+        "Confidential: for the evaluation committee only.": "Confidentiel : réservé au comité d’évaluation.",
+        "Summary": "Synthèse",
+        "Ranked by verdict first, then by overall score; no score overrides a verdict.": (
+            "Classement par verdict d’abord, puis par note globale ; aucune note ne l’emporte sur un verdict."
+        ),
+        "Vendor": "Prestataire",
+        "Verdict": "Verdict",
+        "Overall": "Global",
+        "Complete": "Complétude",
+        "Top red flags": "Principaux signaux d’alerte",
+        "provisional": "provisoire",
+        "range %(low)s–%(high)s": "fourchette %(low)s–%(high)s",
+        "No red flags.": "Aucun signal d’alerte.",
+        "%(count)s more": "%(count)s de plus",
+        "Section scores (0–100) per vendor": "Notes par section (0–100) et par prestataire",
+        "The pale part of a bar is the range a provisional score can still move in.": (
+            "La partie claire d’une barre est la fourchette dans laquelle une note provisoire peut encore bouger."
+        ),
+        "n/a": "s.o.",
+        "The winner stays first unless a single section weight moves by more than half.": (
+            "Le premier reste en tête tant qu’aucun poids de section ne varie de plus de moitié."
+        ),
+        "The ranking is sensitive to the weights: %(changes)s.": "Le classement dépend des poids : %(changes)s.",
+        "%(section)s at %(weight)s puts %(vendor)s first": "%(section)s à %(weight)s place %(vendor)s en tête",
+        "Only one vendor: nothing to rank against.": "Un seul prestataire : rien à comparer.",
+        "Invited": "Invité",
+        "In progress": "En cours",
+        "Submitted": "Soumis",
+        "Reopened": "Rouvert",
+        "Red flags": "Signaux d’alerte",
+        "Code": "Code",
+        "Severity": "Gravité",
+        "What was found": "Constat",
+        "Answers": "Réponses",
+        "high": "élevée",
+        "medium": "moyenne",
+        "low": "faible",
+        "Weight %(weight)s, %(share)s of the overall score": "Poids %(weight)s, %(share)s de la note globale",
+        "Section score": "Note de section",
+        "Item points (0–5)": "Points par question (0–5)",
+        "required": "obligatoire",
+        "unanswered": "sans réponse",
+        "not applicable": "sans objet",
+        "pending": "en attente",
+        "waiting for an evaluator's score": "en attente de la note d’un évaluateur",
+        "None listed": "Aucun élément",
+        "Yes": "Oui",
+        "No": "Non",
+        "None of these": "Aucun de ceux-ci",
+        "Row": "Ligne",
+        "Worked out from other answers": "Calculé à partir des autres réponses",
+        "Evaluator comments and clarifications": "Commentaires des évaluateurs et demandes de précision",
+        "No evaluator scores, verifications or clarifications have been recorded.": (
+            "Aucune note d’évaluateur, vérification ou demande de précision n’a été enregistrée."
+        ),
+        "Evaluator scores": "Notes des évaluateurs",
+        "Question": "Question",
+        "Evaluator": "Évaluateur",
+        "Score": "Note",
+        "Comment": "Commentaire",
+        "Date": "Date",
+        "A third opinion is needed: two evaluators are more than one point apart.": (
+            "Un troisième avis est nécessaire : deux évaluateurs ont plus d’un point d’écart."
+        ),
+        "Verifications": "Vérifications",
+        "Deployment": "Déploiement",
+        "Reference checked": "Référence vérifiée",
+        "Evidence reviewed": "Justificatifs examinés",
+        "Note": "Note",
+        "Clarifications": "Demandes de précision",
+        "open": "ouverte",
+        "closed": "fermée",
+        "Buyer": "Acheteur",
+        "Method": "Méthode",
+        "How the scores are made": "Comment les notes sont établies",
+        "method-scoring": (
+            "Chaque question reçoit de 0 à 5 points selon la règle décrite ci-dessous. Une section est la moyenne "
+            "pondérée de ses questions sur 0–100, la note globale la moyenne des sections pondérée par leurs poids. "
+            "Une question obligatoire sans réponse compte 0 et reste au dénominateur ; les questions sans objet en "
+            "sortent. Les questions notées manuellement qui attendent encore un évaluateur rendent la note "
+            "provisoire ; la fourchette montre où elle peut aboutir (en attente comptée 0 ou 5). Le classement suit "
+            "d’abord le verdict, puis la note globale."
+        ),
+        "Section weights and how stable the winner is": "Poids des sections et stabilité du premier",
+        "Section": "Section",
+        "Weight": "Poids",
+        "Share": "Part",
+        "Winner changes at": "Le premier change à",
+        "≤ %(weight)s (%(vendor)s)": "≤ %(weight)s (%(vendor)s)",
+        "≥ %(weight)s (%(vendor)s)": "≥ %(weight)s (%(vendor)s)",
+        "not between 0 and 10×": "pas entre 0 et 10×",
+        "sensitivity-note": (
+            "Chaque poids a été modifié seul (jusqu’à 0 par pas de 5 %, jusqu’à dix fois par pas de 10 %) pour "
+            "trouver le poids le plus proche auquel un autre prestataire passe en tête."
+        ),
+        "Verdict gates": "Étapes du verdict",
+        "verdict-note": (
+            "Les étapes sont vérifiées dans l’ordre ; la première qui n’est pas remplie fixe le verdict. Aucune note "
+            "ne l’emporte sur un verdict."
+        ),
+        "Overlays shown beside the verdict: %(overlays)s.": "Mentions affichées à côté du verdict : %(overlays)s.",
+        "Red-flag codes": "Codes des signaux d’alerte",
+        "Scoring rule of each question": "Règle de notation de chaque question",
+        "Rule": "Règle",
+        "Manual scores: the rubric": "Notes manuelles : la grille",
+        "About this document": "À propos de ce document",
+        "Report key (SHA-256 of its inputs)": "Clé du rapport (SHA-256 de ses données)",
+        "Times are in UTC.": "Heures en UTC.",
+        "Page": "Page",
+        "of": "sur",
+        "Status": "Statut",
+        "Submitted at": "Soumise le",
+        "Answers given": "Réponses données",
+        "Answers fingerprint (SHA-256)": "Empreinte des réponses (SHA-256)",
+        "receipt-note": (
+            "Cet accusé reproduit les réponses telles qu’elles sont enregistrées. L’empreinte change dès qu’une "
+            "réponse change."
+        ),
+        "This response is not submitted yet: answers may still change.": (
+            "Cette réponse n’est pas encore soumise : les réponses peuvent encore changer."
+        ),
+        "Shown, not scored.": "Affichée, non notée.",
+        "Scored 0–5 by evaluators against the rubric; the mean of their scores counts.": (
+            "Notée de 0 à 5 par les évaluateurs selon la grille ; la moyenne de leurs notes compte."
+        ),
+        "Points by answer: %(list)s; any other answer 0.": "Points par réponse : %(list)s ; toute autre réponse 0.",
+        "Each option chosen adds its points, at most %(max)s: %(list)s.": (
+            "Chaque option choisie ajoute ses points, au plus %(max)s : %(list)s."
+        ),
+        "An option counts only while a file in %(question)s backs it (one file per option).": (
+            "Une option ne compte que si un fichier en %(question)s l’appuie (un fichier par option)."
+        ),
+        "The share of the %(count)s options chosen × %(points)s.": (
+            "La part des %(count)s options choisies × %(points)s."
+        ),
+        "By the number given: %(list)s; otherwise %(otherwise)s.": (
+            "Selon le nombre indiqué : %(list)s ; sinon %(otherwise)s."
+        ),
+        "By the date given: %(list)s; otherwise %(otherwise)s; a date in the future earns 0.": (
+            "Selon la date indiquée : %(list)s ; sinon %(otherwise)s ; une date future vaut 0."
+        ),
+        "within %(months)s months": "dans les %(months)s mois",
+        "Worked out from other answers: %(metric)s.": "Calculé à partir des autres réponses : %(metric)s.",
+        "Points: the value × %(scale)s.": "Points : la valeur × %(scale)s.",
+        "By the value: %(list)s; otherwise %(otherwise)s.": "Selon la valeur : %(list)s ; sinon %(otherwise)s.",
+        "+%(points)s when %(question)s %(condition)s.": "+%(points)s quand %(question)s %(condition)s.",
+        "is %(value)s": "vaut %(value)s",
+        "is one of %(values)s": "est l’une des valeurs %(values)s",
+        "is %(range)s": "est %(range)s",
+        "and": "et",
+        "any": "toute valeur",
+        "Counts %(weight)s× within its section.": "Compte %(weight)s× dans sa section.",
+        "Shown only when %(question)s %(condition)s.": "Affichée seulement quand %(question)s %(condition)s.",
+        "qualifying deployments (in production, stage 4, live within six months, built by the vendor; "
+        "one matching the buyer's industry or size counts 1.5, both 2)": (
+            "déploiements qualifiants (en production, stade 4, mis en service dans les six mois, construits par le "
+            "prestataire ; un déploiement du secteur ou de la taille de l’acheteur compte 1,5, les deux 2)"
+        ),
+        "deployments in production ÷ (those + the pilots and proofs of concept)": (
+            "déploiements en production ÷ (ceux-ci + les pilotes et preuves de concept)"
+        ),
+        "months since the earliest go-live of a deployment in production": (
+            "mois depuis la plus ancienne mise en service d’un déploiement en production"
+        ),
+        "proposed engineers who are forward deployed engineers on a qualifying deployment ÷ proposed engineers": (
+            "ingénieurs proposés qui sont des forward deployed engineers d’un déploiement qualifiant ÷ ingénieurs "
+            "proposés"
+        ),
+        "failure modes linked to qualifying deployments": "modes de défaillance liés à des déploiements qualifiants",
+        "mean of the shares of failure modes detected and recovered automatically": (
+            "moyenne des parts de défaillances détectées et rétablies automatiquement"
+        ),
+        "share of qualifying deployments that passed the customer's security review": (
+            "part des déploiements qualifiants ayant passé la revue de sécurité du client"
+        ),
+        "share of qualifying deployments whose KPI change the customer measured": (
+            "part des déploiements qualifiants dont le client a mesuré l’évolution du KPI"
+        ),
+        "qualifying deployments with a reference available": "déploiements qualifiants avec une référence disponible",
+        "verdict:incomplete": "Incomplet : B1, C1 ou D1 sans réponse",
+        "verdict:stage3_no_deployments": (
+            "Stade 3 : aucun déploiement en production au stade 4, mis en service dans les six mois et construit par "
+            "le prestataire"
+        ),
+        "verdict:stage3_no_engineers": (
+            "Stade 3 : aucun ingénieur nommé sur un déploiement qualifiant ne figure dans l’effectif"
+        ),
+        "verdict:stage3_no_failures": "Stade 3 : aucun mode de défaillance signalé sur un déploiement qualifiant",
+        "verdict:stage4_unverified": (
+            "Preuves de stade 4, non vérifiées : l’acheteur n’a pas encore terminé la vérification des références et "
+            "l’examen des justificatifs"
+        ),
+        "verdict:stage4_verified": (
+            "Preuves de stade 4, vérifiées par contrôle des références et examen des justificatifs"
+        ),
+        "overlay:security_blocker": "Blocage de sécurité",
+        "overlay:lock_in": "Risque de dépendance",
+        "flag:R1": "Dit en production mais sous le stade 4",
+        "flag:R2": "Stade 4 déclaré mais pas en production",
+        "flag:R3": "Mise en service il y a plus de six mois (antécédents seulement)",
+        "flag:R4": "Date de mise en service future",
+        "flag:R5": "Stade 4 sans équipe aval ou sans volume quotidien",
+        "flag:R6": "Déploiement qualifiant sans mode de défaillance associé",
+        "flag:R7": (
+            "Ingénieur d’un déploiement absent de l’effectif, ou défaillance liée à un déploiement absent de B1"
+        ),
+        "flag:R8": "Ingénieur proposé sur aucun déploiement ou sans mois passés chez un client",
+        "flag:R9": "Aucun mode de défaillance signalé",
+        "flag:R10": "Pilotes seulement : des pilotes et aucun déploiement en production",
+        "flag:R11": "Chaque défaillance a été détectée par des utilisateurs ou le personnel du client",
+        "flag:R12": "Aucun ingénieur proposé n’est un forward deployed engineer",
+        "flag:R13": "Aucune référence disponible pour aucun déploiement",
+        "flag:R14": "Identifiants de déploiement ou d’ingénieur en double",
+        "flag:R15": (
+            "Blocage de sécurité : jetons transmis en aval, identifiant partagé trop large, ou données de "
+            "l’acheteur pouvant entraîner des modèles"
+        ),
+        "flag:R16": "Journaux des appels d’outils conservés moins de 180 jours",
+        "flag:R17": (
+            "Dépendance : prestataire lié à un laboratoire, un seul fournisseur de modèles et aucun exemple de "
+            "recommandation contraire à sa propre pile"
+        ),
+        "flag:R18": "Un ingénieur affecté à plus de 100 % sur l’ensemble des propositions",
+        "Making the PDF…": "Création du PDF…",
+        "making-lead": (
+            "Une comparaison de nombreux prestataires prend quelques secondes. Cette page se recharge d’elle-même et "
+            "affiche le PDF dès qu’il est prêt."
+        ),
+        "Preparing": "Préparation",
+        "Waiting for another PDF to be finished": "En attente de la fin d’un autre PDF",
+        "Laying out the pages": "Mise en page",
+        "Writing the PDF": "Écriture du PDF",
+        "Done": "Terminé",
+        "%(seconds)s s so far, about %(left)s s left": "%(seconds)s s écoulées, environ %(left)s s restantes",
+        "The PDF could not be made.": "Le PDF n’a pas pu être créé.",
+        "Try again": "Réessayer",
+        "Back to the evaluation": "Retour à l’évaluation",
+    },
+}
+
+# Long English texts kept out of the templates under short keys.
+ENGLISH = {
+    "method-scoring": (
+        "Each question earns 0–5 points by the rule described below. A section is the weighted mean of its "
+        "questions on 0–100, and the overall score the mean of the sections weighted by the section weights. An "
+        "unanswered required question scores 0 and stays in the denominator; questions that do not apply leave it. "
+        "Manually scored questions still waiting for an evaluator make the score provisional; its range shows where "
+        "it can end up (pending items counted as 0 up to 5). Vendors are ranked by verdict first, then by overall "
+        "score."
+    ),
+    "sensitivity-note": (
+        "Each weight was moved alone (down to 0 in steps of 5 %, up to ten times in steps of 10 %) to find the "
+        "nearest weight at which another vendor ranks first."
+    ),
+    "verdict-note": (
+        "The gates are checked in order; the first one that fails sets the verdict. No score overrides a verdict."
+    ),
+    "receipt-note": (
+        "This receipt shows the answers as they are stored. The fingerprint changes as soon as any answer changes."
+    ),
+    "making-lead": (
+        "A comparison of many vendors takes a few seconds. This page reloads itself and shows the PDF as soon as it "
+        "is ready."
+    ),
+}
+
+STATUS_WORDS = {"invited": "Invited", "in_progress": "In progress", "submitted": "Submitted", "reopened": "Reopened"}
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+# The red flags of the AI deployment partner checks (stagefour/checks.py), for the method appendix.
+FLAG_CODES = {
+    "R1": ("high", "Called in production but below stage 4"),
+    "R2": ("medium", "Stage 4 claimed but not in production"),
+    "R3": ("low", "Went live more than six months ago (track record only)"),
+    "R4": ("high", "Go-live date in the future"),
+    "R5": ("medium", "Stage 4 with no downstream teams or no daily volume"),
+    "R6": ("medium", "A qualifying deployment with no failure mode linked"),
+    "R7": ("high", "An engineer on a deployment is not in the roster, or a failure names a deployment not in B1"),
+    "R8": ("medium", "A proposed engineer on no deployment or with no time embedded at a customer"),
+    "R9": ("high", "No failure modes reported at all"),
+    "R10": ("high", "Pilots only: pilots reported and no deployment in production"),
+    "R11": ("medium", "Every failure mode was detected by users or customer staff"),
+    "R12": ("high", "No proposed engineer is a forward deployed engineer"),
+    "R13": ("medium", "No reference available for any deployment"),
+    "R14": ("medium", "Duplicate deployment or engineer ids"),
+    "R15": ("high", "Security blocker: tokens forwarded, a shared broad credential, or buyer data may train models"),
+    "R16": ("medium", "Tool-call logs kept under 180 days"),
+    "R17": (
+        "medium",
+        "Lock-in: a lab-affiliated vendor with one model provider and no example of recommending against its stack",
+    ),
+    "R18": ("medium", "An engineer allocated over 100 % across proposals"),
+}
+# The verdict gates in the order they are checked (stagefour/checks.py verdict()).
+GATES = (
+    ("incomplete", "Incomplete: B1, C1 or D1 not answered"),
+    (
+        "stage3_no_deployments",
+        "Stage 3: no production deployment at stage 4, live within six months and built by the vendor",
+    ),
+    ("stage3_no_engineers", "Stage 3: no engineer named on a qualifying deployment is in the roster"),
+    ("stage3_no_failures", "Stage 3: no failure mode reported on a qualifying deployment"),
+    (
+        "stage4_unverified",
+        "Stage 4 evidence, unverified: the buyer has not yet completed a reference check and evidence review",
+    ),
+    ("stage4_verified", "Stage 4 evidence, verified by reference check and evidence review"),
+)
+OVERLAY_WORDS = {"security_blocker": "Security blocker", "lock_in": "Lock-in risk"}
+METRIC_WORDS = {
+    "qualifying_deployments": "qualifying deployments (in production, stage 4, live within six months, built by the "
+    "vendor; one matching the buyer's industry or size counts 1.5, both 2)",
+    "production_share": "deployments in production ÷ (those + the pilots and proofs of concept)",
+    "longest_in_production_months": "months since the earliest go-live of a deployment in production",
+    "proposed_fde_share": "proposed engineers who are forward deployed engineers on a qualifying deployment ÷ "
+    "proposed engineers",
+    "failures_on_qualifying": "failure modes linked to qualifying deployments",
+    "automatic_detection_recovery": "mean of the shares of failure modes detected and recovered automatically",
+    "qualifying_security_review_share": "share of qualifying deployments that passed the customer's security review",
+    "qualifying_customer_kpi_share": "share of qualifying deployments whose KPI change the customer measured",
+    "qualifying_references": "qualifying deployments with a reference available",
+}
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """`tr(text, **values)`: the text in `lang` (English when there is no translation), %-formatted."""
+    table = PHRASES.get(lang, {})
+
+    def tr(text: str, **values: Any) -> str:
+        out = table.get(text) or ENGLISH.get(text, text)
+        return out % values if values else out
+
+    return tr
+
+
+def check_language(lang: str) -> str:
+    """A supported language code, or ValueError."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
+    return lang
+
+
+def check_size(size: str) -> str:
+    """A supported page size, or ValueError."""
+    if size not in PAGE_SIZES:
+        raise ValueError(f"unknown page size {size!r} (known: {', '.join(PAGE_SIZES)})")
+    return size
+
+
+class Formats:
+    """Numbers, dates and answers written for one reader's locale (Babel)."""
+
+    def __init__(self, lang: str, tr: Callable[..., str] | None = None):
+        self.lang = lang
+        self.locale = Locale.parse(lang)
+        self.tr = tr or translator(lang)
+        # The locale's own percent pattern (its spacing before %), with one optional decimal.
+        self.percent_pattern = self.locale.percent_formats[None].pattern.replace("#,##0", "#,##0.#", 1)
+
+    def number(self, value: float | None, pattern: str = "#,##0.#") -> str:
+        """A number with at most one decimal, or a dash."""
+        if value is None:
+            return "—"
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def points(self, value: float | None) -> str:
+        """Item points (up to two decimals: means of evaluator scores)."""
+        return self.number(value, "#,##0.##")
+
+    def percent(self, value: float | None) -> str:
+        """A share given on 0–100."""
+        if value is None:
+            return "—"
+        return format_percent(value / 100, format=self.percent_pattern, locale=self.locale)
+
+    def day(self, value: str | date | None) -> str:
+        """A date, long form."""
+        if not value:
+            return ""
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(value)
+        except ValueError:
+            return str(value)
+        return format_date(day, "long", locale=self.locale)
+
+    def short_day(self, value: str | None) -> str:
+        """A date, medium form (inside tables)."""
+        if not value:
+            return ""
+        try:
+            return format_date(date.fromisoformat(value), "medium", locale=self.locale)
+        except ValueError:
+            return str(value)
+
+    def datetime(self, value: str | datetime | None) -> str:
+        """A moment in UTC."""
+        if not value:
+            return ""
+        try:
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return format_datetime(moment, "medium", tzinfo=UTC, locale=self.locale) + " UTC"
+
+    def value(self, q: Question, value: Any) -> str:
+        """An answer (or a sub-field of a group row) as text; '' when unanswered."""
+        if value is None or value == "":
+            return ""
+        kind = q.type
+        if kind == "yes_no":
+            return self.tr("Yes") if value is True else self.tr("No") if value is False else str(value)
+        if kind == "single":
+            return q.option_label(value, self.lang)
+        if kind == "multi":
+            if not isinstance(value, list):
+                return str(value)
+            return "; ".join(q.option_label(v, self.lang) for v in value) or self.tr("None of these")
+        if kind == "number":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return str(value)
+            unit = localize(q.unit, self.lang)
+            return self.number(value, "#,##0.##") + (f" {unit}" if unit else "")
+        if kind == "date":
+            return self.short_day(value)
+        if kind == "file":
+            files = value if isinstance(value, list) else [value]
+            return "; ".join(str(f.get("name", "")) if isinstance(f, dict) else str(f) for f in files)
+        if kind == "id_list":
+            return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        return str(value)
+
+    def status(self, status: str) -> str:
+        """A response status in words."""
+        return self.tr(STATUS_WORDS.get(status, status))
+
+    def verdict(self, verdict: dict | None) -> str:
+        """A verdict's label: the scorer's English words, or their translation by code."""
+        if not verdict:
+            return "—"
+        key = f"verdict:{verdict['code']}"
+        if self.lang != "en" and key in PHRASES.get(self.lang, {}):
+            return self.tr(key)
+        return verdict["label"]
+
+    def overlay(self, code: str, label: str) -> str:
+        """An overlay beside a verdict."""
+        key = f"overlay:{code}"
+        return self.tr(key) if key in PHRASES.get(self.lang, {}) else self.tr(OVERLAY_WORDS.get(code, label))
+
+
+# --- the URL fetcher ---------------------------------------------------------------------------
+
+
+class ForbiddenURL(ValueError):
+    """A URL the PDF renderer may not fetch: anything but a file under static/."""
+
+
+def static_path(url: str, root: Path = STATIC) -> Path:
+    """The file under `root` a `file:` URL names, or ForbiddenURL."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file":
+        raise ForbiddenURL(f"refused {parts.scheme or 'relative'} URL: {url[:200]}")
+    if parts.netloc not in ("", "localhost"):
+        raise ForbiddenURL(f"refused file URL on another host: {url[:200]}")
+    root = root.resolve()
+    # resolve() follows symlinks and removes "..", so nothing outside static/ gets through.
+    path = Path(unquote(parts.path)).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise ForbiddenURL(f"refused file outside {root}: {url[:200]}")
+    return path
+
+
+@functools.cache
+def _fetcher_class():
+    # WeasyPrint takes ~0.5 s to import: only when a PDF is made, not whenever the app starts.
+    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        """Serves files under static/; refuses every other URL."""
+
+        def __init__(self, root: Path = STATIC):
+            super().__init__(timeout=1, allowed_protocols=("file",), allow_redirects=False, fail_on_errors=False)
+            self.root = root
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            try:
+                path = static_path(url, self.root)
+            except ForbiddenURL:
+                self.refused.append(url)
+                raise
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": kind})
+
+    return StaticOnlyFetcher
+
+
+def url_fetcher(root: Path = STATIC):
+    """A WeasyPrint URL fetcher that only serves files under `root` (static/)."""
+    return _fetcher_class()(root)
+
+
+# --- inputs and keys ---------------------------------------------------------------------------
+
+_version_cache: dict[tuple, str] = {}
+
+
+def code_version() -> str:
+    """SHA-256 over the report's templates, stylesheet and the code that scores and ranks."""
+    stamps = tuple((name, (ROOT / name).stat().st_mtime_ns) for name in VERSIONED if (ROOT / name).exists())
+    version = _version_cache.get(stamps)
+    if version is None:
+        digest = hashlib.sha256()
+        for name, _ in stamps:
+            digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
+        version = _version_cache[stamps] = digest.hexdigest()
+    return version
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def comparison_inputs(db: Database, evaluation: dict) -> dict:
+    """Everything `compare()` reads for an evaluation, as raw rows (what the key is made of)."""
+    vendors = store.list_vendors(db, evaluation["id"])
+    response_ids = [v["response_id"] for v in vendors]
+    return {
+        "evaluation": {
+            k: evaluation[k] for k in ("id", "title", "snapshot_id", "deadline", "weights", "buyer_profile")
+        },
+        "vendors": [
+            {k: v[k] for k in ("id", "name", "response_id", "status", "version", "submitted_at")} for v in vendors
+        ],
+        "answers": store.answers_by_response(db, response_ids),
+        "manual": store.manual_scores(db, response_ids),
+        "verifications": store.verifications(db, response_ids),
+        "threads": store.clarifications(db, response_ids),
+    }
+
+
+def comparison_key(inputs: dict, questionnaire: Questionnaire, as_of: date, lang: str, size: str) -> str:
+    """The cache key of a comparison PDF."""
+    head = _canonical(["comparison", questionnaire.hash, as_of.isoformat(), lang, size, code_version()])
+    return hashlib.sha256(head + b"\n" + _canonical(inputs)).hexdigest()
+
+
+def answers_fingerprint(answers: dict) -> str:
+    """SHA-256 of a response's answers in canonical JSON: what the vendor can check their receipt by."""
+    return hashlib.sha256(_canonical(answers)).hexdigest()
+
+
+def receipt_key(vendor: dict, evaluation: dict, answers: dict, questionnaire: Questionnaire, lang: str, size: str):
+    """The cache key of a vendor's receipt."""
+    facts = {k: vendor.get(k) for k in ("id", "name", "status", "version", "submitted_at", "language")}
+    head = _canonical(["receipt", questionnaire.hash, evaluation["title"], facts, lang, size, code_version()])
+    return hashlib.sha256(head + b"\n" + _canonical(answers)).hexdigest()
+
+
+# --- the comparison as plain data --------------------------------------------------------------
+
+
+def comparison_model(comparison: Comparison, evaluation: dict, questionnaire: Questionnaire) -> dict:
+    """What the comparison PDF shows, as plain data: the evaluation, then vendors best first."""
+    vendors = []
+    for rank, review in enumerate(comparison.reviews, 1):
+        result = review.result.to_dict()
+        flags = sorted(result["red_flags"], key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), _code_order(f)))
+        name = review.vendor["name"]
+        vendors.append(
+            {
+                "rank": rank,
+                "id": review.vendor["id"],
+                "name": name,
+                "status": review.vendor["status"],
+                "submitted_at": review.vendor["submitted_at"],
+                "answers": review.answers,
+                "result": result,
+                "top_flags": flags[:3],
+                "flag_codes": [{"code": f["code"], "severity": f["severity"]} for f in flags],
+                "more_flags": max(len(flags) - 3, 0),
+                "manual": [
+                    {k: m[k] for k in ("question_id", "evaluator", "score", "comment", "updated_at")}
+                    for m in review.manual
+                ],
+                "third_opinions": [qid for qid, i in result["items"].items() if i.get("needs_third_opinion")],
+                "verifications": review.verifications,
+                "threads": [
+                    {
+                        "question_id": t["question_id"],
+                        "status": t["status"],
+                        "created_at": t["created_at"],
+                        "messages": [
+                            {
+                                "by_vendor": str(m["author"]).startswith("vendor:"),
+                                "body": m["body"],
+                                "created_at": m["created_at"],
+                            }
+                            for m in t["messages"]
+                        ],
+                    }
+                    for t in review.threads
+                ],
+            }
+        )
+    return {
+        "evaluation": {k: evaluation.get(k) for k in ("id", "title", "deadline", "buyer_profile")},
+        "questionnaire": {"id": questionnaire.id, "version": questionnaire.version, "hash": questionnaire.hash},
+        "checks": questionnaire.checks is not None,
+        "as_of": comparison.as_of.isoformat(),
+        "weights": comparison.weights,
+        "stable": comparison.stable,
+        "sensitivities": [asdict(s) for s in comparison.sensitivities],
+        "vendors": vendors,
+    }
+
+
+def _code_order(flag: dict) -> int:
+    code = flag.get("code", "")
+    return int(code[1:]) if code[1:].isdigit() else 999
+
+
+# --- words for rules, bands, conditions --------------------------------------------------------
+
+
+def _band_words(band: Band, fmt: Formats) -> str:
+    n = fmt.points
+    if band.within_months is not None:
+        return fmt.tr("within %(months)s months", months=band.within_months)
+    if band.min is not None and band.max is not None:
+        return f"{n(band.min)}–{n(band.max)}"
+    parts = []
+    for bound, sign in ((band.min, "≥"), (band.above, ">"), (band.max, "≤"), (band.below, "<")):
+        if bound is not None:
+            parts.append(f"{sign} {n(bound)}")
+    return f" {fmt.tr('and')} ".join(parts) or fmt.tr("any")
+
+
+def _bands_words(bands, fmt: Formats) -> str:
+    return "; ".join(f"{_band_words(b, fmt)} → {fmt.points(b.points)}" for b in bands)
+
+
+def _condition_words(cond: Condition, questionnaire: Questionnaire, fmt: Formats) -> str:
+    target = questionnaire.questions.get(cond.question)
+    shown = (lambda v: fmt.value(target, v)) if target else str
+    if cond.one_of is not None:
+        return fmt.tr("is one of %(values)s", values=", ".join(shown(v) for v in cond.one_of))
+    if cond.band is not None:
+        return fmt.tr("is %(range)s", range=_band_words(cond.band, fmt))
+    return fmt.tr("is %(value)s", value=shown(cond.equals))
+
+
+def rule_words(q: Question, questionnaire: Questionnaire, fmt: Formats) -> str:
+    """A question's scoring rule in words."""
+    tr, rule, p = fmt.tr, q.scoring, fmt.points
+    kind = rule.kind
+    if kind == "none":
+        text = tr("Shown, not scored.")
+    elif kind == "manual":
+        text = tr("Scored 0–5 by evaluators against the rubric; the mean of their scores counts.")
+    elif kind == "points":
+        if q.type == "yes_no":
+            pairs = [(tr("Yes"), rule.points.get("yes", 0.0)), (tr("No"), rule.points.get("no", 0.0))]
+        else:
+            pairs = [(q.option_label(v, fmt.lang), pts) for v, pts in rule.points.items()]
+        text = tr("Points by answer: %(list)s; any other answer 0.", list="; ".join(f"{a} {p(b)}" for a, b in pairs))
+    elif kind == "per_option":
+        listed = "; ".join(f"{q.option_label(v, fmt.lang)} {p(pts)}" for v, pts in rule.points.items() if pts)
+        text = tr("Each option chosen adds its points, at most %(max)s: %(list)s.", max=p(rule.max), list=listed)
+        if rule.evidence:
+            text += " " + tr(
+                "An option counts only while a file in %(question)s backs it (one file per option).",
+                question=rule.evidence,
+            )
+    elif kind == "share":
+        text = tr(
+            "The share of the %(count)s options chosen × %(points)s.", count=len(q.options), points=p(rule.points["*"])
+        )
+    elif kind == "bands":
+        text = tr(
+            "By the number given: %(list)s; otherwise %(otherwise)s.",
+            list=_bands_words(rule.bands, fmt),
+            otherwise=p(rule.otherwise),
+        )
+    elif kind == "age":
+        text = tr(
+            "By the date given: %(list)s; otherwise %(otherwise)s; a date in the future earns 0.",
+            list=_bands_words(rule.bands, fmt),
+            otherwise=p(rule.otherwise),
+        )
+    else:  # metric
+        text = tr("Worked out from other answers: %(metric)s.", metric=tr(METRIC_WORDS.get(rule.metric, "")))
+        if rule.scale is not None:
+            text += " " + tr("Points: the value × %(scale)s.", scale=p(rule.scale))
+        else:
+            text += " " + tr(
+                "By the value: %(list)s; otherwise %(otherwise)s.",
+                list=_bands_words(rule.bands, fmt),
+                otherwise=p(rule.otherwise),
+            )
+    for bonus in rule.bonus:
+        text += " " + tr(
+            "+%(points)s when %(question)s %(condition)s.",
+            points=p(bonus.points),
+            question=bonus.condition.question,
+            condition=_condition_words(bonus.condition, questionnaire, fmt),
+        )
+    if rule.scored and q.weight != 1:
+        text += " " + tr("Counts %(weight)s× within its section.", weight=p(q.weight))
+    if q.visible_if is not None:
+        text += " " + tr(
+            "Shown only when %(question)s %(condition)s.",
+            question=q.visible_if.question,
+            condition=_condition_words(q.visible_if, questionnaire, fmt),
+        )
+    return text
+
+
+# --- the chart -------------------------------------------------------------------------------
+
+WHY_POINTS = re.compile(r"^\d+(?:\.\d+)?: ")
+CHART_WIDTH = 180.0  # SVG user units (≈ mm at full width on A4)
+CHART_LABEL = 46.0
+CHART_ROW = 7.0
+CHART_HEAD = 9.0
+
+
+def chart(model: dict, questionnaire: Questionnaire, fmt: Formats) -> dict:
+    """Geometry of the section-score chart: a row per vendor, a bar per section, then the overall."""
+    columns = [(s.id, s.id) for s in questionnaire.sections] + [("overall", "Σ")]
+    width = (CHART_WIDTH - CHART_LABEL) / len(columns)
+    bar = width - 1.6
+    rows = []
+    for i, v in enumerate(model["vendors"]):
+        y = CHART_HEAD + i * CHART_ROW
+        cells = []
+        for j, (sid, _) in enumerate(columns):
+            if sid == "overall":
+                res = v["result"]
+                score, low, high = res["overall"], res["range"]["low"], res["range"]["high"]
+                provisional = res["provisional"]
+            else:
+                detail = v["result"]["section_details"][sid]
+                score, low, high = detail["score"], detail["range"]["low"], detail["range"]["high"]
+                provisional = detail["provisional"]
+            x = CHART_LABEL + j * width + 0.8
+            cell = {"x": round(x, 2), "width": round(bar, 2), "score": score, "text": fmt.number(score)}
+            cell["bar"] = round(bar * (score or 0) / 100, 2) if score is not None else None
+            if provisional and low is not None and high is not None:
+                cell["low"] = round(x + bar * low / 100, 2)
+                cell["range"] = round(bar * (high - low) / 100, 2)
+            else:
+                cell["low"] = None
+            if score is None and low is None:
+                cell["text"] = fmt.tr("n/a")
+            cells.append(cell)
+        rows.append({"y": y, "label": _shorten(f"{v['rank']}. {v['name']}", 30), "cells": cells})
+    heads = [
+        {"x": round(CHART_LABEL + j * width + width / 2, 2), "text": text, "overall": sid == "overall"}
+        for j, (sid, text) in enumerate(columns)
+    ]
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEAD + len(rows) * CHART_ROW + 1,
+        "label": CHART_LABEL,
+        "row": CHART_ROW,
+        "heads": heads,
+        "rows": rows,
+        "divider": round(CHART_LABEL + (len(columns) - 1) * width, 2),
+    }
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+@pass_context
+def _f_number(ctx, value):
+    return ctx["fmt"].number(value)
+
+
+@pass_context
+def _f_points(ctx, value):
+    return ctx["fmt"].points(value)
+
+
+@pass_context
+def _f_percent(ctx, value):
+    return ctx["fmt"].percent(value)
+
+
+@pass_context
+def _f_day(ctx, value):
+    return ctx["fmt"].day(value)
+
+
+@pass_context
+def _f_short_day(ctx, value):
+    return ctx["fmt"].short_day(value)
+
+
+@pass_context
+def _f_datetime(ctx, value):
+    return ctx["fmt"].datetime(value)
+
+
+@pass_context
+def _f_t(ctx, text):
+    return localize(text, ctx["fmt"].lang)
+
+
+def _f_why(text: str) -> str:
+    # The scorer's reason starts with the points ("3.5: answered …"), which the page shows already.
+    return WHY_POINTS.sub("", str(text), count=1)
+
+
+def _f_shorten(text: str, limit: int = 90) -> str:
+    return _shorten(str(text), limit)
+
+
+def _f_hash(value: str) -> Markup:
+    # 64 hex digits in four groups, so a long hash wraps at a group and not mid-group.
+    groups = [value[i : i + 16] for i in range(0, len(value), 16)]
+    return Markup("<wbr>").join(groups)
+
+
+@functools.cache
+def environment() -> Environment:
+    """The report's own Jinja environment: autoescape on for every template, undefined names fail."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,
+    )
+    env.filters.update(
+        number=_f_number,
+        points=_f_points,
+        percent=_f_percent,
+        day=_f_day,
+        short_day=_f_short_day,
+        datetime=_f_datetime,
+        t=_f_t,
+        shorten=_f_shorten,
+        why=_f_why,
+        hash=_f_hash,
+    )
+    return env
+
+
+def group_fields(q: Question, rows: list) -> list[Question]:
+    """The sub-fields of a group worth a line in a table of these rows: answered in one of them."""
+    return [
+        f
+        for f in q.fields
+        if f.id != "id" and any(isinstance(r, dict) and r.get(f.id) not in (None, "", []) for r in rows)
+    ]
+
+
+def _common(lang: str, size: str) -> dict:
+    check_language(lang)
+    check_size(size)
+    tr = translator(lang)
+    return {
+        "lang": lang,
+        "tr": tr,
+        "fmt": Formats(lang, tr),
+        "page_size": PAGE_SIZES[size],
+        "stylesheet": STYLESHEET,
+        "columns": COLUMNS,  # narrowed to the number of vendors by comparison_html
+        "group_columns": GROUP_COLUMNS,
+        "group_fields": group_fields,
+    }
+
+
+def comparison_html(
+    model: dict,
+    questionnaire: Questionnaire,
+    lang: str = "en",
+    size: str = "a4",
+    generated_at: str | None = None,
+    generated_by: str = "",
+    key: str = "",
+) -> str:
+    """The comparison as HTML for WeasyPrint."""
+    ctx = _common(lang, size)
+    fmt: Formats = ctx["fmt"]
+    total_weight = sum(model["weights"].values()) or 1
+    ctx["columns"] = max(1, min(COLUMNS, len(model["vendors"])))
+    # Past a handful of vendors the ranking lists red-flag codes only, so it stays on one page.
+    ctx["compact"] = len(model["vendors"]) > COMPACT_AFTER
+    return (
+        environment()
+        .get_template("report/comparison.html")
+        .render(
+            **ctx,
+            m=model,
+            questionnaire=questionnaire,
+            rules={q.id: rule_words(q, questionnaire, fmt) for q in questionnaire.questions.values()},
+            shares={sid: 100 * w / total_weight for sid, w in model["weights"].items()},
+            chart=chart(model, questionnaire, fmt),
+            stability=_stability(model, questionnaire, fmt),
+            sensitivity={s["section_id"]: s for s in model["sensitivities"]},
+            gates=GATES,
+            flag_codes=FLAG_CODES,
+            overlay_words=OVERLAY_WORDS,
+            generated_at=generated_at or store.now(),
+            generated_by=generated_by,
+            key=key,
+        )
+    )
+
+
+def _stability(model: dict, questionnaire: Questionnaire, fmt: Formats) -> str:
+    if len(model["vendors"]) < 2:
+        return fmt.tr("Only one vendor: nothing to rank against.")
+    if model["stable"]:
+        return fmt.tr("The winner stays first unless a single section weight moves by more than half.")
+    changes = []
+    for s in model["sensitivities"]:
+        for weight, vendor in ((s["lower"], s["lower_winner"]), (s["higher"], s["higher_winner"])):
+            if weight is not None and abs(weight - s["weight"]) <= s["weight"] * 0.5:
+                title = localize(_section_title(questionnaire, s["section_id"]), fmt.lang)
+                changes.append(
+                    fmt.tr(
+                        "%(section)s at %(weight)s puts %(vendor)s first",
+                        section=f"{s['section_id']} {title}",
+                        weight=fmt.number(weight),
+                        vendor=vendor,
+                    )
+                )
+    return fmt.tr("The ranking is sensitive to the weights: %(changes)s.", changes="; ".join(changes))
+
+
+def _section_title(questionnaire: Questionnaire, section_id: str) -> dict:
+    return next((s.title for s in questionnaire.sections if s.id == section_id), {})
+
+
+def receipt_html(
+    vendor: dict,
+    evaluation: dict,
+    answers: dict,
+    questionnaire: Questionnaire,
+    lang: str = "en",
+    size: str = "a4",
+    generated_at: str | None = None,
+) -> str:
+    """A vendor's answers by section as HTML for WeasyPrint (no scores: vendors never see them)."""
+    ctx = _common(lang, size)
+    return (
+        environment()
+        .get_template("report/receipt.html")
+        .render(
+            **ctx,
+            vendor=vendor,
+            evaluation=evaluation,
+            answers=answers,
+            questionnaire=questionnaire,
+            fingerprint=answers_fingerprint(answers),
+            generated_at=generated_at or store.now(),
+        )
+    )
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    """A PDF with its page count and where WeasyPrint spent its time."""
+
+    pdf: bytes
+    pages: int
+    layout_seconds: float
+    write_seconds: float
+
+
+def render_pdf(html: str, progress: Callable[[str], None] | None = None) -> Rendered:
+    """HTML to PDF with WeasyPrint, fetching nothing but our static files."""
+    from weasyprint import HTML
+
+    progress = progress or (lambda stage: None)
+    progress("layout")
+    start = time.perf_counter()
+    document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher()).render()
+    laid_out = time.perf_counter()
+    progress("writing")
+    pdf = document.write_pdf()
+    return Rendered(pdf, len(document.pages), laid_out - start, time.perf_counter() - laid_out)
+
+
+def make_comparison(
+    db: Database,
+    evaluation: dict,
+    questionnaire: Questionnaire,
+    as_of: date,
+    lang: str = "en",
+    size: str = "a4",
+    generated_by: str = "",
+) -> Rendered:
+    """The comparison PDF of an evaluation, made now (no cache)."""
+    model = comparison_model(compare(db, evaluation, questionnaire, as_of), evaluation, questionnaire)
+    return render_pdf(comparison_html(model, questionnaire, lang, size, generated_by=generated_by))
+
+
+def make_receipt(
+    vendor: dict, evaluation: dict, answers: dict, questionnaire: Questionnaire, lang: str = "en", size: str = "a4"
+) -> Rendered:
+    """A vendor's receipt PDF, made now (no cache)."""
+    return render_pdf(receipt_html(vendor, evaluation, answers, questionnaire, lang, size))
+
+
+# --- cache -----------------------------------------------------------------------------------
+
+STALE_AFTER = 600  # seconds without progress after which another process may take a build over
+KEEP_FILES = 500  # PDFs kept in the cache folder; the oldest go first
+_claims_lock = threading.Lock()
+_claims: dict[str, dict] = {}  # marker path -> progress of the builds this process runs
+# One background build at a time per process: each takes a core and up to ~350 MB (20 vendors);
+# more wait their turn ("queued") rather than share the core and multiply the memory.
+MAX_PARALLEL_BUILDS = 1
+_build_slots = threading.BoundedSemaphore(MAX_PARALLEL_BUILDS)
+_seconds_per_vendor = [0.9]  # learnt from the builds made here, for the progress estimate
+
+
+def estimate_seconds(vendors: int) -> float:
+    """A guess at how long a comparison of this many vendors takes to make."""
+    return 0.6 + _seconds_per_vendor[0] * max(vendors, 1)
+
+
+def _learn(vendors: int, seconds: float) -> None:
+    rate = max(seconds - 0.6, 0.1) / max(vendors, 1)
+    _seconds_per_vendor[0] = 0.5 * _seconds_per_vendor[0] + 0.5 * rate
+
+
+@dataclass
+class BuildStatus:
+    """Where a PDF is: ready, building (stage, seconds so far, estimate), failed, or absent."""
+
+    state: str
+    stage: str = ""
+    elapsed: float = 0.0
+    estimate: float = 0.0
+    error: str = ""
+
+    @property
+    def percent(self) -> int:
+        """A progress estimate on 0–100 (never 100 before the file is there)."""
+        if self.state == "ready":
+            return 100
+        if self.state != "building" or not self.estimate:
+            return 0
+        return max(1, min(95, int(100 * self.elapsed / self.estimate)))
+
+    @property
+    def left(self) -> int:
+        """Seconds left, roughly."""
+        return max(1, round(self.estimate - self.elapsed))
+
+    def to_dict(self) -> dict:
+        """The status as JSON-ready data."""
+        return {
+            "state": self.state,
+            "stage": self.stage,
+            "elapsed": round(self.elapsed, 1),
+            "estimate": round(self.estimate, 1),
+            "percent": self.percent,
+            "error": self.error,
+        }
+
+
+class ReportCache:
+    """PDFs stored by key in a folder; each key built once at a time, across threads and processes.
+
+    A build claims its key in this process (a set guarded by a lock) and on disk (a marker
+    file created with O_EXCL), so two requests, or two gunicorn workers, never make the same
+    PDF at once. The PDF is written to a temporary file and renamed into place before the
+    marker goes, so a reader sees either the marker or the finished file. A marker whose
+    process is gone, or that has not moved for STALE_AFTER seconds, is taken over.
+    """
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+
+    def _path(self, key: str, suffix: str) -> Path:
+        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+            raise ValueError("a report key is 64 lower-case hex digits")
+        return self.folder / f"{key}{suffix}"
+
+    def pdf_path(self, key: str) -> Path:
+        """Where the PDF of a key is (or will be)."""
+        return self._path(key, ".pdf")
+
+    def get(self, key: str) -> Path | None:
+        """The finished PDF of a key, if there is one."""
+        path = self.pdf_path(key)
+        return path if path.is_file() else None
+
+    def status(self, key: str) -> BuildStatus:
+        """Ready, building (with progress), failed, or absent."""
+        if self.get(key):
+            return BuildStatus("ready", "done")
+        marker = self._path(key, ".building")
+        with _claims_lock:
+            mine = _claims.get(str(marker))
+            if mine is not None:
+                return BuildStatus("building", mine["stage"], time.time() - mine["started"], mine["estimate"])
+        info = _read_marker(marker)
+        if info is not None and not self._stale(marker, info):
+            return BuildStatus(
+                "building",
+                info.get("stage", ""),
+                time.time() - info.get("started", time.time()),
+                info.get("estimate", 0),
+            )
+        error = self._path(key, ".error")
+        if error.is_file():
+            return BuildStatus("failed", error=error.read_text(encoding="utf-8", errors="replace")[:500])
+        return BuildStatus("absent")
+
+    def clear_failure(self, key: str) -> None:
+        """Forget a failed build, so the next request tries again."""
+        self._path(key, ".error").unlink(missing_ok=True)
+
+    def _stale(self, marker: Path, info: dict) -> bool:
+        if info.get("host") == socket.gethostname() and info.get("pid") != os.getpid():
+            try:
+                os.kill(int(info["pid"]), 0)
+            except ProcessLookupError:
+                return True  # the process that claimed it is gone
+            except (PermissionError, ValueError, KeyError, TypeError):
+                pass
+        elif info.get("pid") == os.getpid():
+            with _claims_lock:
+                if str(marker) not in _claims:
+                    return True  # claimed by this process, whose build is over
+        try:
+            return time.time() - marker.stat().st_mtime > STALE_AFTER
+        except FileNotFoundError:
+            return True
+
+    def claim(self, key: str, estimate: float) -> bool:
+        """Take the right to build a key; False when it is built or being built elsewhere."""
+        marker = self._path(key, ".building")
+        with _claims_lock:
+            if str(marker) in _claims:
+                return False
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for _attempt in range(2):
+                try:
+                    fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+                except FileExistsError:
+                    info = _read_marker(marker) or {}
+                    if not self._stale_unlocked(marker, info):
+                        return False
+                    marker.unlink(missing_ok=True)
+                    continue
+                state = {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started": time.time(),
+                    "stage": "queued",
+                    "estimate": estimate,
+                }
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(state, f)
+                _claims[str(marker)] = state
+                break
+            else:
+                return False
+        if self.get(key):  # finished by another process between our look and our claim
+            self._release(key)
+            return False
+        return True
+
+    def _stale_unlocked(self, marker: Path, info: dict) -> bool:
+        # claim() holds _claims_lock already; _stale() takes it only for our own pid.
+        if info.get("pid") == os.getpid():
+            return str(marker) not in _claims or time.time() - marker.stat().st_mtime > STALE_AFTER
+        return self._stale(marker, info)
+
+    def progress(self, key: str, stage: str) -> None:
+        """Record the stage a claimed build is at (other processes read it from the marker)."""
+        marker = self._path(key, ".building")
+        with _claims_lock:
+            state = _claims.get(str(marker))
+            if state is None:
+                return
+            state["stage"] = stage
+            snapshot = dict(state)
+        temporary = marker.with_suffix(f".building.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_text(json.dumps(snapshot), encoding="utf-8")
+        # A rename keeps the marker in place throughout, so nobody can claim the key meanwhile.
+        os.replace(temporary, marker)
+
+    def _release(self, key: str) -> None:
+        marker = self._path(key, ".building")
+        marker.unlink(missing_ok=True)
+        with _claims_lock:
+            _claims.pop(str(marker), None)
+
+    def store(self, key: str, pdf: bytes) -> Path:
+        """Write a claimed key's PDF into place."""
+        path = self.pdf_path(key)
+        temporary = path.with_suffix(f".pdf.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pdf)
+        os.replace(temporary, path)
+        return path
+
+    def build(self, key: str, make: Callable[[Callable[[str], None]], Rendered]) -> Rendered:
+        """Run `make(progress)` for a claimed key, store the PDF, release the claim; failures are kept."""
+        try:
+            rendered = make(lambda stage: self.progress(key, stage))
+            self.store(key, rendered.pdf)
+            self._path(key, ".error").unlink(missing_ok=True)
+            return rendered
+        except BaseException as exc:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._path(key, ".error").write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+            raise
+        finally:
+            self._release(key)
+            self.prune()
+
+    def start(
+        self,
+        key: str,
+        make: Callable[[Callable[[str], None]], Rendered],
+        estimate: float,
+        vendors: int = 1,
+        on_done: Callable[[Rendered, float], None] | None = None,
+    ) -> bool:
+        """Build a key in a background thread unless it is built or being built; True if started."""
+        if not self.claim(key, estimate):
+            return False
+
+        def started(progress: Callable[[str], None]) -> Rendered:
+            progress("preparing")
+            return make(progress)
+
+        def run() -> None:
+            with _build_slots:
+                began = time.perf_counter()
+                try:
+                    rendered = self.build(key, started)
+                except Exception:  # kept in the .error file and shown on the progress page
+                    return
+                seconds = time.perf_counter() - began
+            _learn(vendors, seconds)
+            if on_done is not None:
+                on_done(rendered, seconds)
+
+        threading.Thread(target=run, name=f"report-{key[:12]}", daemon=True).start()
+        return True
+
+    def wait(self, key: str, timeout: float = 60.0) -> Path | None:
+        """The PDF once no build of it is running any more (None if it failed or time ran out)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status(key)
+            if status.state == "ready":
+                return self.pdf_path(key)
+            if status.state in ("failed", "absent"):
+                return self.get(key)
+            time.sleep(0.05)
+        return None
+
+    def prune(self, keep: int = KEEP_FILES) -> None:
+        """Remove the oldest PDFs beyond `keep`, and temporary files left by a crash."""
+        try:
+            entries = list(self.folder.iterdir())
+        except FileNotFoundError:
+            return
+        now = time.time()
+        pdfs = []
+        for path in entries:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            if path.suffix == ".pdf":
+                pdfs.append((stat.st_mtime, path))
+            elif path.name.endswith(".tmp") and now - stat.st_mtime > STALE_AFTER:
+                path.unlink(missing_ok=True)
+        for _, path in sorted(pdfs, reverse=True)[keep:]:
+            path.unlink(missing_ok=True)
+
+
+def _read_marker(marker: Path) -> dict | None:
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}  # being written: treat as a live claim
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,737 @@
+"""The comparison PDF and the receipt: what a committee reads, what the renderer may fetch, the cache."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import os
+import re
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from pypdf import PdfReader
+
+from stagefour import evaluations
+from stagefour import report
+from stagefour import store
+from stagefour.response import Response
+from tests.conftest import AS_OF
+
+ROOT = Path(__file__).resolve().parent.parent
+A4 = (595.3, 841.9)  # points
+LETTER = (612.0, 792.0)
+
+
+# --- small responses: two to three vendors keep every render around a second or two --------------
+
+
+def northwind() -> dict:
+    """A vendor with stage-4 evidence: a recent production deployment, its engineer, a failure mode."""
+    return {
+        "A1": "boutique",
+        "A2": 3,
+        "A4": True,
+        "B1": [
+            {
+                "id": "d1",
+                "customer_type": "Regional insurer, claims",
+                "industry": "insurance",
+                "size_band": "1k_10k",
+                "go_live": "2026-09-01",
+                "stage": 4,
+                "in_production": True,
+                "daily_volume": 4200,
+                "downstream_teams": 3,
+                "vendor_role": "built_operates",
+                "engineer_ids": ["e1"],
+                "reference_available": True,
+            }
+        ],
+        "B3": 1,
+        "C1": [{"id": "e1", "name": "Dana Ruiz", "class": "fde", "months_embedded": 14, "proposed": True}],
+        "C4": "A named backup has shadowed on d1 — Zoë Ångström, Łódź.",
+        "D1": [{"id": "f1", "deployment_id": "d1", "category": "auth_token", "detected_by": "alert"}],
+        "E2": "server_allowlist",
+    }
+
+
+def brightline() -> dict:
+    """Pilots only: stage 3."""
+    return {
+        "A1": "lab_jv",
+        "A2": 1,
+        "B1": [{"id": "p1", "stage": 3, "in_production": False, "vendor_role": "poc"}],
+        "B3": 7,
+        "C1": [{"id": "s1", "name": "Priya Raman", "class": "sa_se", "proposed": True}],
+        "D1": [],
+    }
+
+
+def hostile(port: int) -> dict:
+    """Markup in every free-text answer: it must print as text and fetch nothing."""
+    bait = f'<img src="http://127.0.0.1:{port}/x"> <script>alert(1)</script>'
+    return {"A1": "consultancy", "A2": 12, "C4": bait, "C5": bait, "B1": [{"id": bait, "customer_type": bait}]}
+
+
+def flat(text: str) -> str:
+    """Text without any whitespace: PDF extraction breaks lines wherever the layout did."""
+    return "".join(text.split()).replace("\u200b", "")
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def outline(pdf: bytes) -> list[tuple[str, int]]:
+    """(title, page index) of the PDF's top-level bookmarks."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return [
+        (item.title, reader.get_destination_page_number(item)) for item in reader.outline if not isinstance(item, list)
+    ]
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A real HTTP server on 127.0.0.1 that records every request: (port, requests)."""
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.end_headers()
+            self.wfile.write(b"GIF89a")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port, requests
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory, questionnaire, listener):
+    """One evaluation of three vendors (one hostile), its comparison, and its PDF on A4 and Letter."""
+    port, _ = listener
+    db = store.open_db(str(tmp_path_factory.mktemp("report") / "db.sqlite3"))
+    store.migrate(db)
+    evaluation_id = evaluations.start_evaluation(
+        db, questionnaire, "Claims automation partner", buyer_profile={"industry": "insurance"}
+    )
+    for name, answers in (
+        ("Northwind Applied AI", northwind()),
+        ("Brightline AI Labs", brightline()),
+        ("Apex <b>Partners</b> & Co", hostile(port)),
+    ):
+        vendor_id, _ = evaluations.invite(db, evaluation_id, name, None, "test")
+        evaluations.import_response(db, vendor_id, Response(questionnaire.id, name, answers), "test", submit=True)
+    evaluation = store.get_evaluation(db, evaluation_id)
+    comparison = evaluations.compare(db, evaluation, questionnaire, AS_OF)
+    model = report.comparison_model(comparison, evaluation, questionnaire)
+    rendered = {
+        size: report.render_pdf(report.comparison_html(model, questionnaire, "en", size, None, "owner@example.com"))
+        for size in ("a4", "letter")
+    }
+    yield SimpleNamespace(db=db, evaluation=evaluation, comparison=comparison, model=model, rendered=rendered)
+    db.close()
+
+
+# --- the comparison PDF ------------------------------------------------------------------------
+
+
+def test_summary_page_shows_every_vendor_with_verdict_and_overall_score(made):
+    summary = pages_text(made.rendered["a4"].pdf)[1]
+    fmt = report.Formats("en")
+    assert "Summary" in summary
+    for review in made.comparison.reviews:
+        assert flat(review.vendor["name"]) in flat(summary)
+        assert flat(review.result.verdict.label) in flat(summary)
+        assert flat(fmt.number(review.result.overall)) in flat(summary)
+
+
+def test_summary_ranks_vendors_in_the_comparisons_order(made):
+    summary = flat(pages_text(made.rendered["a4"].pdf)[1])
+    positions = [summary.index(flat(r.vendor["name"])) for r in made.comparison.reviews]
+    assert positions == sorted(positions)
+    assert [r.vendor["name"] for r in made.comparison.reviews][0] == "Northwind Applied AI"
+
+
+def test_provisional_scores_are_marked_with_their_range(made):
+    fmt = report.Formats("en")
+    summary = flat(pages_text(made.rendered["a4"].pdf)[1])
+    provisional = [r for r in made.comparison.reviews if r.result.provisional]
+    assert provisional, "the test data should leave a manual item pending"
+    for review in provisional:
+        low, high = fmt.number(review.result.low), fmt.number(review.result.high)
+        assert flat(f"provisional, range {low}–{high}") in summary
+
+
+def test_method_appendix_prints_weights_rules_and_the_questionnaire_hash(made, questionnaire):
+    texts = pages_text(made.rendered["a4"].pdf)
+    starts = dict(outline(made.rendered["a4"].pdf))
+    method = flat(" ".join(texts[starts["Method"] :]))
+    assert flat(questionnaire.hash) in method
+    assert flat(f"version {questionnaire.version}") in method
+    assert flat("November 21, 2026") in method  # the as-of date
+    for code in ("stage3_no_deployments", "stage4_verified", "R1", "R18"):
+        assert code in method
+    for q in questionnaire.questions.values():
+        assert flat(q.id) in method
+    assert flat("Points by answer: Yes 5; No 0") in method  # A4's rule in words
+
+
+def test_page_count_follows_the_sections(made, questionnaire):
+    pdf = made.rendered["a4"].pdf
+    texts = pages_text(pdf)
+    starts = outline(pdf)
+    sections = [f"{s.id} · {s.title['en']}" for s in questionnaire.sections]
+    parts = ["Summary", "Red flags", *sections, "Evaluator comments and clarifications", "Method"]
+    assert [t for t, _ in starts] == ["Claims automation partner", *parts]
+    page = dict(starts)
+    ends = [page[p] for p in parts[1:]] + [len(texts)]
+    span = {p: end - page[p] for p, end in zip(parts, ends, strict=True)}
+    # A cover page, then every part on pages of its own, in order, none empty; with answers this
+    # short the summary and the red flags fit on one page and a section on one or two.
+    assert page["Summary"] == 1
+    assert span["Summary"] == span["Red flags"] == span["Evaluator comments and clarifications"] == 1
+    assert all(1 <= span[s] <= 2 for s in sections), span
+    assert 2 <= span["Method"] <= 5
+    expected = 1 + 1 + 1 + sum(span[s] for s in sections) + 1 + span["Method"]
+    assert len(texts) == expected == made.rendered["a4"].pages
+    assert all(len(flat(t)) > 100 for t in texts), "no empty page"
+
+
+def test_pages_carry_numbers_and_the_evaluation_title(made):
+    texts = pages_text(made.rendered["a4"].pdf)
+    for number, text in enumerate(texts[1:], start=2):
+        assert flat(f"Page {number} of {len(texts)}") in flat(text)
+        assert "Claims automation partner" in text
+
+
+def test_letter_pages_differ_from_a4(made):
+    a4 = PdfReader(io.BytesIO(made.rendered["a4"].pdf)).pages[0].mediabox
+    letter = PdfReader(io.BytesIO(made.rendered["letter"].pdf)).pages[0].mediabox
+    assert (float(a4.width), float(a4.height)) == pytest.approx(A4, abs=0.5)
+    assert (float(letter.width), float(letter.height)) == pytest.approx(LETTER, abs=0.5)
+
+
+def test_vendor_markup_prints_as_text_and_fetches_nothing(made, listener):
+    port, requests = listener
+    text = flat(" ".join(pages_text(made.rendered["a4"].pdf)))
+    assert flat(f'<img src="http://127.0.0.1:{port}/x">') in text
+    assert flat("<script>alert(1)</script>") in text
+    assert flat("Apex <b>Partners</b> & Co") in text
+    assert requests == []
+    # The listener does record a real request: its silence above means something.
+    urllib.request.urlopen(f"http://127.0.0.1:{port}/control", timeout=5).read()
+    assert requests == ["/control"]
+    requests.clear()
+
+
+def test_accented_text_survives(made):
+    text = " ".join(pages_text(made.rendered["a4"].pdf))
+    assert "Zoë Ångström, Łódź" in text
+
+
+def test_long_answers_print_in_full_over_pages_in_any_script(tmp_path, questionnaire):
+    words = " ".join(f"word{i}" for i in range(1400))  # ~11,000 characters: several pages in a column
+    scripts = "Ελληνικά · Кириллица · Łódź · Ærøskøbing"
+    db = store.open_db(str(tmp_path / "db.sqlite3"))
+    store.migrate(db)
+    evaluation_id = evaluations.start_evaluation(db, questionnaire, "Long answers")
+    for name, answers in (("Verbose Ltd", {"C4": f"{scripts} {words} END-OF-ANSWER"}), ("Terse Ltd", {"C4": "No."})):
+        vendor_id, _ = evaluations.invite(db, evaluation_id, name, None, "test")
+        evaluations.import_response(db, vendor_id, Response(questionnaire.id, name, answers), "test", submit=True)
+    rendered = report.make_comparison(db, store.get_evaluation(db, evaluation_id), questionnaire, AS_OF)
+    db.close()
+    text = flat(" ".join(pages_text(rendered.pdf)))
+    assert flat(f"{scripts} word0 word1") in text
+    assert flat("word1398 word1399 END-OF-ANSWER") in text
+    assert all(f"word{i}" in text for i in range(0, 1400, 97))
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in (page["/Resources"].get("/Font") or {}).values()
+        if "/BaseFont" in font.get_object()
+    }
+    assert any(f.endswith("+Noto-Sans") for f in fonts), fonts
+
+
+def test_renderer_refuses_urls_even_in_raw_html(listener, tmp_path):
+    """Defence in depth: were markup ever to reach WeasyPrint unescaped, it still fetches nothing."""
+    port, requests = listener
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { color: red }")
+    html = (
+        f'<link rel="stylesheet" href="{secret.as_uri()}">'
+        f'<link rel="stylesheet" href="http://127.0.0.1:{port}/style.css">'
+        f'<p>hello</p><img src="http://127.0.0.1:{port}/img.gif"><img src="file:///etc/passwd">'
+        f'<img src="https://127.0.0.1:{port}/tls.gif"><img src="../app.py">'
+    )
+    rendered = report.render_pdf(html)
+    assert rendered.pdf.startswith(b"%PDF")
+    assert requests == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x.png",
+        "https://example.com/font.woff2",
+        "ftp://example.com/x",
+        "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+        "file:///etc/passwd",
+        (report.STATIC / ".." / "app.py").as_uri(),
+        report.STATIC.as_uri() + "/../app.py",
+        report.STATIC.as_uri() + "/%2e%2e/app.py",
+        report.STATIC.as_uri() + "/no-such-file.css",
+        "file://otherhost" + str(report.STATIC / "report.css"),
+        "report.css",
+    ],
+)
+def test_url_fetcher_refuses_everything_but_static_files(url):
+    with pytest.raises(report.ForbiddenURL):
+        report.url_fetcher().fetch(url)
+
+
+def test_url_fetcher_serves_our_stylesheet():
+    response = report.url_fetcher().fetch((report.STATIC / "report.css").as_uri())
+    assert response.content_type == "text/css"
+    assert b"@page" in response.read()
+    response.close()
+
+
+def test_german_comparison_uses_german_words_and_numbers(made, questionnaire):
+    html = report.comparison_html(made.model, questionnaire, "de", "a4", "2026-11-21T08:00:00+00:00", "a@b.c")
+    assert "Zusammenfassung" in html and "Summary" not in html
+    assert "21. November 2026" in html
+    assert "Seite" in html and "Einsatzmodell" in html
+    overall = made.comparison.reviews[0].result.overall
+    assert report.Formats("de").number(overall) in html
+    if overall != int(overall):
+        assert "," in report.Formats("de").number(overall)
+
+
+def words_used() -> set[str]:
+    """Every English text the PDFs and the progress page look up in report.PHRASES."""
+    sources = [*(ROOT / "templates" / "report").glob("*.html"), ROOT / "stagefour" / "report.py"]
+    sources.append(ROOT / "views" / "reports.py")
+    used = set()
+    for path in sources:
+        found = re.findall(r"""\btr\(\s*(["'])((?:(?!\1)[^\\]|\\.)*)\1""", path.read_text(encoding="utf-8"))
+        used |= {text for _quote, text in found}
+    used -= {"flag:"}  # tr("flag:" ~ code) in the template: the codes are added below
+    from views.reports import STAGES
+
+    used |= set(report.STATUS_WORDS.values()) | set(STAGES.values()) | set(report.METRIC_WORDS.values())
+    used |= {"high", "medium", "low", "open", "closed"}
+    used |= {f"flag:{code}" for code in report.FLAG_CODES} | {f"verdict:{code}" for code, _ in report.GATES}
+    used |= {f"overlay:{code}" for code in report.OVERLAY_WORDS}
+    return used
+
+
+@pytest.mark.parametrize("lang", ["de", "fr"])
+def test_every_word_of_the_pdf_is_translated_and_keeps_its_placeholders(lang):
+    used = words_used()
+    table = report.PHRASES[lang]
+    assert not sorted(used - set(table)), "missing"
+    assert not sorted(set(table) - used), "never used"
+    placeholder = re.compile(r"%\(\w+\)s")
+    for source, translation in table.items():
+        english = report.ENGLISH.get(source, source)
+        assert set(placeholder.findall(english)) == set(placeholder.findall(translation)), source
+
+
+# --- the cache key ------------------------------------------------------------------------------
+
+
+def test_key_changes_with_the_data_the_language_and_the_page_size(made, questionnaire):
+    inputs = report.comparison_inputs(made.db, made.evaluation)
+    key = report.comparison_key(inputs, questionnaire, AS_OF, "en", "a4")
+    assert key == report.comparison_key(
+        report.comparison_inputs(made.db, made.evaluation), questionnaire, AS_OF, "en", "a4"
+    )
+    assert key != report.comparison_key(inputs, questionnaire, AS_OF, "de", "a4")
+    assert key != report.comparison_key(inputs, questionnaire, AS_OF, "en", "letter")
+    later = AS_OF.replace(day=22)
+    assert key != report.comparison_key(inputs, questionnaire, later, "en", "a4")
+    changed = {**inputs, "answers": {**inputs["answers"]}}
+    rid = next(iter(changed["answers"]))
+    changed["answers"][rid] = {**changed["answers"][rid], "A2": 99}
+    assert key != report.comparison_key(changed, questionnaire, AS_OF, "en", "a4")
+
+
+# --- the cache ----------------------------------------------------------------------------------
+
+
+def fake_rendered(pdf: bytes = b"%PDF-1.4\n% fake\n") -> report.Rendered:
+    return report.Rendered(pdf, 1, 0.0, 0.0)
+
+
+def test_cache_claims_a_key_once_across_threads(tmp_path):
+    cache = report.ReportCache(tmp_path)
+    key = "a" * 64
+    results = []
+    barrier = threading.Barrier(8)
+
+    def claim():
+        barrier.wait()
+        results.append(cache.claim(key, 1.0))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1
+    cache.build(key, lambda progress: fake_rendered())
+    assert cache.get(key).read_bytes().startswith(b"%PDF")
+    assert not (tmp_path / f"{key}.building").exists()
+
+
+def test_cache_leaves_a_build_of_another_live_process_alone(tmp_path):
+    cache = report.ReportCache(tmp_path)
+    key = "b" * 64
+    marker = tmp_path / f"{key}.building"
+    import json
+    import socket
+
+    marker.write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "started": time.time()}))
+    assert cache.claim(key, 1.0) is False
+    assert cache.status(key).state == "building"
+
+
+@pytest.mark.parametrize("why", ["dead process", "no progress for too long"])
+def test_cache_takes_over_a_stale_build(tmp_path, why):
+    import json
+    import socket
+
+    cache = report.ReportCache(tmp_path)
+    key = "c" * 64
+    marker = tmp_path / f"{key}.building"
+    if why == "dead process":
+        finished = subprocess.Popen(["true"])
+        finished.wait()
+        dead = finished.pid
+        marker.write_text(json.dumps({"pid": dead, "host": socket.gethostname(), "started": time.time()}))
+    else:
+        marker.write_text(json.dumps({"pid": os.getppid(), "host": "elsewhere", "started": 0}))
+        old = time.time() - report.STALE_AFTER - 5
+        os.utime(marker, (old, old))
+    assert cache.claim(key, 1.0) is True
+    cache.build(key, lambda progress: fake_rendered())
+    assert cache.get(key)
+
+
+def test_cache_keeps_a_failure_until_it_is_shown(tmp_path):
+    cache = report.ReportCache(tmp_path)
+    key = "d" * 64
+    assert cache.claim(key, 1.0)
+
+    def broken(progress):
+        raise RuntimeError("layout exploded")
+
+    with pytest.raises(RuntimeError):
+        cache.build(key, broken)
+    status = cache.status(key)
+    assert status.state == "failed" and "layout exploded" in status.error
+    cache.clear_failure(key)
+    assert cache.status(key).state == "absent"
+    assert cache.claim(key, 1.0)
+
+
+# --- the web ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reports_folder(app, tmp_path):
+    """PDFs of this test in its own folder (never instance/reports)."""
+    folder = tmp_path / "reports"
+    app.config["REPORT_FOLDER"] = str(folder)
+    return folder
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Replace WeasyPrint by a fast fake that counts its calls and records the HTML it was given."""
+    calls = SimpleNamespace(count=0, html=[], delay=0.0, fail=False)
+    lock = threading.Lock()
+
+    def fake_render(html, progress=None):
+        with lock:
+            calls.count += 1
+            calls.html.append(html)
+        if progress:
+            progress("layout")
+        time.sleep(calls.delay)
+        if calls.fail:
+            raise RuntimeError("WeasyPrint fell over")
+        return fake_rendered(b"%PDF-1.4\n% fake " + str(calls.count).encode() + b"\n")
+
+    monkeypatch.setattr(report, "render_pdf", fake_render)
+    return calls
+
+
+def fetch(client, url: str):
+    """GET a URL and close the response (a sent file stays open until then)."""
+    with client.get(url) as response:
+        response.get_data()
+    return response
+
+
+def audited(db, evaluation_id: int, timeout: float = 5) -> list[dict]:
+    """The report_made entries of an evaluation, once there is one (the build thread writes it last)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        made = [e for e in store.audit_entries(db, evaluation_id) if e["action"] == "report_made"]
+        if made or time.monotonic() > deadline:
+            return made
+        time.sleep(0.02)
+
+
+def wait_ready(client, url: str, timeout: float = 10) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(url).get_json()
+        if status["state"] != "building":
+            return status
+        time.sleep(0.02)
+    raise AssertionError("the PDF was never made")
+
+
+def test_anonymous_reader_is_sent_to_log_in(client, make_vendor, reports_folder):
+    vendor = make_vendor(answers=northwind(), submit=True)
+    for path in (
+        f"/evaluations/{vendor['evaluation_id']}/report.pdf",
+        f"/evaluations/{vendor['evaluation_id']}/report/status",
+        f"/evaluations/{vendor['evaluation_id']}/vendors/{vendor['vendor_id']}/response.pdf",
+    ):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+    assert not reports_folder.exists()
+
+
+def test_comparison_is_made_once_then_served_from_the_cache(
+    client, db, make_user, login, make_evaluation, make_vendor, reports_folder, builds
+):
+    evaluation_id = make_evaluation()
+    make_vendor("Northwind Applied AI", evaluation_id, northwind(), submit=True)
+    make_vendor("Brightline AI Labs", evaluation_id, brightline(), submit=True)
+    login(make_user("viewer"))
+    url = f"/evaluations/{evaluation_id}/report.pdf?lang=en"
+
+    first = client.get(url)
+    assert first.status_code == 202
+    page = first.get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "Making the PDF" in page and "<progress" in page and "<script" not in page
+    status = wait_ready(client, f"/evaluations/{evaluation_id}/report/status?lang=en")
+    assert status["state"] == "ready" and status["percent"] == 100
+    assert builds.count == 1
+
+    start = time.perf_counter()
+    second = fetch(client, url)
+    elapsed = time.perf_counter() - start
+    assert second.status_code == 200
+    assert second.mimetype == "application/pdf"
+    assert second.data.startswith(b"%PDF")
+    assert builds.count == 1, "served from the cache, not made again"
+    assert elapsed < 1.0  # the budget (50 ms) is measured by bench/pdf.py, not by a test
+    assert len(list(reports_folder.glob("*.pdf"))) == 1
+    made = audited(db, evaluation_id)
+    assert len(made) == 1 and made[0]["detail"]["vendors"] == 2 and made[0]["detail"]["lang"] == "en"
+
+    # A change of the evaluation makes a new PDF.
+    make_vendor("Cobalt Systems", evaluation_id, brightline(), submit=True)
+    assert client.get(url).status_code == 202
+    wait_ready(client, f"/evaluations/{evaluation_id}/report/status?lang=en")
+    assert builds.count == 2
+
+
+def test_two_concurrent_requests_make_one_pdf(app, db, make_user, make_evaluation, make_vendor, reports_folder, builds):
+    evaluation_id = make_evaluation()
+    make_vendor("Northwind Applied AI", evaluation_id, northwind(), submit=True)
+    make_vendor("Brightline AI Labs", evaluation_id, brightline(), submit=True)
+    user = store.get_user(db, make_user("evaluator"))
+    builds.delay = 0.3
+    clients = []
+    for _ in range(2):
+        c = app.test_client()
+        c.post("/login", data={"email": user["email"], "password": "correct horse battery staple"})
+        clients.append(c)
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def ask(c):
+        barrier.wait()
+        codes.append(c.get(f"/evaluations/{evaluation_id}/report.pdf?lang=en&size=letter").status_code)
+
+    threads = [threading.Thread(target=ask, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [202, 202]
+    wait_ready(clients[0], f"/evaluations/{evaluation_id}/report/status?lang=en&size=letter")
+    assert builds.count == 1
+    assert fetch(clients[1], f"/evaluations/{evaluation_id}/report.pdf?lang=en&size=letter").status_code == 200
+    assert builds.count == 1
+
+
+def test_build_in_another_worker_is_not_repeated(client, make_user, login, make_vendor, reports_folder, builds):
+    """A marker file left by a live process (another gunicorn worker) means: wait, don't build."""
+    import json
+    import socket
+
+    vendor = make_vendor(answers=northwind(), submit=True)
+    login(make_user())
+    status = client.get(f"/evaluations/{vendor['evaluation_id']}/report/status?lang=en").get_json()
+    assert status["state"] == "absent"
+    reports_folder.mkdir()
+    marker = reports_folder / f"{status['key']}.building"
+    marker.write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "started": time.time()}))
+    response = client.get(f"/evaluations/{vendor['evaluation_id']}/report.pdf?lang=en")
+    assert response.status_code == 202
+    assert builds.count == 0
+
+
+def test_failed_build_is_shown_then_retried(client, make_user, login, make_vendor, reports_folder, builds):
+    vendor = make_vendor(answers=northwind(), submit=True)
+    login(make_user())
+    url = f"/evaluations/{vendor['evaluation_id']}/report.pdf?lang=en"
+    builds.fail = True
+    assert client.get(url).status_code == 202
+    status = wait_ready(client, f"/evaluations/{vendor['evaluation_id']}/report/status?lang=en")
+    assert status["state"] == "failed"
+    shown = client.get(url)
+    assert shown.status_code == 500
+    assert "could not be made" in shown.get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in shown.get_data(as_text=True)
+    builds.fail = False
+    assert client.get(url).status_code == 202
+    assert wait_ready(client, f"/evaluations/{vendor['evaluation_id']}/report/status?lang=en")["state"] == "ready"
+
+
+@pytest.mark.parametrize("query", ["size=a3", "lang=es", "size=../../etc"])
+def test_unknown_options_are_refused(client, make_user, login, make_vendor, reports_folder, builds, query):
+    vendor = make_vendor(answers=northwind(), submit=True)
+    login(make_user())
+    assert client.get(f"/evaluations/{vendor['evaluation_id']}/report.pdf?{query}").status_code == 400
+    assert builds.count == 0
+
+
+def test_comparison_of_an_unknown_evaluation_is_404(client, make_user, login, reports_folder):
+    login(make_user())
+    assert client.get("/evaluations/999/report.pdf").status_code == 404
+
+
+def test_language_defaults_to_the_readers_locale(client, make_user, login, make_vendor, reports_folder, builds):
+    vendor = make_vendor(answers=northwind(), submit=True)
+    login(make_user())
+    client.post("/language", data={"language": "fr", "next": "/"})
+    page = client.get(f"/evaluations/{vendor['evaluation_id']}/report.pdf").get_data(as_text=True)
+    assert "Création du PDF" in page
+    wait_ready(client, f"/evaluations/{vendor['evaluation_id']}/report/status")
+    assert 'lang="fr"' in builds.html[0] and "Synthèse" in builds.html[0]
+
+
+# --- the receipt ----------------------------------------------------------------------------------
+
+
+def test_vendor_receipt_exists_only_after_submit(client, db, make_vendor, reports_folder):
+    vendor = make_vendor("Northwind Applied AI", answers=northwind(), submit=False)
+    url = f"/v/{vendor['token']}/receipt.pdf"
+    assert client.get(url).status_code == 404
+    store.set_response_status(db, vendor["response_id"], "submitted", "test", expect=store.EDITABLE)
+    response = fetch(client, url)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    text = " ".join(pages_text(response.data))
+    assert "Northwind Applied AI" in text and "RESPONSE RECEIPT" in text.upper()
+    assert "Regional insurer, claims" in text and "Zoë Ångström" in text
+    assert flat(report.answers_fingerprint(store.load_answers(db, vendor["response_id"]))) in flat(text)
+    assert "Section score" not in text and "Overall" not in text  # vendors never see scores
+
+
+def test_vendor_token_opens_only_its_own_receipt(client, make_evaluation, make_vendor, reports_folder, builds):
+    evaluation_id = make_evaluation()
+    mine = make_vendor("Northwind Applied AI", evaluation_id, northwind(), submit=True)
+    theirs = make_vendor("Brightline AI Labs", evaluation_id, brightline(), submit=True)
+    assert fetch(client, f"/v/{mine['token']}/receipt.pdf").status_code == 200
+    assert "Northwind Applied AI" in builds.html[-1] and "Brightline" not in builds.html[-1]
+    assert "Priya Raman" not in builds.html[-1]
+    # Nothing in the vendor's URL names a vendor: a made-up or altered token opens nothing.
+    assert client.get(f"/v/{mine['token'][:-2]}xx/receipt.pdf").status_code == 404
+    assert fetch(client, f"/v/{mine['token']}/receipt.pdf?vendor={theirs['vendor_id']}").status_code == 200
+    assert "Brightline" not in builds.html[-1]
+
+
+def test_buyer_gets_any_vendors_response_of_their_evaluation_only(
+    client, make_user, login, make_evaluation, make_vendor, reports_folder, builds
+):
+    first = make_evaluation()
+    other = make_evaluation(title="Another evaluation")
+    vendor = make_vendor("Northwind Applied AI", first, northwind(), submit=False)
+    stranger = make_vendor("Brightline AI Labs", other, brightline(), submit=True)
+    login(make_user("viewer"))
+    response = fetch(client, f"/evaluations/{first}/vendors/{vendor['vendor_id']}/response.pdf")
+    assert response.status_code == 200
+    assert "not submitted yet" in builds.html[-1]
+    assert client.get(f"/evaluations/{first}/vendors/{stranger['vendor_id']}/response.pdf").status_code == 404
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(app, runner, reports_folder):
+    import report_command
+
+    app.cli.add_command(report_command.report)
+    return runner
+
+
+def test_cli_writes_the_pdf(cli, make_vendor, tmp_path, builds):
+    vendor = make_vendor(answers=northwind(), submit=True)
+    output = tmp_path / "out" / "comparison.pdf"
+    output.parent.mkdir()
+    result = cli.invoke(args=["report", str(vendor["evaluation_id"]), "--output", str(output), "--size", "letter"])
+    assert result.exit_code == 0, result.output
+    assert output.read_bytes().startswith(b"%PDF")
+    assert builds.count == 1
+    again = cli.invoke(args=["report", str(vendor["evaluation_id"]), "--output", str(output), "--size", "letter"])
+    assert again.exit_code == 0 and builds.count == 1
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["999", "--output", "{tmp}/x.pdf"], "no evaluation 999"),
+        (["{eid}", "--output", "/no/such/folder/x.pdf"], "cannot write"),
+        (["{eid}", "--output", "{tmp}"], "it is a folder"),
+        (["{eid}", "--output", "{tmp}/a-file/x.pdf"], "cannot write"),
+        (["{eid}", "--output", "{tmp}/x.pdf", "--as-of", "tomorrow"], "YYYY-MM-DD"),
+    ],
+)
+def test_cli_fails_clearly(cli, make_vendor, tmp_path, builds, args, message):
+    vendor = make_vendor(answers=northwind(), submit=True)
+    (tmp_path / "a-file").write_text("not a folder")
+    args = [a.format(tmp=tmp_path, eid=vendor["evaluation_id"]) for a in args]
+    result = cli.invoke(args=["report", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert builds.count == 0
