@@ -7,8 +7,10 @@ from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import commands
+from views import audit
 from views import auth
 from views import buyer
 from views import db
@@ -48,6 +50,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAIL_USE_TLS=False,
         MAIL_USERNAME=None,
         MAIL_PASSWORD=None,
+        # Behind a reverse proxy: how many proxies set each X-Forwarded-* header, as ProxyFix's
+        # arguments, e.g. {"x_for": 1, "x_proto": 1, "x_host": 1} for one nginx (DEPLOYING.md).
+        # Off by default: trusting these headers without a proxy lets clients forge their address.
+        PROXY_FIX=None,
+        RATELIMIT_STORAGE_URI="memory://",
     )
     if test_config is None:
         instance.mkdir(parents=True, exist_ok=True)
@@ -56,6 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])
 
     csrf.init_app(app)
     limits.limiter.init_app(app)
@@ -68,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(audit.bp)
     commands.register(app)
     return app
 

@@ -15,6 +15,7 @@ from flask import Flask
 from flask import current_app
 from flask.cli import with_appcontext
 
+import backup_command
 import export_command
 import report_command
 import translate
@@ -36,6 +37,8 @@ def register(app: Flask) -> None:
     """Add every command to the app's CLI."""
     for command in (score, check_questionnaire, init_db, create_user, demo, list_evaluations, import_response):
         app.cli.add_command(command)
+    app.cli.add_command(backup_command.backup)
+    app.cli.add_command(backup_command.restore)
     app.cli.add_command(export_command.export)
     app.cli.add_command(report_command.report)
     translate.register(app)

@@ -31,6 +31,22 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
 fi
 
+# The browser tests' checkers: axe-core and the Nu HTML Checker (vnu-jar, run with Java).
+# Scripts are skipped: vnu-jar's postinstall would download a JDK from GitHub when java is missing.
+if ! command -v java >/dev/null; then
+  echo "setup: installing Java (default-jre-headless)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null
+fi
+npm_stamp=node_modules/.installed
+npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+  echo "setup: installing npm packages into node_modules"
+  npm ci --no-audit --no-fund --ignore-scripts
+  echo "$npm_want" > "$npm_stamp"
+fi
+
 # Compiled translations (.mo) are build output, not committed: make them when a catalogue is
 # newer than what was compiled from it (or nothing was), so the app and tests find them.
 for po in translations/*/LC_MESSAGES/messages.po; do

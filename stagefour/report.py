@@ -15,9 +15,9 @@ output because the weight sensitivity alone takes ~50 ms for 20 vendors, and a c
 must download in under 50 ms. "Generated at/by" on the cover is not part of the key: it
 says when and for whom that file was made.
 
-Interface words of the PDF come from PHRASES below rather than the Babel catalogues: the
-report is rendered outside a request (threads, CLI) in a language chosen per document, and
-the core imports no Flask.
+Words. The PDF's interface words are in the app's Babel catalogues (translations/, made by
+`flask --app app translate update|compile`), read here with Babel itself: the report is rendered
+outside a request (threads, CLI) in a language chosen per document, and the core imports no Flask.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ from babel.dates import format_date
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from babel.numbers import format_percent
+from babel.support import NullTranslations
+from babel.support import Translations
 from jinja2 import Environment
 from jinja2 import FileSystemLoader
 from jinja2 import StrictUndefined
@@ -66,6 +68,7 @@ from stagefour.questionnaire import localize
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
+TRANSLATIONS = ROOT / "translations"
 STYLESHEET = "report.css"
 LANGUAGES = ("en", "de", "fr")
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
@@ -88,618 +91,92 @@ VERSIONED = (
     "templates/report/comparison.html",
     "templates/report/receipt.html",
     "static/report.css",
+    "translations/de/LC_MESSAGES/messages.mo",
+    "translations/fr/LC_MESSAGES/messages.mo",
 )
 
 # --- words -------------------------------------------------------------------------------------
 
-# English text -> translation; a text without one is shown in English.
-PHRASES: dict[str, dict[str, str]] = {
-    "de": {
-        "Vendor comparison": "Anbietervergleich",
-        "Response receipt": "Empfangsbestätigung der Antwort",
-        "Questionnaire": "Fragebogen",
-        "version %(version)s": "Version %(version)s",
-        "Questionnaire hash": "Hash des Fragebogens",
-        "Scores as of": "Bewertungsstichtag",
-        "Vendors": "Anbieter",
-        "%(count)s vendors, %(submitted)s submitted": "%(count)s Anbieter, %(submitted)s eingereicht",
-        "Deadline": "Frist",
-        "none": "keine",
-        "Generated": "Erstellt",
-        "%(when)s by %(who)s": "%(when)s von %(who)s",
-        "Evaluation": "Bewertung",
-        "Confidential: for the evaluation committee only.": "Vertraulich: nur für das Bewertungsgremium.",
-        "Summary": "Zusammenfassung",
-        "Ranked by verdict first, then by overall score; no score overrides a verdict.": (
-            "Sortiert zuerst nach Urteil, dann nach Gesamtpunktzahl; keine Punktzahl hebt ein Urteil auf."
-        ),
-        "Vendor": "Anbieter",
-        "Verdict": "Urteil",
-        "Overall": "Gesamt",
-        "Complete": "Vollständig",
-        "Top red flags": "Wichtigste Warnsignale",
-        "provisional": "vorläufig",
-        "range %(low)s–%(high)s": "Spanne %(low)s–%(high)s",
-        "No red flags.": "Keine Warnsignale.",
-        "%(count)s more": "%(count)s weitere",
-        "Section scores (0–100) per vendor": "Abschnittspunkte (0–100) je Anbieter",
-        "The pale part of a bar is the range a provisional score can still move in.": (
-            "Der helle Teil eines Balkens ist die Spanne, in der sich eine vorläufige Punktzahl noch bewegen kann."
-        ),
-        "n/a": "entf.",
-        "The winner stays first unless a single section weight moves by more than half.": (
-            "Der Erstplatzierte bleibt vorn, solange sich kein einzelnes Abschnittsgewicht um mehr als die Hälfte "
-            "ändert."
-        ),
-        "The ranking is sensitive to the weights: %(changes)s.": (
-            "Die Rangfolge hängt von den Gewichten ab: %(changes)s."
-        ),
-        "%(section)s at %(weight)s puts %(vendor)s first": "%(section)s bei %(weight)s bringt %(vendor)s nach vorn",
-        "Only one vendor: nothing to rank against.": "Nur ein Anbieter: kein Vergleich möglich.",
-        "Invited": "Eingeladen",
-        "In progress": "In Bearbeitung",
-        "Submitted": "Eingereicht",
-        "Reopened": "Wieder geöffnet",
-        "Red flags": "Warnsignale",
-        "Code": "Code",
-        "Severity": "Schwere",
-        "What was found": "Befund",
-        "Answers": "Antworten",
-        "high": "hoch",
-        "medium": "mittel",
-        "low": "niedrig",
-        "Weight %(weight)s, %(share)s of the overall score": "Gewicht %(weight)s, %(share)s der Gesamtpunktzahl",
-        "Section score": "Abschnittspunkte",
-        "Item points (0–5)": "Punkte je Frage (0–5)",
-        "required": "Pflicht",
-        "unanswered": "nicht beantwortet",
-        "not applicable": "nicht zutreffend",
-        "pending": "ausstehend",
-        "waiting for an evaluator's score": "wartet auf die Bewertung eines Prüfers",
-        "None listed": "Keine angegeben",
-        "Yes": "Ja",
-        "No": "Nein",
-        "None of these": "Nichts davon",
-        "Row": "Zeile",
-        "Worked out from other answers": "Aus anderen Antworten berechnet",
-        "Evaluator comments and clarifications": "Kommentare der Prüfer und Rückfragen",
-        "No evaluator scores, verifications or clarifications have been recorded.": (
-            "Es wurden keine Bewertungen, Prüfungen oder Rückfragen erfasst."
-        ),
-        "Evaluator scores": "Bewertungen der Prüfer",
-        "Question": "Frage",
-        "Evaluator": "Prüfer",
-        "Score": "Punkte",
-        "Comment": "Kommentar",
-        "Date": "Datum",
-        "A third opinion is needed: two evaluators are more than one point apart.": (
-            "Eine dritte Meinung ist nötig: zwei Prüfer liegen mehr als einen Punkt auseinander."
-        ),
-        "Verifications": "Prüfungen",
-        "Deployment": "Deployment",
-        "Reference checked": "Referenz geprüft",
-        "Evidence reviewed": "Nachweise geprüft",
-        "Note": "Notiz",
-        "Clarifications": "Rückfragen",
-        "open": "offen",
-        "closed": "geschlossen",
-        "Buyer": "Käufer",
-        "Method": "Methode",
-        "How the scores are made": "Wie die Punkte entstehen",
-        "method-scoring": (
-            "Jede Frage erhält 0–5 Punkte nach der unten beschriebenen Regel. Ein Abschnitt ist das gewichtete "
-            "Mittel seiner Fragen auf 0–100, die Gesamtpunktzahl das nach den Abschnittsgewichten gewichtete Mittel "
-            "der Abschnitte. Eine unbeantwortete Pflichtfrage zählt 0 und bleibt im Nenner; nicht zutreffende "
-            "Fragen fallen heraus. Manuell bewertete Fragen, die noch auf einen Prüfer warten, machen die Punktzahl "
-            "vorläufig; die Spanne zeigt, wo sie landen kann (ausstehend als 0 bis als 5). Die Rangfolge folgt "
-            "zuerst dem Urteil, dann der Gesamtpunktzahl."
-        ),
-        "Section weights and how stable the winner is": "Abschnittsgewichte und Stabilität des Erstplatzierten",
-        "Section": "Abschnitt",
-        "Weight": "Gewicht",
-        "Share": "Anteil",
-        "Winner changes at": "Erstplatzierter wechselt bei",
-        "≤ %(weight)s (%(vendor)s)": "≤ %(weight)s (%(vendor)s)",
-        "≥ %(weight)s (%(vendor)s)": "≥ %(weight)s (%(vendor)s)",
-        "not between 0 and 10×": "nicht zwischen 0 und 10×",
-        "sensitivity-note": (
-            "Jedes Gewicht wurde allein verändert (bis 0 in Schritten von 5 %, bis zum Zehnfachen in Schritten von "
-            "10 %), um das nächste Gewicht zu finden, bei dem ein anderer Anbieter vorn liegt."
-        ),
-        "Verdict gates": "Stufen des Urteils",
-        "verdict-note": (
-            "Die Stufen werden der Reihe nach geprüft; die erste, die nicht erfüllt ist, bestimmt das Urteil. "
-            "Keine Punktzahl hebt ein Urteil auf."
-        ),
-        "Overlays shown beside the verdict: %(overlays)s.": "Neben dem Urteil gezeigte Hinweise: %(overlays)s.",
-        "Red-flag codes": "Codes der Warnsignale",
-        "Scoring rule of each question": "Bewertungsregel jeder Frage",
-        "Rule": "Regel",
-        "Manual scores: the rubric": "Manuelle Bewertung: die Skala",
-        "About this document": "Über dieses Dokument",
-        "Report key (SHA-256 of its inputs)": "Schlüssel des Berichts (SHA-256 seiner Eingaben)",
-        "Times are in UTC.": "Zeiten in UTC.",
-        "Page": "Seite",
-        "of": "von",
-        "Status": "Status",
-        "Submitted at": "Eingereicht am",
-        "Answers given": "Gegebene Antworten",
-        "Answers fingerprint (SHA-256)": "Fingerabdruck der Antworten (SHA-256)",
-        "receipt-note": (
-            "Diese Bestätigung gibt die Antworten so wieder, wie sie gespeichert sind. Der Fingerabdruck ändert sich, "
-            "sobald sich eine Antwort ändert."
-        ),
-        "This response is not submitted yet: answers may still change.": (
-            "Diese Antwort ist noch nicht eingereicht: Antworten können sich noch ändern."
-        ),
-        # Rules in words
-        "Shown, not scored.": "Angezeigt, nicht bewertet.",
-        "Scored 0–5 by evaluators against the rubric; the mean of their scores counts.": (
-            "Von Prüfern mit 0–5 nach der Skala bewertet; es zählt der Mittelwert."
-        ),
-        "Points by answer: %(list)s; any other answer 0.": "Punkte je Antwort: %(list)s; jede andere Antwort 0.",
-        "Each option chosen adds its points, at most %(max)s: %(list)s.": (
-            "Jede gewählte Option bringt ihre Punkte, höchstens %(max)s: %(list)s."
-        ),
-        "An option counts only while a file in %(question)s backs it (one file per option).": (
-            "Eine Option zählt nur, solange eine Datei in %(question)s sie belegt (eine Datei je Option)."
-        ),
-        "The share of the %(count)s options chosen × %(points)s.": (
-            "Der Anteil der gewählten unter %(count)s Optionen × %(points)s."
-        ),
-        "By the number given: %(list)s; otherwise %(otherwise)s.": (
-            "Nach der angegebenen Zahl: %(list)s; sonst %(otherwise)s."
-        ),
-        "By the date given: %(list)s; otherwise %(otherwise)s; a date in the future earns 0.": (
-            "Nach dem angegebenen Datum: %(list)s; sonst %(otherwise)s; ein Datum in der Zukunft ergibt 0."
-        ),
-        "within %(months)s months": "innerhalb von %(months)s Monaten",
-        "Worked out from other answers: %(metric)s.": "Aus anderen Antworten berechnet: %(metric)s.",
-        "Points: the value × %(scale)s.": "Punkte: der Wert × %(scale)s.",
-        "By the value: %(list)s; otherwise %(otherwise)s.": "Nach dem Wert: %(list)s; sonst %(otherwise)s.",
-        "+%(points)s when %(question)s %(condition)s.": "+%(points)s, wenn %(question)s %(condition)s.",
-        "is %(value)s": "gleich %(value)s ist",
-        "is one of %(values)s": "eines von %(values)s ist",
-        "is %(range)s": "%(range)s ist",
-        "and": "und",
-        "any": "beliebig",
-        "Counts %(weight)s× within its section.": "Zählt %(weight)s× innerhalb des Abschnitts.",
-        "Shown only when %(question)s %(condition)s.": "Nur angezeigt, wenn %(question)s %(condition)s.",
-        # Metrics
-        "qualifying deployments (in production, stage 4, live within six months, built by the vendor; "
-        "one matching the buyer's industry or size counts 1.5, both 2)": (
-            "qualifizierende Deployments (produktiv, Stufe 4, innerhalb von sechs Monaten live gegangen, vom Anbieter "
-            "gebaut; eines, das zur Branche oder Größe des Käufers passt, zählt 1,5, beides 2)"
-        ),
-        "deployments in production ÷ (those + the pilots and proofs of concept)": (
-            "produktive Deployments ÷ (diese + Piloten und Machbarkeitsstudien)"
-        ),
-        "months since the earliest go-live of a deployment in production": (
-            "Monate seit dem frühesten Go-live eines produktiven Deployments"
-        ),
-        "proposed engineers who are forward deployed engineers on a qualifying deployment ÷ proposed engineers": (
-            "vorgeschlagene Ingenieure, die als Forward Deployed Engineers an einem qualifizierenden Deployment "
-            "beteiligt waren ÷ vorgeschlagene Ingenieure"
-        ),
-        "failure modes linked to qualifying deployments": (
-            "Fehlerbilder, die qualifizierenden Deployments zugeordnet sind"
-        ),
-        "mean of the shares of failure modes detected and recovered automatically": (
-            "Mittel der Anteile automatisch erkannter und automatisch behobener Fehlerbilder"
-        ),
-        "share of qualifying deployments that passed the customer's security review": (
-            "Anteil qualifizierender Deployments, die die Sicherheitsprüfung des Kunden bestanden haben"
-        ),
-        "share of qualifying deployments whose KPI change the customer measured": (
-            "Anteil qualifizierender Deployments, deren KPI-Veränderung der Kunde gemessen hat"
-        ),
-        "qualifying deployments with a reference available": "qualifizierende Deployments mit verfügbarer Referenz",
-        # Verdicts and overlays, by code
-        "verdict:incomplete": "Unvollständig: B1, C1 oder D1 nicht beantwortet",
-        "verdict:stage3_no_deployments": (
-            "Stufe 3: kein produktives Deployment auf Stufe 4, innerhalb von sechs Monaten live und vom Anbieter gebaut"
-        ),
-        "verdict:stage3_no_engineers": (
-            "Stufe 3: kein an einem qualifizierenden Deployment genannter Ingenieur steht in der Teamliste"
-        ),
-        "verdict:stage3_no_failures": "Stufe 3: kein Fehlerbild zu einem qualifizierenden Deployment angegeben",
-        "verdict:stage4_unverified": (
-            "Nachweis Stufe 4, ungeprüft: der Käufer hat Referenzprüfung und Prüfung der Nachweise noch nicht "
-            "abgeschlossen"
-        ),
-        "verdict:stage4_verified": "Nachweis Stufe 4, durch Referenzprüfung und Prüfung der Nachweise bestätigt",
-        "overlay:security_blocker": "Sicherheitsblocker",
-        "overlay:lock_in": "Lock-in-Risiko",
-        # Red-flag codes
-        "flag:R1": "In Produktion genannt, aber unter Stufe 4",
-        "flag:R2": "Stufe 4 angegeben, aber nicht in Produktion",
-        "flag:R3": "Go-live vor mehr als sechs Monaten (nur Erfahrungsnachweis)",
-        "flag:R4": "Go-live-Datum in der Zukunft",
-        "flag:R5": "Stufe 4 ohne nachgelagerte Teams oder ohne Tagesvolumen",
-        "flag:R6": "Qualifizierendes Deployment ohne zugeordnetes Fehlerbild",
-        "flag:R7": (
-            "Ingenieur eines Deployments fehlt in der Teamliste, oder ein Fehlerbild nennt ein Deployment, das nicht "
-            "in B1 steht"
-        ),
-        "flag:R8": "Vorgeschlagener Ingenieur an keinem Deployment beteiligt oder ohne Einsatzmonate beim Kunden",
-        "flag:R9": "Überhaupt keine Fehlerbilder angegeben",
-        "flag:R10": "Nur Piloten: Piloten angegeben und kein Deployment in Produktion",
-        "flag:R11": "Jedes Fehlerbild wurde von Nutzern oder Kundenmitarbeitern entdeckt",
-        "flag:R12": "Kein vorgeschlagener Ingenieur ist ein Forward Deployed Engineer",
-        "flag:R13": "Für kein Deployment ist eine Referenz verfügbar",
-        "flag:R14": "Doppelte Deployment- oder Ingenieur-IDs",
-        "flag:R15": (
-            "Sicherheitsblocker: Tokens werden weitergereicht, breite gemeinsame Zugangsdaten, oder Daten des "
-            "Käufers können Modelle trainieren"
-        ),
-        "flag:R16": "Protokolle der Tool-Aufrufe werden kürzer als 180 Tage aufbewahrt",
-        "flag:R17": (
-            "Lock-in: laborverbundener Anbieter mit einem Modellanbieter und ohne Beispiel, vom eigenen Stack "
-            "abgeraten zu haben"
-        ),
-        "flag:R18": "Ein Ingenieur ist über alle Angebote zu mehr als 100 % verplant",
-        # The page shown while a PDF is made
-        "Making the PDF…": "Das PDF wird erstellt …",
-        "making-lead": (
-            "Ein Vergleich vieler Anbieter braucht einige Sekunden. Diese Seite lädt sich selbst neu und zeigt das "
-            "PDF, sobald es fertig ist."
-        ),
-        "Preparing": "Vorbereitung",
-        "Waiting for another PDF to be finished": "Wartet, bis ein anderes PDF fertig ist",
-        "Laying out the pages": "Seiten werden gesetzt",
-        "Writing the PDF": "PDF wird geschrieben",
-        "Done": "Fertig",
-        "%(seconds)s s so far, about %(left)s s left": "bisher %(seconds)s s, noch etwa %(left)s s",
-        "The PDF could not be made.": "Das PDF konnte nicht erstellt werden.",
-        "Try again": "Erneut versuchen",
-        "Back to the evaluation": "Zurück zur Bewertung",
-    },
-    "fr": {
-        "Vendor comparison": "Comparaison des prestataires",
-        "Response receipt": "Accusé de réception de la réponse",
-        "Questionnaire": "Questionnaire",
-        "version %(version)s": "version %(version)s",
-        "Questionnaire hash": "Empreinte du questionnaire",
-        "Scores as of": "Notes arrêtées au",
-        "Vendors": "Prestataires",
-        "%(count)s vendors, %(submitted)s submitted": "%(count)s prestataires, %(submitted)s réponses soumises",
-        "Deadline": "Date limite",
-        "none": "aucune",
-        "Generated": "Généré",
-        "%(when)s by %(who)s": "%(when)s par %(who)s",
-        "Evaluation": "Évaluation",
-        "Confidential: for the evaluation committee only.": "Confidentiel : réservé au comité d’évaluation.",
-        "Summary": "Synthèse",
-        "Ranked by verdict first, then by overall score; no score overrides a verdict.": (
-            "Classement par verdict d’abord, puis par note globale ; aucune note ne l’emporte sur un verdict."
-        ),
-        "Vendor": "Prestataire",
-        "Verdict": "Verdict",
-        "Overall": "Global",
-        "Complete": "Complétude",
-        "Top red flags": "Principaux signaux d’alerte",
-        "provisional": "provisoire",
-        "range %(low)s–%(high)s": "fourchette %(low)s–%(high)s",
-        "No red flags.": "Aucun signal d’alerte.",
-        "%(count)s more": "%(count)s de plus",
-        "Section scores (0–100) per vendor": "Notes par section (0–100) et par prestataire",
-        "The pale part of a bar is the range a provisional score can still move in.": (
-            "La partie claire d’une barre est la fourchette dans laquelle une note provisoire peut encore bouger."
-        ),
-        "n/a": "s.o.",
-        "The winner stays first unless a single section weight moves by more than half.": (
-            "Le premier reste en tête tant qu’aucun poids de section ne varie de plus de moitié."
-        ),
-        "The ranking is sensitive to the weights: %(changes)s.": "Le classement dépend des poids : %(changes)s.",
-        "%(section)s at %(weight)s puts %(vendor)s first": "%(section)s à %(weight)s place %(vendor)s en tête",
-        "Only one vendor: nothing to rank against.": "Un seul prestataire : rien à comparer.",
-        "Invited": "Invité",
-        "In progress": "En cours",
-        "Submitted": "Soumis",
-        "Reopened": "Rouvert",
-        "Red flags": "Signaux d’alerte",
-        "Code": "Code",
-        "Severity": "Gravité",
-        "What was found": "Constat",
-        "Answers": "Réponses",
-        "high": "élevée",
-        "medium": "moyenne",
-        "low": "faible",
-        "Weight %(weight)s, %(share)s of the overall score": "Poids %(weight)s, %(share)s de la note globale",
-        "Section score": "Note de section",
-        "Item points (0–5)": "Points par question (0–5)",
-        "required": "obligatoire",
-        "unanswered": "sans réponse",
-        "not applicable": "sans objet",
-        "pending": "en attente",
-        "waiting for an evaluator's score": "en attente de la note d’un évaluateur",
-        "None listed": "Aucun élément",
-        "Yes": "Oui",
-        "No": "Non",
-        "None of these": "Aucun de ceux-ci",
-        "Row": "Ligne",
-        "Worked out from other answers": "Calculé à partir des autres réponses",
-        "Evaluator comments and clarifications": "Commentaires des évaluateurs et demandes de précision",
-        "No evaluator scores, verifications or clarifications have been recorded.": (
-            "Aucune note d’évaluateur, vérification ou demande de précision n’a été enregistrée."
-        ),
-        "Evaluator scores": "Notes des évaluateurs",
-        "Question": "Question",
-        "Evaluator": "Évaluateur",
-        "Score": "Note",
-        "Comment": "Commentaire",
-        "Date": "Date",
-        "A third opinion is needed: two evaluators are more than one point apart.": (
-            "Un troisième avis est nécessaire : deux évaluateurs ont plus d’un point d’écart."
-        ),
-        "Verifications": "Vérifications",
-        "Deployment": "Déploiement",
-        "Reference checked": "Référence vérifiée",
-        "Evidence reviewed": "Justificatifs examinés",
-        "Note": "Note",
-        "Clarifications": "Demandes de précision",
-        "open": "ouverte",
-        "closed": "fermée",
-        "Buyer": "Acheteur",
-        "Method": "Méthode",
-        "How the scores are made": "Comment les notes sont établies",
-        "method-scoring": (
-            "Chaque question reçoit de 0 à 5 points selon la règle décrite ci-dessous. Une section est la moyenne "
-            "pondérée de ses questions sur 0–100, la note globale la moyenne des sections pondérée par leurs poids. "
-            "Une question obligatoire sans réponse compte 0 et reste au dénominateur ; les questions sans objet en "
-            "sortent. Les questions notées manuellement qui attendent encore un évaluateur rendent la note "
-            "provisoire ; la fourchette montre où elle peut aboutir (en attente comptée 0 ou 5). Le classement suit "
-            "d’abord le verdict, puis la note globale."
-        ),
-        "Section weights and how stable the winner is": "Poids des sections et stabilité du premier",
-        "Section": "Section",
-        "Weight": "Poids",
-        "Share": "Part",
-        "Winner changes at": "Le premier change à",
-        "≤ %(weight)s (%(vendor)s)": "≤ %(weight)s (%(vendor)s)",
-        "≥ %(weight)s (%(vendor)s)": "≥ %(weight)s (%(vendor)s)",
-        "not between 0 and 10×": "pas entre 0 et 10×",
-        "sensitivity-note": (
-            "Chaque poids a été modifié seul (jusqu’à 0 par pas de 5 %, jusqu’à dix fois par pas de 10 %) pour "
-            "trouver le poids le plus proche auquel un autre prestataire passe en tête."
-        ),
-        "Verdict gates": "Étapes du verdict",
-        "verdict-note": (
-            "Les étapes sont vérifiées dans l’ordre ; la première qui n’est pas remplie fixe le verdict. Aucune note "
-            "ne l’emporte sur un verdict."
-        ),
-        "Overlays shown beside the verdict: %(overlays)s.": "Mentions affichées à côté du verdict : %(overlays)s.",
-        "Red-flag codes": "Codes des signaux d’alerte",
-        "Scoring rule of each question": "Règle de notation de chaque question",
-        "Rule": "Règle",
-        "Manual scores: the rubric": "Notes manuelles : la grille",
-        "About this document": "À propos de ce document",
-        "Report key (SHA-256 of its inputs)": "Clé du rapport (SHA-256 de ses données)",
-        "Times are in UTC.": "Heures en UTC.",
-        "Page": "Page",
-        "of": "sur",
-        "Status": "Statut",
-        "Submitted at": "Soumise le",
-        "Answers given": "Réponses données",
-        "Answers fingerprint (SHA-256)": "Empreinte des réponses (SHA-256)",
-        "receipt-note": (
-            "Cet accusé reproduit les réponses telles qu’elles sont enregistrées. L’empreinte change dès qu’une "
-            "réponse change."
-        ),
-        "This response is not submitted yet: answers may still change.": (
-            "Cette réponse n’est pas encore soumise : les réponses peuvent encore changer."
-        ),
-        "Shown, not scored.": "Affichée, non notée.",
-        "Scored 0–5 by evaluators against the rubric; the mean of their scores counts.": (
-            "Notée de 0 à 5 par les évaluateurs selon la grille ; la moyenne de leurs notes compte."
-        ),
-        "Points by answer: %(list)s; any other answer 0.": "Points par réponse : %(list)s ; toute autre réponse 0.",
-        "Each option chosen adds its points, at most %(max)s: %(list)s.": (
-            "Chaque option choisie ajoute ses points, au plus %(max)s : %(list)s."
-        ),
-        "An option counts only while a file in %(question)s backs it (one file per option).": (
-            "Une option ne compte que si un fichier en %(question)s l’appuie (un fichier par option)."
-        ),
-        "The share of the %(count)s options chosen × %(points)s.": (
-            "La part des %(count)s options choisies × %(points)s."
-        ),
-        "By the number given: %(list)s; otherwise %(otherwise)s.": (
-            "Selon le nombre indiqué : %(list)s ; sinon %(otherwise)s."
-        ),
-        "By the date given: %(list)s; otherwise %(otherwise)s; a date in the future earns 0.": (
-            "Selon la date indiquée : %(list)s ; sinon %(otherwise)s ; une date future vaut 0."
-        ),
-        "within %(months)s months": "dans les %(months)s mois",
-        "Worked out from other answers: %(metric)s.": "Calculé à partir des autres réponses : %(metric)s.",
-        "Points: the value × %(scale)s.": "Points : la valeur × %(scale)s.",
-        "By the value: %(list)s; otherwise %(otherwise)s.": "Selon la valeur : %(list)s ; sinon %(otherwise)s.",
-        "+%(points)s when %(question)s %(condition)s.": "+%(points)s quand %(question)s %(condition)s.",
-        "is %(value)s": "vaut %(value)s",
-        "is one of %(values)s": "est l’une des valeurs %(values)s",
-        "is %(range)s": "est %(range)s",
-        "and": "et",
-        "any": "toute valeur",
-        "Counts %(weight)s× within its section.": "Compte %(weight)s× dans sa section.",
-        "Shown only when %(question)s %(condition)s.": "Affichée seulement quand %(question)s %(condition)s.",
-        "qualifying deployments (in production, stage 4, live within six months, built by the vendor; "
-        "one matching the buyer's industry or size counts 1.5, both 2)": (
-            "déploiements qualifiants (en production, stade 4, mis en service dans les six mois, construits par le "
-            "prestataire ; un déploiement du secteur ou de la taille de l’acheteur compte 1,5, les deux 2)"
-        ),
-        "deployments in production ÷ (those + the pilots and proofs of concept)": (
-            "déploiements en production ÷ (ceux-ci + les pilotes et preuves de concept)"
-        ),
-        "months since the earliest go-live of a deployment in production": (
-            "mois depuis la plus ancienne mise en service d’un déploiement en production"
-        ),
-        "proposed engineers who are forward deployed engineers on a qualifying deployment ÷ proposed engineers": (
-            "ingénieurs proposés qui sont des forward deployed engineers d’un déploiement qualifiant ÷ ingénieurs "
-            "proposés"
-        ),
-        "failure modes linked to qualifying deployments": "modes de défaillance liés à des déploiements qualifiants",
-        "mean of the shares of failure modes detected and recovered automatically": (
-            "moyenne des parts de défaillances détectées et rétablies automatiquement"
-        ),
-        "share of qualifying deployments that passed the customer's security review": (
-            "part des déploiements qualifiants ayant passé la revue de sécurité du client"
-        ),
-        "share of qualifying deployments whose KPI change the customer measured": (
-            "part des déploiements qualifiants dont le client a mesuré l’évolution du KPI"
-        ),
-        "qualifying deployments with a reference available": "déploiements qualifiants avec une référence disponible",
-        "verdict:incomplete": "Incomplet : B1, C1 ou D1 sans réponse",
-        "verdict:stage3_no_deployments": (
-            "Stade 3 : aucun déploiement en production au stade 4, mis en service dans les six mois et construit par "
-            "le prestataire"
-        ),
-        "verdict:stage3_no_engineers": (
-            "Stade 3 : aucun ingénieur nommé sur un déploiement qualifiant ne figure dans l’effectif"
-        ),
-        "verdict:stage3_no_failures": "Stade 3 : aucun mode de défaillance signalé sur un déploiement qualifiant",
-        "verdict:stage4_unverified": (
-            "Preuves de stade 4, non vérifiées : l’acheteur n’a pas encore terminé la vérification des références et "
-            "l’examen des justificatifs"
-        ),
-        "verdict:stage4_verified": (
-            "Preuves de stade 4, vérifiées par contrôle des références et examen des justificatifs"
-        ),
-        "overlay:security_blocker": "Blocage de sécurité",
-        "overlay:lock_in": "Risque de dépendance",
-        "flag:R1": "Dit en production mais sous le stade 4",
-        "flag:R2": "Stade 4 déclaré mais pas en production",
-        "flag:R3": "Mise en service il y a plus de six mois (antécédents seulement)",
-        "flag:R4": "Date de mise en service future",
-        "flag:R5": "Stade 4 sans équipe aval ou sans volume quotidien",
-        "flag:R6": "Déploiement qualifiant sans mode de défaillance associé",
-        "flag:R7": (
-            "Ingénieur d’un déploiement absent de l’effectif, ou défaillance liée à un déploiement absent de B1"
-        ),
-        "flag:R8": "Ingénieur proposé sur aucun déploiement ou sans mois passés chez un client",
-        "flag:R9": "Aucun mode de défaillance signalé",
-        "flag:R10": "Pilotes seulement : des pilotes et aucun déploiement en production",
-        "flag:R11": "Chaque défaillance a été détectée par des utilisateurs ou le personnel du client",
-        "flag:R12": "Aucun ingénieur proposé n’est un forward deployed engineer",
-        "flag:R13": "Aucune référence disponible pour aucun déploiement",
-        "flag:R14": "Identifiants de déploiement ou d’ingénieur en double",
-        "flag:R15": (
-            "Blocage de sécurité : jetons transmis en aval, identifiant partagé trop large, ou données de "
-            "l’acheteur pouvant entraîner des modèles"
-        ),
-        "flag:R16": "Journaux des appels d’outils conservés moins de 180 jours",
-        "flag:R17": (
-            "Dépendance : prestataire lié à un laboratoire, un seul fournisseur de modèles et aucun exemple de "
-            "recommandation contraire à sa propre pile"
-        ),
-        "flag:R18": "Un ingénieur affecté à plus de 100 % sur l’ensemble des propositions",
-        "Making the PDF…": "Création du PDF…",
-        "making-lead": (
-            "Une comparaison de nombreux prestataires prend quelques secondes. Cette page se recharge d’elle-même et "
-            "affiche le PDF dès qu’il est prêt."
-        ),
-        "Preparing": "Préparation",
-        "Waiting for another PDF to be finished": "En attente de la fin d’un autre PDF",
-        "Laying out the pages": "Mise en page",
-        "Writing the PDF": "Écriture du PDF",
-        "Done": "Terminé",
-        "%(seconds)s s so far, about %(left)s s left": "%(seconds)s s écoulées, environ %(left)s s restantes",
-        "The PDF could not be made.": "Le PDF n’a pas pu être créé.",
-        "Try again": "Réessayer",
-        "Back to the evaluation": "Retour à l’évaluation",
-    },
-}
 
-# Long English texts kept out of the templates under short keys.
-ENGLISH = {
-    "method-scoring": (
-        "Each question earns 0–5 points by the rule described below. A section is the weighted mean of its "
-        "questions on 0–100, and the overall score the mean of the sections weighted by the section weights. An "
-        "unanswered required question scores 0 and stays in the denominator; questions that do not apply leave it. "
-        "Manually scored questions still waiting for an evaluator make the score provisional; its range shows where "
-        "it can end up (pending items counted as 0 up to 5). Vendors are ranked by verdict first, then by overall "
-        "score."
-    ),
-    "sensitivity-note": (
-        "Each weight was moved alone (down to 0 in steps of 5 %, up to ten times in steps of 10 %) to find the "
-        "nearest weight at which another vendor ranks first."
-    ),
-    "verdict-note": (
-        "The gates are checked in order; the first one that fails sets the verdict. No score overrides a verdict."
-    ),
-    "receipt-note": (
-        "This receipt shows the answers as they are stored. The fingerprint changes as soon as any answer changes."
-    ),
-    "making-lead": (
-        "A comparison of many vendors takes a few seconds. This page reloads itself and shows the PDF as soon as it "
-        "is ready."
-    ),
-}
+def N_(text: str) -> str:
+    """Mark a text for `pybabel extract`: it is translated where it is shown (Formats.gettext)."""
+    return text
 
-STATUS_WORDS = {"invited": "Invited", "in_progress": "In progress", "submitted": "Submitted", "reopened": "Reopened"}
+
+# Codes shown in words. N_ only marks the English for the catalogues; Formats translates it when shown.
+STATUS_WORDS = {
+    "invited": N_("Invited"),
+    "in_progress": N_("In progress"),
+    "submitted": N_("Submitted"),
+    "reopened": N_("Reopened"),
+}
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 # The red flags of the AI deployment partner checks (stagefour/checks.py), for the method appendix.
 FLAG_CODES = {
-    "R1": ("high", "Called in production but below stage 4"),
-    "R2": ("medium", "Stage 4 claimed but not in production"),
-    "R3": ("low", "Went live more than six months ago (track record only)"),
-    "R4": ("high", "Go-live date in the future"),
-    "R5": ("medium", "Stage 4 with no downstream teams or no daily volume"),
-    "R6": ("medium", "A qualifying deployment with no failure mode linked"),
-    "R7": ("high", "An engineer on a deployment is not in the roster, or a failure names a deployment not in B1"),
-    "R8": ("medium", "A proposed engineer on no deployment or with no time embedded at a customer"),
-    "R9": ("high", "No failure modes reported at all"),
-    "R10": ("high", "Pilots only: pilots reported and no deployment in production"),
-    "R11": ("medium", "Every failure mode was detected by users or customer staff"),
-    "R12": ("high", "No proposed engineer is a forward deployed engineer"),
-    "R13": ("medium", "No reference available for any deployment"),
-    "R14": ("medium", "Duplicate deployment or engineer ids"),
-    "R15": ("high", "Security blocker: tokens forwarded, a shared broad credential, or buyer data may train models"),
-    "R16": ("medium", "Tool-call logs kept under 180 days"),
+    "R1": ("high", N_("Called in production but below stage 4")),
+    "R2": ("medium", N_("Stage 4 claimed but not in production")),
+    "R3": ("low", N_("Went live more than six months ago (track record only)")),
+    "R4": ("high", N_("Go-live date in the future")),
+    "R5": ("medium", N_("Stage 4 with no downstream teams or no daily volume")),
+    "R6": ("medium", N_("A qualifying deployment with no failure mode linked")),
+    "R7": ("high", N_("An engineer on a deployment is not in the roster, or a failure names a deployment not in B1")),
+    "R8": ("medium", N_("A proposed engineer on no deployment or with no time embedded at a customer")),
+    "R9": ("high", N_("No failure modes reported at all")),
+    "R10": ("high", N_("Pilots only: pilots reported and no deployment in production")),
+    "R11": ("medium", N_("Every failure mode was detected by users or customer staff")),
+    "R12": ("high", N_("No proposed engineer is a forward deployed engineer")),
+    "R13": ("medium", N_("No reference available for any deployment")),
+    "R14": ("medium", N_("Duplicate deployment or engineer ids")),
+    "R15": (
+        "high",
+        N_("Security blocker: tokens forwarded, a shared broad credential, or buyer data may train models"),
+    ),
+    "R16": ("medium", N_("Tool-call logs kept under 180 days")),
     "R17": (
         "medium",
-        "Lock-in: a lab-affiliated vendor with one model provider and no example of recommending against its stack",
+        N_("Lock-in: a lab-affiliated vendor with one model provider and no example of recommending against its stack"),
     ),
-    "R18": ("medium", "An engineer allocated over 100 % across proposals"),
+    # %% because a translated text is always %-formatted, as Jinja's `_()` does.
+    "R18": ("medium", N_("An engineer allocated over 100 %% across proposals")),
 }
 # The verdict gates in the order they are checked (stagefour/checks.py verdict()).
-GATES = (
-    ("incomplete", "Incomplete: B1, C1 or D1 not answered"),
-    (
-        "stage3_no_deployments",
-        "Stage 3: no production deployment at stage 4, live within six months and built by the vendor",
+GATES = {
+    "incomplete": N_("Incomplete: B1, C1 or D1 not answered"),
+    "stage3_no_deployments": N_(
+        "Stage 3: no production deployment at stage 4, live within six months and built by the vendor"
     ),
-    ("stage3_no_engineers", "Stage 3: no engineer named on a qualifying deployment is in the roster"),
-    ("stage3_no_failures", "Stage 3: no failure mode reported on a qualifying deployment"),
-    (
-        "stage4_unverified",
-        "Stage 4 evidence, unverified: the buyer has not yet completed a reference check and evidence review",
+    "stage3_no_engineers": N_("Stage 3: no engineer named on a qualifying deployment is in the roster"),
+    "stage3_no_failures": N_("Stage 3: no failure mode reported on a qualifying deployment"),
+    "stage4_unverified": N_(
+        "Stage 4 evidence, unverified: the buyer has not yet completed a reference check and evidence review"
     ),
-    ("stage4_verified", "Stage 4 evidence, verified by reference check and evidence review"),
-)
-OVERLAY_WORDS = {"security_blocker": "Security blocker", "lock_in": "Lock-in risk"}
+    "stage4_verified": N_("Stage 4 evidence, verified by reference check and evidence review"),
+}
+OVERLAY_WORDS = {"security_blocker": N_("Security blocker"), "lock_in": N_("Lock-in risk")}
 METRIC_WORDS = {
-    "qualifying_deployments": "qualifying deployments (in production, stage 4, live within six months, built by the "
-    "vendor; one matching the buyer's industry or size counts 1.5, both 2)",
-    "production_share": "deployments in production ÷ (those + the pilots and proofs of concept)",
-    "longest_in_production_months": "months since the earliest go-live of a deployment in production",
-    "proposed_fde_share": "proposed engineers who are forward deployed engineers on a qualifying deployment ÷ "
-    "proposed engineers",
-    "failures_on_qualifying": "failure modes linked to qualifying deployments",
-    "automatic_detection_recovery": "mean of the shares of failure modes detected and recovered automatically",
-    "qualifying_security_review_share": "share of qualifying deployments that passed the customer's security review",
-    "qualifying_customer_kpi_share": "share of qualifying deployments whose KPI change the customer measured",
-    "qualifying_references": "qualifying deployments with a reference available",
+    "qualifying_deployments": N_(
+        "qualifying deployments (in production, stage 4, live within six months, built by the vendor; one matching "
+        "the buyer's industry or size counts 1.5, both 2)"
+    ),
+    "production_share": N_("deployments in production ÷ (those + the pilots and proofs of concept)"),
+    "longest_in_production_months": N_("months since the earliest go-live of a deployment in production"),
+    "proposed_fde_share": N_(
+        "proposed engineers who are forward deployed engineers on a qualifying deployment ÷ proposed engineers"
+    ),
+    "failures_on_qualifying": N_("failure modes linked to qualifying deployments"),
+    "automatic_detection_recovery": N_("mean of the shares of failure modes detected and recovered automatically"),
+    "qualifying_security_review_share": N_(
+        "share of qualifying deployments that passed the customer's security review"
+    ),
+    "qualifying_customer_kpi_share": N_("share of qualifying deployments whose KPI change the customer measured"),
+    "qualifying_references": N_("qualifying deployments with a reference available"),
 }
 
 
-def translator(lang: str) -> Callable[..., str]:
-    """`tr(text, **values)`: the text in `lang` (English when there is no translation), %-formatted."""
-    table = PHRASES.get(lang, {})
-
-    def tr(text: str, **values: Any) -> str:
-        out = table.get(text) or ENGLISH.get(text, text)
-        return out % values if values else out
-
-    return tr
+@functools.cache
+def translations(lang: str) -> NullTranslations:
+    """The app's Babel catalogue of `lang` (translations/); English has none and keeps the source text."""
+    return Translations.load(str(TRANSLATIONS), [lang], domain="messages")
 
 
 def check_language(lang: str) -> str:
@@ -719,12 +196,16 @@ def check_size(size: str) -> str:
 class Formats:
     """Numbers, dates and answers written for one reader's locale (Babel)."""
 
-    def __init__(self, lang: str, tr: Callable[..., str] | None = None):
+    def __init__(self, lang: str):
         self.lang = lang
         self.locale = Locale.parse(lang)
-        self.tr = tr or translator(lang)
+        self.translations = translations(lang)
         # The locale's own percent pattern (its spacing before %), with one optional decimal.
         self.percent_pattern = self.locale.percent_formats[None].pattern.replace("#,##0", "#,##0.#", 1)
+
+    def gettext(self, text: str, **values: Any) -> str:
+        """`text` in the reader's language, always %-formatted (as Jinja's `_()`: a literal % is %%)."""
+        return self.translations.gettext(text) % values
 
     def number(self, value: float | None, pattern: str = "#,##0.#") -> str:
         """A number with at most one decimal, or a dash."""
@@ -779,13 +260,13 @@ class Formats:
             return ""
         kind = q.type
         if kind == "yes_no":
-            return self.tr("Yes") if value is True else self.tr("No") if value is False else str(value)
+            return self.gettext("Yes") if value is True else self.gettext("No") if value is False else str(value)
         if kind == "single":
             return q.option_label(value, self.lang)
         if kind == "multi":
             if not isinstance(value, list):
                 return str(value)
-            return "; ".join(q.option_label(v, self.lang) for v in value) or self.tr("None of these")
+            return "; ".join(q.option_label(v, self.lang) for v in value) or self.gettext("None of these")
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return str(value)
@@ -802,21 +283,20 @@ class Formats:
 
     def status(self, status: str) -> str:
         """A response status in words."""
-        return self.tr(STATUS_WORDS.get(status, status))
+        return self.gettext(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
     def verdict(self, verdict: dict | None) -> str:
-        """A verdict's label: the scorer's English words, or their translation by code."""
+        """A verdict's label: the scorer's English words (they name what is missing), or the gate translated."""
         if not verdict:
             return "—"
-        key = f"verdict:{verdict['code']}"
-        if self.lang != "en" and key in PHRASES.get(self.lang, {}):
-            return self.tr(key)
-        return verdict["label"]
+        code = verdict["code"]
+        if self.lang == "en" or code not in GATES:
+            return verdict["label"]
+        return self.gettext(GATES[code])
 
     def overlay(self, code: str, label: str) -> str:
         """An overlay beside a verdict."""
-        key = f"overlay:{code}"
-        return self.tr(key) if key in PHRASES.get(self.lang, {}) else self.tr(OVERLAY_WORDS.get(code, label))
+        return self.gettext(OVERLAY_WORDS[code]) if code in OVERLAY_WORDS else label
 
 
 # --- the URL fetcher ---------------------------------------------------------------------------
@@ -998,14 +478,14 @@ def _code_order(flag: dict) -> int:
 def _band_words(band: Band, fmt: Formats) -> str:
     n = fmt.points
     if band.within_months is not None:
-        return fmt.tr("within %(months)s months", months=band.within_months)
+        return fmt.gettext("within %(months)s months", months=band.within_months)
     if band.min is not None and band.max is not None:
         return f"{n(band.min)}–{n(band.max)}"
     parts = []
     for bound, sign in ((band.min, "≥"), (band.above, ">"), (band.max, "≤"), (band.below, "<")):
         if bound is not None:
             parts.append(f"{sign} {n(bound)}")
-    return f" {fmt.tr('and')} ".join(parts) or fmt.tr("any")
+    return (" " + fmt.gettext("and") + " ").join(parts) or fmt.gettext("any")
 
 
 def _bands_words(bands, fmt: Formats) -> str:
@@ -1016,71 +496,72 @@ def _condition_words(cond: Condition, questionnaire: Questionnaire, fmt: Formats
     target = questionnaire.questions.get(cond.question)
     shown = (lambda v: fmt.value(target, v)) if target else str
     if cond.one_of is not None:
-        return fmt.tr("is one of %(values)s", values=", ".join(shown(v) for v in cond.one_of))
+        return fmt.gettext("is one of %(values)s", values=", ".join(shown(v) for v in cond.one_of))
     if cond.band is not None:
-        return fmt.tr("is %(range)s", range=_band_words(cond.band, fmt))
-    return fmt.tr("is %(value)s", value=shown(cond.equals))
+        return fmt.gettext("is %(range)s", range=_band_words(cond.band, fmt))
+    return fmt.gettext("is %(value)s", value=shown(cond.equals))
 
 
 def rule_words(q: Question, questionnaire: Questionnaire, fmt: Formats) -> str:
     """A question's scoring rule in words."""
-    tr, rule, p = fmt.tr, q.scoring, fmt.points
+    _, rule, p = fmt.gettext, q.scoring, fmt.points
     kind = rule.kind
     if kind == "none":
-        text = tr("Shown, not scored.")
+        text = _("Shown, not scored.")
     elif kind == "manual":
-        text = tr("Scored 0–5 by evaluators against the rubric; the mean of their scores counts.")
+        text = _("Scored 0–5 by evaluators against the rubric; the mean of their scores counts.")
     elif kind == "points":
         if q.type == "yes_no":
-            pairs = [(tr("Yes"), rule.points.get("yes", 0.0)), (tr("No"), rule.points.get("no", 0.0))]
+            pairs = [(_("Yes"), rule.points.get("yes", 0.0)), (_("No"), rule.points.get("no", 0.0))]
         else:
             pairs = [(q.option_label(v, fmt.lang), pts) for v, pts in rule.points.items()]
-        text = tr("Points by answer: %(list)s; any other answer 0.", list="; ".join(f"{a} {p(b)}" for a, b in pairs))
+        text = _("Points by answer: %(list)s; any other answer 0.", list="; ".join(f"{a} {p(b)}" for a, b in pairs))
     elif kind == "per_option":
         listed = "; ".join(f"{q.option_label(v, fmt.lang)} {p(pts)}" for v, pts in rule.points.items() if pts)
-        text = tr("Each option chosen adds its points, at most %(max)s: %(list)s.", max=p(rule.max), list=listed)
+        text = _("Each option chosen adds its points, at most %(max)s: %(list)s.", max=p(rule.max), list=listed)
         if rule.evidence:
-            text += " " + tr(
+            text += " " + _(
                 "An option counts only while a file in %(question)s backs it (one file per option).",
                 question=rule.evidence,
             )
     elif kind == "share":
-        text = tr(
+        text = _(
             "The share of the %(count)s options chosen × %(points)s.", count=len(q.options), points=p(rule.points["*"])
         )
     elif kind == "bands":
-        text = tr(
+        text = _(
             "By the number given: %(list)s; otherwise %(otherwise)s.",
             list=_bands_words(rule.bands, fmt),
             otherwise=p(rule.otherwise),
         )
     elif kind == "age":
-        text = tr(
+        text = _(
             "By the date given: %(list)s; otherwise %(otherwise)s; a date in the future earns 0.",
             list=_bands_words(rule.bands, fmt),
             otherwise=p(rule.otherwise),
         )
     else:  # metric
-        text = tr("Worked out from other answers: %(metric)s.", metric=tr(METRIC_WORDS.get(rule.metric, "")))
+        metric = fmt.gettext(METRIC_WORDS[rule.metric]) if rule.metric in METRIC_WORDS else rule.metric
+        text = _("Worked out from other answers: %(metric)s.", metric=metric)
         if rule.scale is not None:
-            text += " " + tr("Points: the value × %(scale)s.", scale=p(rule.scale))
+            text += " " + _("Points: the value × %(scale)s.", scale=p(rule.scale))
         else:
-            text += " " + tr(
+            text += " " + _(
                 "By the value: %(list)s; otherwise %(otherwise)s.",
                 list=_bands_words(rule.bands, fmt),
                 otherwise=p(rule.otherwise),
             )
     for bonus in rule.bonus:
-        text += " " + tr(
+        text += " " + _(
             "+%(points)s when %(question)s %(condition)s.",
             points=p(bonus.points),
             question=bonus.condition.question,
             condition=_condition_words(bonus.condition, questionnaire, fmt),
         )
     if rule.scored and q.weight != 1:
-        text += " " + tr("Counts %(weight)s× within its section.", weight=p(q.weight))
+        text += " " + _("Counts %(weight)s× within its section.", weight=p(q.weight))
     if q.visible_if is not None:
-        text += " " + tr(
+        text += " " + _(
             "Shown only when %(question)s %(condition)s.",
             question=q.visible_if.question,
             condition=_condition_words(q.visible_if, questionnaire, fmt),
@@ -1124,7 +605,7 @@ def chart(model: dict, questionnaire: Questionnaire, fmt: Formats) -> dict:
             else:
                 cell["low"] = None
             if score is None and low is None:
-                cell["text"] = fmt.tr("n/a")
+                cell["text"] = fmt.gettext("n/a")
             cells.append(cell)
         rows.append({"y": y, "label": _shorten(f"{v['rank']}. {v['name']}", 30), "cells": cells})
     heads = [
@@ -1200,8 +681,10 @@ def _f_hash(value: str) -> Markup:
 
 
 @functools.cache
-def environment() -> Environment:
-    """The report's own Jinja environment: autoescape on for every template, undefined names fail."""
+def environment(lang: str) -> Environment:
+    """The report's own Jinja environment for one language: autoescape on, undefined names fail, `_()`."""
+    # One per language rather than translations installed per render: PDFs of different
+    # languages are rendered at the same time (request threads, background builds).
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
@@ -1209,7 +692,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(lang), newstyle=True)
     env.filters.update(
         number=_f_number,
         points=_f_points,
@@ -1237,11 +722,9 @@ def group_fields(q: Question, rows: list) -> list[Question]:
 def _common(lang: str, size: str) -> dict:
     check_language(lang)
     check_size(size)
-    tr = translator(lang)
     return {
         "lang": lang,
-        "tr": tr,
-        "fmt": Formats(lang, tr),
+        "fmt": Formats(lang),
         "page_size": PAGE_SIZES[size],
         "stylesheet": STYLESHEET,
         "columns": COLUMNS,  # narrowed to the number of vendors by comparison_html
@@ -1267,7 +750,7 @@ def comparison_html(
     # Past a handful of vendors the ranking lists red-flag codes only, so it stays on one page.
     ctx["compact"] = len(model["vendors"]) > COMPACT_AFTER
     return (
-        environment()
+        environment(lang)
         .get_template("report/comparison.html")
         .render(
             **ctx,
@@ -1290,23 +773,23 @@ def comparison_html(
 
 def _stability(model: dict, questionnaire: Questionnaire, fmt: Formats) -> str:
     if len(model["vendors"]) < 2:
-        return fmt.tr("Only one vendor: nothing to rank against.")
+        return fmt.gettext("Only one vendor: nothing to rank against.")
     if model["stable"]:
-        return fmt.tr("The winner stays first unless a single section weight moves by more than half.")
+        return fmt.gettext("The winner stays first unless a single section weight moves by more than half.")
     changes = []
     for s in model["sensitivities"]:
         for weight, vendor in ((s["lower"], s["lower_winner"]), (s["higher"], s["higher_winner"])):
             if weight is not None and abs(weight - s["weight"]) <= s["weight"] * 0.5:
                 title = localize(_section_title(questionnaire, s["section_id"]), fmt.lang)
                 changes.append(
-                    fmt.tr(
+                    fmt.gettext(
                         "%(section)s at %(weight)s puts %(vendor)s first",
                         section=f"{s['section_id']} {title}",
                         weight=fmt.number(weight),
                         vendor=vendor,
                     )
                 )
-    return fmt.tr("The ranking is sensitive to the weights: %(changes)s.", changes="; ".join(changes))
+    return fmt.gettext("The ranking is sensitive to the weights: %(changes)s.", changes="; ".join(changes))
 
 
 def _section_title(questionnaire: Questionnaire, section_id: str) -> dict:
@@ -1325,7 +808,7 @@ def receipt_html(
     """A vendor's answers by section as HTML for WeasyPrint (no scores: vendors never see them)."""
     ctx = _common(lang, size)
     return (
-        environment()
+        environment(lang)
         .get_template("report/receipt.html")
         .render(
             **ctx,

@@ -896,3 +896,208 @@ def clarifications(db: Database, response_ids: list[int]) -> dict[int, list[dict
     for t in threads.values():
         out[t["response_id"]].append(t)
     return out
+
+
+# --- audit pages ---
+# Read-only queries for the audit log's pages (issue 5): filtered, paged, newest first.
+
+AUDIT_ACTOR_KINDS = {
+    "buyer": ("actor LIKE ?", "user:%"),
+    "vendor": ("actor LIKE ?", "vendor:%"),
+    "cli": ("actor = ?", "cli"),
+    "anonymous": ("actor = ?", "anonymous"),
+}
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to show of the audit log; None means no restriction. Dates are UTC days (YYYY-MM-DD)."""
+
+    evaluation_id: int | None = None
+    action: str | None = None
+    actor_kind: str | None = None
+    vendor_id: int | None = None
+    since: str | None = None  # first day included
+    until: str | None = None  # last day included
+
+
+def _audit_where(f: AuditFilter) -> tuple[str, list]:
+    clauses: list[str] = []
+    params: list = []
+    if f.evaluation_id is not None:
+        clauses.append("evaluation_id = ?")
+        params.append(f.evaluation_id)
+    if f.action is not None:
+        clauses.append("action = ?")
+        params.append(f.action)
+    if f.actor_kind is not None:
+        clause, value = AUDIT_ACTOR_KINDS[f.actor_kind]
+        clauses.append(clause)
+        params.append(value)
+    if f.vendor_id is not None:
+        clauses.append("vendor_id = ?")
+        params.append(f.vendor_id)
+    # `at` is ISO 8601 UTC text, so days compare as text: the day itself sorts before its times.
+    if f.since is not None:
+        clauses.append("at >= ?")
+        params.append(f.since)
+    if f.until is not None:
+        clauses.append("at < date(?, '+1 day')")
+        params.append(f.until)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def audit_search(db: Database, f: AuditFilter, limit: int | None = None, offset: int = 0) -> list[dict]:
+    """The audit entries matching `f`, newest first, with detail decoded."""
+    where, params = _audit_where(f)
+    sql = f"SELECT * FROM audit_log{where} ORDER BY id DESC"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    return [dict(r, detail=json.loads(r["detail"])) for r in db.query(sql, params)]
+
+
+def audit_count(db: Database, f: AuditFilter) -> int:
+    """How many audit entries match `f`."""
+    where, params = _audit_where(f)
+    return next(db.query(f"SELECT COUNT(*) AS n FROM audit_log{where}", params))["n"]
+
+
+def audit_actions(db: Database, evaluation_id: int | None = None) -> list[str]:
+    """The distinct actions in the log (of one evaluation, or all), sorted."""
+    if evaluation_id is None:
+        rows = db.query("SELECT DISTINCT action FROM audit_log ORDER BY action")
+    else:
+        sql = "SELECT DISTINCT action FROM audit_log WHERE evaluation_id = ? ORDER BY action"
+        rows = db.query(sql, [evaluation_id])
+    return [r["action"] for r in rows]
+
+
+def user_emails(db: Database) -> dict[int, str]:
+    """Every buyer account's id -> e-mail."""
+    return {r["id"]: r["email"] for r in db.query("SELECT id, email FROM users")}
+
+
+def vendor_names(db: Database, evaluation_id: int | None = None) -> dict[int, str]:
+    """Vendor id -> name, of one evaluation or of all."""
+    if evaluation_id is None:
+        rows = db.query("SELECT id, name FROM vendors ORDER BY name, id")
+    else:
+        rows = db.query("SELECT id, name FROM vendors WHERE evaluation_id = ? ORDER BY name, id", [evaluation_id])
+    return {r["id"]: r["name"] for r in rows}
+
+
+def evaluation_titles(db: Database) -> dict[int, str]:
+    """Every evaluation's id -> title."""
+    return {r["id"]: r["title"] for r in db.query("SELECT id, title FROM evaluations")}
+
+
+# --- backups -------------------------------------------------------------------------------
+# SQLite's online backup API copies a consistent snapshot while the app keeps writing (in WAL
+# mode readers never block writers). Imports are local so this section stays append-only.
+
+
+class BackupError(StoreError):
+    """A backup that cannot be made, or a file that cannot be restored."""
+
+
+def backup_to(db: Database, path: str) -> int:
+    """Copy the database into a new file at `path` (temporary file, then rename); return its size."""
+    import os
+    import secrets
+    import sqlite3
+    from pathlib import Path
+
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
+    try:
+        copy = sqlite3.connect(temporary)
+        try:
+            db.conn.backup(copy)
+            # A backup is one self-contained file: no -wal beside it.
+            copy.execute("PRAGMA journal_mode = DELETE")
+            check = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            copy.close()
+        if check != "ok":
+            raise BackupError(f"the copy failed its integrity check: {check}")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupError(f"cannot write {target}: {getattr(exc, 'strerror', None) or exc}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target.stat().st_size
+
+
+def check_backup(path: str) -> list[str]:
+    """What makes `path` unfit to restore: not SQLite, damaged, or not a Stagefour database."""
+    import sqlite3
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        return [f"{path}: no such file"]
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return [f"{path}: cannot open: {exc}"]
+    try:
+        check = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        if check != ["ok"]:
+            return [f"{path}: integrity check failed: {'; '.join(check[:5])}"]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        problems = [f"{path}: no {t} table" for t in (Migrations.migrations_table, "answers") if t not in tables]
+        if problems:
+            return problems + [f"{path}: not a Stagefour database"]
+        applied = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT name FROM {Migrations.migrations_table} WHERE migration_set = ?", [migrations.name]
+            )
+        }
+        unknown = sorted(applied - {m.name for m in migrations._migrations})
+        if not applied:
+            return [f"{path}: not a Stagefour database (no Stagefour migrations applied)"]
+        if unknown:
+            return [f"{path}: made by a newer Stagefour (migrations {', '.join(unknown)}); upgrade first"]
+        return []
+    except sqlite3.DatabaseError as exc:
+        return [f"{path}: not an SQLite database ({exc})"]
+    finally:
+        conn.close()
+
+
+def restore_from(db: Database, path: str, timeout: float = 10.0) -> list[str]:
+    """Replace the database's content with the backup at `path`; return the migrations then applied.
+
+    The copy is one write transaction on the live database, so running workers see either the
+    old content or the restored one. Gives up with BackupError when the database stays locked.
+    """
+    import sqlite3
+    import time
+
+    problems = check_backup(path)
+    if problems:
+        raise BackupError("\n".join(problems))
+    deadline = time.monotonic() + timeout
+
+    def give_up_when_locked(status: int, remaining: int, total: int) -> None:
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise BackupError(f"the database stayed locked for {timeout:g} s; nothing was restored")
+
+    # Each step waits for the write lock at most this long before the callback can give up.
+    db.execute(f"PRAGMA busy_timeout = {max(1, int(timeout * 1000))}")
+    source = sqlite3.connect(path)
+    try:
+        source.backup(db.conn, progress=give_up_when_locked, sleep=0.1)
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot restore {path}: {exc}") from None
+    finally:
+        source.close()
+    return migrate(db)

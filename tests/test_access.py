@@ -85,6 +85,9 @@ exports.export_csv          GET     login      200     200        200    login  
 reports.comparison_pdf      GET     login      400     400        400    login     login     login
 reports.comparison_status   GET     login      200     200        200    login     login     login
 reports.response_pdf        GET     login      400     400        400    login     login     login
+audit.evaluation_log        GET     login      200     200        200    login     login     login
+audit.evaluation_csv        GET     login      200     200        200    login     login     login
+audit.full_log              GET     login      403     403        200    login     login     login
 vendor.overview             GET     404        404     404        404    200       200       200
 vendor.section              GET     404        404     404        404    200       200       200
 vendor.save_section         POST    404        404     404        404    302       302       302
@@ -515,7 +518,7 @@ def test_buyer_urls_with_ids_of_another_evaluation_give_404_and_change_nothing(a
 
 
 # GETs that write to the audit log, and nothing else (DESIGN.md: every export made is logged).
-AUDITED_GETS = {"export_made", "report_made"}
+AUDITED_GETS = {"export_made", "report_made", "audit_exported"}
 
 
 def test_get_requests_change_nothing_but_the_audit_log(app, db, world):

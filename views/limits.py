@@ -15,7 +15,8 @@ LOGIN = "10 per minute"
 # someone trying tokens is stopped after this many misses.
 LINK_GUESSES = "60 per 10 minutes"
 
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+# No storage_uri here: a constructor argument would override RATELIMIT_STORAGE_URI from the config.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def not_found(response) -> bool:

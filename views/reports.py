@@ -40,14 +40,6 @@ from views.vendor import open_link
 bp = Blueprint("reports", __name__)
 log = logging.getLogger(__name__)
 
-STAGES = {
-    "queued": "Waiting for another PDF to be finished",
-    "preparing": "Preparing",
-    "layout": "Laying out the pages",
-    "writing": "Writing the PDF",
-    "done": "Done",
-}
-
 
 def report_folder() -> str:
     """Where PDFs are cached (config REPORT_FOLDER, default instance/reports)."""
@@ -133,13 +125,10 @@ def _start_build(cache, key: str, model: dict, questionnaire, lang: str, size: s
 
 
 def _making_page(evaluation: dict, status: report.BuildStatus, size: str, lang: str, code: int = 202):
-    tr = report.translator(lang)
     page = render_template(
         "report/making.html",
         evaluation=evaluation,
         status=status,
-        stage=tr(STAGES.get(status.stage, "Preparing")),
-        tr=tr,
         retry=url_for("reports.comparison_pdf", evaluation_id=evaluation["id"], size=size, lang=lang),
     )
     return page, code, {"Cache-Control": "no-store"}

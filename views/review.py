@@ -90,7 +90,7 @@ def response(evaluation_id: int, vendor_id: int):
 @login_required()
 def file(evaluation_id: int, vendor_id: int, attachment_id: str):
     """A vendor's evidence file, always as a download."""
-    _, vendor = load_vendor(evaluation_id, vendor_id)
+    vendor = load_vendor(evaluation_id, vendor_id)[1]
     row = store.get_attachment(get_db(), vendor["response_id"], attachment_id)
     if row is None:
         abort(404)
@@ -174,7 +174,7 @@ def ask(evaluation_id: int, vendor_id: int):
 @login_required("evaluator")
 def reply(evaluation_id: int, vendor_id: int, thread_id: int):
     """The buyer's reply on an open thread."""
-    _, vendor = load_vendor(evaluation_id, vendor_id)
+    vendor = load_vendor(evaluation_id, vendor_id)[1]
     form = ReplyForm()
     if not form.validate():
         flash(_("Write the reply (up to 4,000 characters)."), "error")
@@ -188,7 +188,7 @@ def reply(evaluation_id: int, vendor_id: int, thread_id: int):
 @login_required("evaluator")
 def close(evaluation_id: int, vendor_id: int, thread_id: int):
     """Close a thread: the question is answered."""
-    _, vendor = load_vendor(evaluation_id, vendor_id)
+    vendor = load_vendor(evaluation_id, vendor_id)[1]
     if not store.close_clarification(get_db(), vendor["response_id"], thread_id, g.user["id"]):
         abort(404)
     return _back(evaluation_id, vendor_id, f"thread-{thread_id}")

@@ -1,0 +1,283 @@
+"""The audit log, read-only: a buyer page per evaluation, the owner's page of everything, a CSV export.
+
+Nothing here changes the log but appending `audit_exported`; the table itself refuses UPDATE
+and DELETE (store.m001_initial). Issue 5, item 5.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from datetime import date
+from typing import Any
+
+from flask import Blueprint
+from flask import g
+from flask import render_template
+from flask import request
+from flask import send_file
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from stagefour import store
+from stagefour.export import csv_cell
+from views.auth import login_required
+from views.buyer import load_evaluation
+from views.db import get_db
+
+bp = Blueprint("audit", __name__)
+
+PER_PAGE = 100
+# Answers can be long texts or whole tables of rows: the page shows their start.
+SHORT = 80
+
+ACTOR_KINDS = {
+    "buyer": _l("Buyers"),
+    "vendor": _l("Vendors"),
+    "cli": _l("Command line"),
+    "anonymous": _l("Not logged in"),
+}
+
+# One readable sentence per action; %(name)s are the entry's detail, plus `vendor` (its name).
+SENTENCES = {
+    "answer_saved": _l("Answer to %(question)s saved: %(before)s → %(after)s"),
+    "response_submitted": _l("Response of %(vendor)s submitted"),
+    "response_reopened": _l("Response of %(vendor)s reopened"),
+    "response_status": _l("Response of %(vendor)s set to %(status)s"),
+    "score_given": _l("Score %(score)s given on %(question)s"),
+    "link_issued": _l("Link issued to %(vendor)s, valid until %(expires_at)s"),
+    "link_reissued": _l("Link reissued to %(vendor)s, valid until %(expires_at)s"),
+    "link_revoked": _l("Link of %(vendor)s revoked"),
+    "link_emailed": _l("Link e-mailed to %(to)s"),
+    "link_email_failed": _l("Link e-mail to %(to)s failed: %(error)s"),
+    "links_extended": _l("%(count)s links extended to %(expires_at)s"),
+    "export_made": _l("Export made (%(format)s)"),
+    "report_made": _l("PDF made (%(report)s, %(lang)s)"),
+    "audit_exported": _l("Audit log exported as CSV (%(entries)s entries)"),
+    "login_succeeded": _l("Logged in"),
+    "login_failed": _l("Failed login as %(email)s"),
+    "clarification_asked": _l("Clarification asked on %(question)s"),
+    "clarification_replied": _l("Clarification on %(question)s answered"),
+    "clarification_closed": _l("Clarification closed"),
+    "verification_recorded": _l("Verification of deployment %(deployment)s recorded"),
+    "evaluation_created": _l("Evaluation %(title)s created"),
+    "evaluation_changed": _l("Evaluation settings changed"),
+    "vendor_added": _l("Vendor %(name)s added"),
+    "file_uploaded": _l("File %(filename)s uploaded for %(question)s"),
+}
+
+FILTERS = ("action", "actor", "vendor", "from", "to")
+CSV_COLUMNS = ("id", "at", "actor", "who", "action", "what", "evaluation_id", "vendor_id", "response_id", "detail")
+
+
+class FilterError(ValueError):
+    """A filter in the query string that cannot be used."""
+
+
+class _Blank(dict):
+    """Detail values for a sentence: a key the entry lacks shows as a dash, never a KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def shorten(value: Any, size: int = SHORT) -> str:
+    """An answer as short text: strings as they are, anything else as JSON; cut with … past `size`."""
+    if value is None:
+        return _("(empty)")
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def who(actor: str, emails: dict[int, str], vendors: dict[int, str]) -> str:
+    """The person behind an actor reference: a buyer's e-mail, a vendor's name, or the reference itself."""
+    kind, _sep, ident = actor.partition(":")
+    if ident.isdigit():
+        if kind == "user" and int(ident) in emails:
+            return emails[int(ident)]
+        if kind == "vendor" and int(ident) in vendors:
+            return vendors[int(ident)]
+    if actor == "cli":
+        return _("command line")
+    if actor == "anonymous":
+        return _("not logged in")
+    return actor
+
+
+def describe(entry: dict, vendors: dict[int, str], size: int = SHORT) -> str:
+    """One readable sentence for an entry."""
+    sentence = SENTENCES.get(entry["action"])
+    if sentence is None:
+        return entry["action"]
+    detail = entry["detail"] if isinstance(entry["detail"], dict) else {}
+    values = _Blank({k: shorten(v, size) if v is not None else "—" for k, v in detail.items()})
+    if entry["action"] == "answer_saved":
+        values["before"] = shorten(detail.get("before"), size)
+        values["after"] = shorten(detail.get("after"), size)
+    vendor_id = entry["vendor_id"]
+    values["vendor"] = vendors.get(vendor_id, _("vendor %(id)s", id=vendor_id)) if vendor_id is not None else "—"
+    return str(sentence) % values
+
+
+def parse_filter(args, evaluation_id: int | None, vendors: dict[int, str], actions: list[str]) -> store.AuditFilter:
+    """The filters of the query string, checked; FilterError names each bad one."""
+    problems: list[str] = []
+    action = args.get("action", "").strip() or None
+    if action is not None and action not in SENTENCES and action not in actions:
+        problems.append(_("Unknown action: %(value)s.", value=action[:60]))
+    kind = args.get("actor", "").strip() or None
+    if kind is not None and kind not in ACTOR_KINDS:
+        problems.append(_("Unknown kind of actor: %(value)s.", value=kind[:60]))
+    vendor_id = None
+    raw_vendor = args.get("vendor", "").strip()
+    if raw_vendor:
+        if not re.fullmatch(r"\d{1,12}", raw_vendor) or int(raw_vendor) not in vendors:
+            problems.append(_("No such vendor in this evaluation: %(value)s.", value=raw_vendor[:60]))
+        else:
+            vendor_id = int(raw_vendor)
+    days: dict[str, str | None] = {}
+    for name, label in (("from", _("From")), ("to", _("To"))):
+        raw = args.get(name, "").strip()
+        days[name] = _day(raw) if raw else None
+        if raw and days[name] is None:
+            problems.append(_("%(field)s is not a date (YYYY-MM-DD): %(value)s.", field=label, value=raw[:60]))
+    if days["from"] and days["to"] and days["from"] > days["to"]:
+        problems.append(_("The first day comes after the last day."))
+    if problems:
+        raise FilterError(problems)
+    return store.AuditFilter(evaluation_id, action, kind, vendor_id, days["from"], days["to"])
+
+
+def _day(raw: str) -> str | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        return None
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        return None
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1").strip()
+    if not re.fullmatch(r"\d{1,6}", raw) or int(raw) < 1:
+        raise FilterError([_("Page must be a whole number from 1: %(value)s.", value=raw[:60])])
+    return int(raw)
+
+
+def _context(evaluation: dict | None, vendors: dict[int, str], actions: list[str], errors=()) -> dict:
+    """What the page needs besides its rows: the filter choices and any errors."""
+    return {
+        "evaluation": evaluation,
+        "vendors": vendors,
+        "actions": sorted(set(actions) | set(SENTENCES)),
+        "actor_kinds": ACTOR_KINDS,
+        "args": request.args,
+        # Only the filters go into links (CSV, pages): other query keys could clash with url_for's.
+        "filters": {k: request.args[k] for k in FILTERS if request.args.get(k)},
+        "errors": list(errors),
+        "rows": [],
+        "page": 1,
+        "pages": 1,
+        "total": 0,
+    }
+
+
+def _show(evaluation: dict | None):
+    db = get_db()
+    evaluation_id = evaluation["id"] if evaluation else None
+    vendors = store.vendor_names(db, evaluation_id)
+    actions = store.audit_actions(db, evaluation_id)
+    context = _context(evaluation, vendors, actions)
+    try:
+        audit_filter = parse_filter(request.args, evaluation_id, vendors, actions)
+        page = _page_number()
+    except FilterError as exc:
+        context["errors"] = exc.args[0]
+        return render_template("audit/log.html", **context), 400
+    total = store.audit_count(db, audit_filter)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(page, pages)
+    entries = store.audit_search(db, audit_filter, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    emails = store.user_emails(db)
+    titles = store.evaluation_titles(db) if evaluation is None else {}
+    context["rows"] = [
+        {
+            "entry": e,
+            "who": who(e["actor"], emails, vendors),
+            "what": describe(e, vendors),
+            "evaluation": titles.get(e["evaluation_id"]) if e["evaluation_id"] is not None else None,
+        }
+        for e in entries
+    ]
+    context.update(page=page, pages=pages, total=total)
+    return render_template("audit/log.html", **context)
+
+
+@bp.get("/evaluations/<int:evaluation_id>/audit")
+@login_required("viewer")
+def evaluation_log(evaluation_id: int):
+    """Who did what when in one evaluation, newest first, filtered and paged."""
+    return _show(load_evaluation(evaluation_id))
+
+
+@bp.get("/audit")
+@login_required("owner")
+def full_log():
+    """The whole audit log, logins and every evaluation included (owners only)."""
+    return _show(None)
+
+
+@bp.get("/evaluations/<int:evaluation_id>/audit.csv")
+@login_required("viewer")
+def evaluation_csv(evaluation_id: int):
+    """The filtered entries of one evaluation as CSV; the export is itself logged."""
+    evaluation = load_evaluation(evaluation_id)
+    db = get_db()
+    vendors = store.vendor_names(db, evaluation_id)
+    actions = store.audit_actions(db, evaluation_id)
+    try:
+        audit_filter = parse_filter(request.args, evaluation_id, vendors, actions)
+    except FilterError as exc:
+        context = _context(evaluation, vendors, actions, errors=exc.args[0])
+        return render_template("audit/log.html", **context), 400
+    entries = store.audit_search(db, audit_filter)
+    emails = store.user_emails(db)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        cells = (
+            e["id"],
+            e["at"],
+            e["actor"],
+            who(e["actor"], emails, vendors),
+            e["action"],
+            describe(e, vendors, size=10_000),
+            e["evaluation_id"],
+            e["vendor_id"],
+            e["response_id"],
+            json.dumps(e["detail"], ensure_ascii=False),
+        )
+        writer.writerow([csv_cell(c) for c in cells])
+    store.audit(
+        db,
+        f"user:{g.user['id']}",
+        "audit_exported",
+        evaluation_id=evaluation_id,
+        entries=len(entries),
+        filters={k: request.args[k] for k in FILTERS if request.args.get(k)},
+    )
+    response = send_file(
+        io.BytesIO(buffer.getvalue().encode("utf-8-sig")),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"audit-evaluation-{evaluation_id}.csv",
+        etag=False,
+    )
+    # The log quotes vendors' confidential answers: no copy in a shared or browser cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
