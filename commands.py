@@ -48,13 +48,8 @@ def _db():
     return store.open_db(current_app.config["DATABASE"])
 
 
-def _as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}", param_hint="--as-of") from None
+# Click parses and refuses dates itself ("does not match the format '%Y-%m-%d'").
+DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _errors(title: str, errors: list[str]) -> click.ClickException:
@@ -70,13 +65,15 @@ def _read(file: Path) -> bytes:
 
 @click.command("score")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the six-month windows end (default: today).")
+@click.option(
+    "--as-of", "as_of", type=DAY, metavar="YYYY-MM-DD", help="Date the six-month windows end (default: today)."
+)
 @click.option("--buyer-industry", help="The buyer's industry (a B1 industry value); matching deployments count more.")
 @click.option("--buyer-size", help="The buyer's size band (a B1 size_band value).")
 @with_appcontext
-def score(file: Path, as_of: str | None, buyer_industry: str | None, buyer_size: str | None) -> None:
+def score(file: Path, as_of: datetime | None, buyer_industry: str | None, buyer_size: str | None) -> None:
     """Score a response JSON file and print the result as JSON."""
-    day = _as_of(as_of)
+    day = as_of.date() if as_of else date.today()
     raw = _read(file)
     questionnaire_id = _peek_questionnaire_id(raw)
     try:

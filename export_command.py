@@ -30,11 +30,17 @@ from stagefour.questionnaire import QuestionnaireError
     help="Write to this file (default: standard output).",
 )
 @click.option("--lang", default="en", show_default=True, help="Language of the CSV's prompts and option labels.")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the six-month windows end (default: today).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Date the six-month windows end (default: today).",
+)
 @with_appcontext
-def export(evaluation_id: int, fmt: str, output: Path | None, lang: str, as_of: str | None) -> None:
+def export(evaluation_id: int, fmt: str, output: Path | None, lang: str, as_of: datetime | None) -> None:
     """Export an evaluation (settings, responses, scores, reviews) as JSON or CSV."""
-    day = _as_of(as_of)
+    day = as_of.date() if as_of else date.today()
     db = store.open_db(current_app.config["DATABASE"])
     try:
         try:
@@ -70,15 +76,6 @@ def export(evaluation_id: int, fmt: str, output: Path | None, lang: str, as_of: 
         db.close()
     if output is not None:
         click.echo(f"exported evaluation {evaluation_id} ({len(data.comparison.reviews)} vendors) to {output}")
-
-
-def _as_of(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}", param_hint="--as-of") from None
 
 
 def _write(path: Path, body: bytes) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import UTC
-from datetime import date
 from datetime import datetime
 from pathlib import Path
 
@@ -53,14 +52,17 @@ def _write(output: Path, pdf: bytes) -> None:
 )
 @click.option("--size", type=click.Choice(sorted(reports.PAGE_SIZES)), default="a4", show_default=True)
 @click.option("--lang", type=click.Choice(reports.LANGUAGES), default="en", show_default=True)
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the scores are worked out for (default: today).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Date the scores are worked out for (default: today).",
+)
 @with_appcontext
-def report(evaluation_id: int, output: Path, size: str, lang: str, as_of: str | None) -> None:
+def report(evaluation_id: int, output: Path, size: str, lang: str, as_of: datetime | None) -> None:
     """Write an evaluation's comparison PDF to a file."""
-    try:
-        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
-    except ValueError:
-        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {as_of!r}", param_hint="--as-of") from None
+    day = as_of.date() if as_of else datetime.now(UTC).date()
     output = output.expanduser()
     _writable(output)
     db = store.open_db(current_app.config["DATABASE"])

@@ -80,7 +80,7 @@ def test_score_missing_file_and_bad_date(runner, tmp_path):
     result = runner.invoke(args=["score", str(tmp_path / "absent.json")])
     assert result.exit_code != 0 and "cannot read" in result.output
     result = runner.invoke(args=["score", str(RESPONSES / "pilots-only.json"), "--as-of", "21/11/2026"])
-    assert result.exit_code != 0 and "expected a date as YYYY-MM-DD" in result.output
+    assert result.exit_code != 0 and "does not match the format '%Y-%m-%d'" in result.output
 
 
 def test_check_questionnaire_accepts_the_library(runner):

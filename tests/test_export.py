@@ -421,7 +421,7 @@ def test_cli_writes_csv_to_a_file(cli, demo, tmp_path):
         (["{id}", "--output", "{tmp}/missing/export.json"], "cannot write"),
         (["{id}", "--format", "xml"], "'xml' is not one of"),
         (["{id}", "--lang", "xx"], "expected one of en, de, fr"),
-        (["{id}", "--as-of", "soon"], "expected a date as YYYY-MM-DD"),
+        (["{id}", "--as-of", "soon"], "does not match the format '%Y-%m-%d'"),
         (["abc"], "'abc' is not a valid integer"),
     ],
 )

@@ -746,7 +746,7 @@ def test_cli_writes_the_pdf(cli, make_vendor, tmp_path, builds):
         (["{eid}", "--output", "/no/such/folder/x.pdf"], "cannot write"),
         (["{eid}", "--output", "{tmp}"], "it is a folder"),
         (["{eid}", "--output", "{tmp}/a-file/x.pdf"], "cannot write"),
-        (["{eid}", "--output", "{tmp}/x.pdf", "--as-of", "tomorrow"], "YYYY-MM-DD"),
+        (["{eid}", "--output", "{tmp}/x.pdf", "--as-of", "tomorrow"], "%Y-%m-%d"),
     ],
 )
 def test_cli_fails_clearly(cli, make_vendor, tmp_path, builds, args, message):
