@@ -241,3 +241,16 @@ def test_buyers_download_evidence_only_through_the_vendor_it_belongs_to(client, 
         client.get(f"/evaluations/{evaluation_id}/vendors/{elsewhere['vendor_id']}/files/{ref['id']}").status_code
         == 404
     )
+
+
+def test_the_pdfs_and_exports_are_linked_where_buyers_look_for_them(client, make_user, login, evaluation):
+    evaluation_id, vendors = evaluation
+    login(make_user("viewer"))
+    compare = page(client, f"/evaluations/{evaluation_id}/compare")
+    for target in ("report.pdf?size=a4", "report.pdf?size=letter", "export.csv", "export.json"):
+        assert f'href="/evaluations/{evaluation_id}/{target}"' in compare
+    v = vendors["stage4-deployer"]
+    response_view = page(client, f"/evaluations/{evaluation_id}/vendors/{v['vendor_id']}")
+    assert f'href="/evaluations/{evaluation_id}/vendors/{v["vendor_id"]}/response.pdf"' in response_view
+    client.post("/logout")
+    assert f'href="/v/{v["token"]}/receipt.pdf"' in page(client, f"/v/{v['token']}/receipt")

@@ -119,21 +119,260 @@ def test_buyer_creates_an_evaluation_invites_three_vendors_compares_and_download
         expect(page.locator("main")).to_contain_text(name)
     shot(page, "journey-comparison")
 
-    # no page links to the PDF (reported): open its address as a person would from a bookmark. The first
-    # request starts the PDF and shows the page that reloads itself; a later reload is the PDF itself,
-    # which headless Chromium hands over as a download.
+    # No page links to the PDF (reported): open its address as a person would from a bookmark. The first
+    # request starts the PDF and shows a page that reloads itself until a reload is the PDF itself.
     pdf_url = f"{base}/evaluations/{evaluation_id}/report.pdf"
-    with page.expect_download(timeout=120_000) as download:
-        page.goto(pdf_url)
-        expect(page.get_by_role("heading", level=1)).to_have_text("Making the PDF…")
-        expect(page.locator("meta[http-equiv=refresh]")).to_have_attribute("content", "2")
-        shot(page, "journey-making-pdf")
-    with open(download.value.path(), "rb") as f:
-        assert f.read(4) == b"%PDF"
+    first = page.goto(pdf_url)
+    assert first is not None and first.status == 202
+    expect(page.get_by_role("heading", level=1)).to_have_text("Making the PDF…")
+    expect(page.locator("meta[http-equiv=refresh]")).to_have_attribute("content", "2")
+    shot(page, "journey-making-pdf")
+    ready = page.wait_for_event(
+        "response",
+        lambda r: r.url == pdf_url and r.status == 200 and r.request.is_navigation_request(),
+        timeout=120_000,
+    )
+    assert ready.headers["content-type"] == "application/pdf"
     status = page.request.get(f"{base}/evaluations/{evaluation_id}/report/status").json()
     assert status["state"] == "ready", status
+    pdf = page.request.get(pdf_url)  # the cached PDF, with the buyer's session
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
     db = _db(app)
     try:
-        assert [v["name"] for v in store.list_vendors(db, evaluation_id)] == vendors
+        assert sorted(v["name"] for v in store.list_vendors(db, evaluation_id)) == sorted(vendors)
     finally:
         db.close()
+
+
+# --- the vendor --------------------------------------------------------------------------------
+
+
+def _invite(app, name: str) -> tuple[str, int]:
+    """A fresh link in the demo evaluation: (token, response id)."""
+    db = _db(app)
+    try:
+        evaluation_id = store.list_evaluations(db)[0]["id"]
+        vendor_id, token = evaluations.invite(db, evaluation_id, name, None, "test")
+        return token, store.get_vendor(db, vendor_id)["response_id"]
+    finally:
+        db.close()
+
+
+def _stored(app, response_id: int) -> dict:
+    db = _db(app)
+    try:
+        return store.load_answers(db, response_id)
+    finally:
+        db.close()
+
+
+def _status(app, response_id: int) -> str:
+    db = _db(app)
+    try:
+        return store.get_response(db, response_id)["status"]
+    finally:
+        db.close()
+
+
+def _fill(page: Page, q, name: str, value) -> None:
+    """Answer one (non-group) question or group cell `q`, whose form field is called `name`, as a person would."""
+    t = q.type
+    if t in ("text", "long_text", "date"):
+        page.locator(f"[name='{name}']").fill(str(value))
+    elif t == "id_list":
+        page.locator(f"[name='{name}']").fill(", ".join(value))
+    elif t == "number":
+        page.locator(f"[name='{name}']").fill(str(value))
+    elif t == "yes_no":
+        page.locator(f"[name='{name}'][value={'yes' if value else 'no'}]").check()
+    elif t == "single" and len(q.options) > 6:
+        page.locator(f"select[name='{name}']").select_option(value)
+    elif t == "single":
+        page.locator(f"[name='{name}'][value='{value}']").check()
+    elif t == "multi":
+        for v in value:
+            page.locator(f"[name='{name}'][value='{v}']").check()
+    else:
+        raise AssertionError(f"{name}: no way to fill a {t}")
+
+
+def _fill_section(page: Page, section, answers: dict) -> None:
+    for q in section.questions:
+        if q.id not in answers:
+            continue
+        if q.type == "group":
+            for i, row in enumerate(answers[q.id]):
+                page.locator(f"button[value='add:{q.id}']").click()  # saves the rows so far and adds one
+                expect(page.locator(f"[name='{q.id}-{i}-id']")).to_be_visible()
+                for f in q.fields:
+                    if f.id in row:
+                        _fill(page, f, f"{q.id}-{i}-{f.id}", row[f.id])
+        else:
+            _fill(page, q, q.id, answers[q.id])
+
+
+def _check_section(page: Page, section, answers: dict) -> None:
+    """Every answer of `section` is shown in its form (after leaving and coming back)."""
+    for q in section.questions:
+        if q.id not in answers:
+            continue
+        cells = (
+            [
+                (f, f"{q.id}-{i}-{f.id}", row[f.id])
+                for i, row in enumerate(answers[q.id])
+                for f in q.fields
+                if f.id in row
+            ]
+            if q.type == "group"
+            else [(q, q.id, answers[q.id])]
+        )
+        for f, name, value in cells:
+            if f.type == "yes_no":
+                expect(page.locator(f"[name='{name}'][value={'yes' if value else 'no'}]")).to_be_checked()
+            elif f.type == "multi":
+                for v in value:
+                    expect(page.locator(f"[name='{name}'][value='{v}']")).to_be_checked()
+            elif f.type == "single" and len(f.options) <= 6:
+                expect(page.locator(f"[name='{name}'][value='{value}']")).to_be_checked()
+            elif f.type == "id_list":
+                expect(page.locator(f"[name='{name}']")).to_have_value(", ".join(value))
+            elif f.type == "number":
+                expect(page.locator(f"[name='{name}']")).to_have_value(re.compile(rf"^{re.escape(str(value))}(\.0)?$"))
+            else:
+                expect(page.locator(f"[name='{name}']")).to_have_value(str(value))
+
+
+# what the vendor reads, by language
+WORDS = {
+    "en": {"A": "Engagement", "next": "Save and continue", "review": "Review and submit", "receipt": "Thank you"},
+    "de": {
+        "A": "Einsatzmodell",
+        "next": "Speichern und weiter",
+        "review": "Prüfen und einreichen",
+        "receipt": "Vielen Dank",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_vendor_fills_every_section_leaves_comes_back_submits_and_downloads_the_receipt(live, page, language):
+    base, _, app = live
+    questionnaire = _questionnaire()
+    answers = _example()
+    token, response_id = _invite(app, f"Journey {language.upper()}")
+    link = f"{base}/v/{token}"
+
+    page.goto(link)
+    if language != "en":
+        page.select_option("#language-switch", language)
+        page.locator("form.language button[type=submit]").click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+    shot(page, f"journey-vendor-overview-{language}")
+    page.goto(f"{link}/s/A")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(WORDS[language]["A"])
+
+    for section in questionnaire.sections:
+        expect(page).to_have_url(re.compile(rf"/s/{section.id}$"))
+        _fill_section(page, section, answers)
+        if section.id == "B":
+            page.locator("input[type=file][name=B5]").set_input_files(
+                {"name": "architecture.pdf", "mimeType": "application/pdf", "buffer": TINY_PDF}
+            )
+            shot(page, f"journey-vendor-section-b-{language}")
+        page.get_by_role("button", name=WORDS[language]["next"]).click()
+    expect(page).to_have_url(re.compile(r"/review$"))
+
+    # leave: another page of another context (a new browser session), then come back with the link
+    page.goto("about:blank")
+    again = page.context.browser.new_context().new_page()
+    again.goto(link)
+    expect(again.locator("html")).to_have_attribute("lang", language)  # the chosen language is the response's
+    for section in questionnaire.sections:
+        again.goto(f"{link}/s/{section.id}")
+        _check_section(again, section, answers)
+    again.goto(f"{link}/s/B")
+    expect(again.locator("ul.files")).to_contain_text("architecture.pdf")
+    keep = again.locator("input[name=B5-keep]")
+    expect(keep).to_be_checked()
+
+    stored = _stored(app, response_id)
+    b5 = stored.pop("B5")
+    assert [f["name"] for f in b5] == ["architecture.pdf"]
+    assert stored == answers
+    download = again.request.get(f"{link}/files/{b5[0]['id']}")
+    assert download.ok and download.body() == TINY_PDF
+
+    again.goto(f"{link}/review")
+    expect(again.get_by_role("heading", level=1)).to_have_text(WORDS[language]["review"])
+    expect(again.locator("ul.missing")).to_have_count(0)
+    submit = again.locator("form[action$='/submit'] button[type=submit]")
+    expect(submit).to_be_visible()
+    shot(again, f"journey-vendor-review-{language}")
+    submit.click()
+    expect(again).to_have_url(re.compile(r"/receipt$"))
+    expect(again.get_by_role("heading", level=1)).to_contain_text(WORDS[language]["receipt"])
+    expect(again.locator("dl.facts")).to_contain_text(f"Journey {language.upper()}")
+    shot(again, f"journey-vendor-receipt-{language}")
+    assert _status(app, response_id) == "submitted"
+    receipt = again.request.get(f"{link}/receipt.pdf")
+    assert receipt.ok and receipt.headers["content-type"] == "application/pdf"
+    assert receipt.body().startswith(b"%PDF")
+    again.context.close()
+
+
+# --- the keyboard ------------------------------------------------------------------------------
+
+
+def _tab_to(page: Page, selector: str, limit: int = 150, back: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until the focused element matches `selector`: reads the focus, never clicks."""
+    key = "Shift+Tab" if back else "Tab"
+    for _ in range(limit):
+        page.keyboard.press(key)
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{limit} presses of {key} never reached {selector}")
+
+
+def test_keyboard_only_adds_a_deployment_row_in_section_b_and_submits(live, page):
+    base, _, app = live
+    token, response_id = _invite(app, "Keyboard Deployments")
+    link = f"{base}/v/{token}"
+    page.goto(f"{link}/s/B")
+    _tab_to(page, "button[value='add:B1']")
+    expect(page.locator(":focus")).to_have_text("Add a row")
+    page.keyboard.press("Enter")
+    expect(page.locator("[name='B1-0-id']")).to_be_visible()
+    _tab_to(page, "[name='B1-0-id']")
+    page.keyboard.type("k1")
+    _tab_to(page, "[name='B1-0-stage']")
+    page.keyboard.type("3")
+    page.keyboard.press("ArrowUp")  # a number steps with the arrows: 4
+    _tab_to(page, "[name='B1-0-in_production']")
+    page.keyboard.press("Space")  # the first option: yes
+    _tab_to(page, "[name='B1-0-id']", back=True)  # and back, to check what was typed
+    expect(page.locator(":focus")).to_have_value("k1")
+    _tab_to(page, "button[value=save]")
+    expect(page.locator(":focus")).to_have_text("Save draft")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash.success")).to_contain_text("Saved at")
+    shot(page, "journey-keyboard-section-b")
+    assert _stored(app, response_id) == {"B1": [{"id": "k1", "stage": 4, "in_production": True}]}
+
+    # the rest is not typed: a colleague's answers through the store (every section but B1)
+    rest = {k: v for k, v in load_response_json("stage4-deployer")["answers"].items() if k != "B1"}
+    db = _db(app)
+    try:
+        store.save_answers(db, response_id, rest, store.answer_versions(db, response_id), "test")
+    finally:
+        db.close()
+
+    page.goto(f"{link}/review")
+    expect(page.locator("ul.missing")).to_have_count(0)
+    _tab_to(page, "form[action$='/submit'] button[type=submit]")
+    expect(page.locator(":focus")).to_have_text("Submit the response")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("submitted")
+    assert _status(app, response_id) == "submitted"
+    stored = _stored(app, response_id)
+    assert stored["B1"] == [{"id": "k1", "stage": 4, "in_production": True}]
+    assert {k: v for k, v in stored.items() if k != "B1"} == rest
