@@ -67,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])
 
     csrf.init_app(app)
-    limits.limiter.init_app(app)
+    limits.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
     errors.init_app(app)

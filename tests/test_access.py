@@ -778,6 +778,26 @@ def test_guessing_tokens_is_rate_limited(limited_app):
     assert page.status_code == 429 and "Too many requests" in page.get_data(as_text=True)
 
 
+def test_a_guesser_over_the_limit_cannot_open_a_real_link_either(limited_app):
+    """Misses on every link route share one count, and once it is used up a found link is refused too:
+    otherwise a 200 among the 429s would still tell a guesser which token is real."""
+    db = store.open_db(limited_app.config["DATABASE"])
+    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits")
+    _, token = evaluations.invite(db, evaluation_id, "Real Vendor", None, "test")
+    db.close()
+    client = limited_app.test_client()
+    assert client.get(f"/v/{token}").status_code == 200
+    guesses = [f"/v/{'G' * 43}/receipt.pdf", f"/v/{'H' * 43}/s/A", f"/v/{token}/s/NOPE", f"/v/{'J' * 43}"]
+    statuses = [client.get(guesses[i % 4] + ("" if i % 4 else f"?{i}")).status_code for i in range(60)]
+    assert set(statuses) == {404}
+    assert client.get(f"/v/{token}").status_code == 429
+    assert client.get(f"/v/{token}/s/A").status_code == 429
+    other = limited_app.test_client()
+    assert (
+        other.get(f"/v/{token}", environ_overrides={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+    )  # counted per client address
+
+
 def test_a_vendor_working_through_the_form_is_never_limited(limited_app):
     db = store.open_db(limited_app.config["DATABASE"])
     evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits")

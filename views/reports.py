@@ -31,9 +31,6 @@ from views.auth import login_required
 from views.buyer import load_evaluation
 from views.buyer import load_vendor
 from views.db import get_db
-from views.limits import LINK_GUESSES
-from views.limits import limiter
-from views.limits import not_found
 from views.questionnaires import for_snapshot
 from views.vendor import open_link
 
@@ -206,7 +203,6 @@ def response_pdf(evaluation_id: int, vendor_id: int):
 
 
 @bp.get("/v/<token>/receipt.pdf")
-@limiter.limit(LINK_GUESSES, deduct_when=not_found)
 def vendor_receipt_pdf(token: str):
     """The vendor's receipt, from their own link, once their response is submitted."""
     link = open_link(token)

@@ -47,13 +47,9 @@ from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
 from views.db import get_db
 from views.i18n import safe_next
-from views.limits import LINK_GUESSES
-from views.limits import limiter
-from views.limits import not_found
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("vendor", __name__, url_prefix="/v")
-limiter.limit(LINK_GUESSES, deduct_when=not_found)(bp)
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
