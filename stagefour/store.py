@@ -445,6 +445,14 @@ def load_answers(db: Database, response_id: int) -> dict[str, Any]:
     return {r["question_id"]: json.loads(r["value"]) for r in rows}
 
 
+def load_answers_and_versions(db: Database, response_id: int) -> tuple[dict[str, Any], dict[str, int]]:
+    """A response's answers and the version at which each last changed, in one read (a vendor page)."""
+    rows = db.execute(
+        "SELECT question_id, value, changed_version FROM answers WHERE response_id = ?", [response_id]
+    ).fetchall()
+    return {q: json.loads(v) for q, v, _ in rows if v != "null"}, {q: c for q, _, c in rows}
+
+
 def answer_versions(db: Database, response_id: int) -> dict[str, int]:
     """The response version at which each answer last changed."""
     rows = db.query("SELECT question_id, changed_version FROM answers WHERE response_id = ?", [response_id])

@@ -48,6 +48,8 @@ def compiled_catalogues():
             vendor._ui.cache_clear()
         if hasattr(vendor, "_fragments"):
             vendor._fragments.clear()
+        if hasattr(vendor, "_navs"):
+            vendor._navs.clear()
 
 
 def texts(page: str, pattern: str) -> list[str]:

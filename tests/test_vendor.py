@@ -472,3 +472,31 @@ def test_a_late_autosave_never_undoes_the_same_pages_later_save(client, db, vend
     late = client.post(url + "/autosave", data={"A2": "1", "changed": "A2", "seq": "1000", **page})  # sent at t=1000
     assert late.status_code == 200
     assert answers(db, vendor)["A2"] == 12
+
+
+def _section_list(html: str) -> dict[str, tuple[str, bool]]:
+    """The section list of a vendor page: section id -> (its progress text, whether it is marked current)."""
+    nav = re.search(r'<nav class="sections".*?</nav>', html, re.S).group(0)
+    item = r'<li( class="current")?>\s*<a href="[^"]*/s/(\w+)"[^>]*>.*?'
+    item += r'<span class="progress-count[^"]*">(.*?)</span>\s*</li>'
+    items = re.findall(item, nav, re.S)
+    return {sid: (re.sub(r"<[^>]+>", " ", text).split(), bool(current)) for current, sid, text in items}
+
+
+def test_the_section_list_follows_saves_the_page_the_link_and_the_language(client, vendor, make_vendor):
+    """The list is kept between requests (views/vendor.py): each step changes one thing it shows."""
+    on_a = _section_list(client.get(section_url(vendor, "A")).get_data(as_text=True))
+    assert set(on_a) == set("ABCDEFGHIJ") and on_a["A"][1] and not on_a["B"][1]
+    on_b = _section_list(client.get(section_url(vendor, "B")).get_data(as_text=True))
+    assert on_b["B"][1] and not on_b["A"][1]  # the page it is on, with the same progress
+    other = make_vendor("Vendor B", evaluation_id=vendor["evaluation_id"])
+    theirs = client.get(section_url(other, "B")).get_data(as_text=True)
+    nav = re.search(r'<nav class="sections".*?</nav>', theirs, re.S).group(0)
+    assert other["token"] in nav and vendor["token"] not in theirs  # same progress, their own link
+    done, _, required, *_ = on_b["A"][0]
+    assert save(client, vendor, "A", {"A1": "boutique", "A2": "3"}).status_code == 302
+    saved = _section_list(client.get(section_url(vendor, "B")).get_data(as_text=True))
+    assert saved["A"][0][0] == str(int(done) + 2) and saved["A"][0][2] == required
+    client.post(f"/v/{vendor['token']}/language", data={"language": "de"})
+    german = client.get(section_url(vendor, "B")).get_data(as_text=True)
+    assert _section_list(german)["A"][0] != saved["A"][0] and "Abschnitte" in german

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from functools import lru_cache
+from hashlib import blake2b
 
 from flask import Blueprint
 from flask import abort
@@ -105,6 +107,10 @@ class Link:
     def answers(self) -> dict:
         return store.load_answers(get_db(), self.response["id"])
 
+    def answers_and_versions(self) -> tuple[dict, dict[str, int]]:
+        """The answers, and the version at which each last changed (what a section page shows)."""
+        return store.load_answers_and_versions(get_db(), self.response["id"])
+
     def progress(self, answers: dict) -> Completeness:
         """Required answers given, per section (vendors see progress, never scores)."""
         return completeness(self.questionnaire, answers)
@@ -143,12 +149,27 @@ def _ui(locale: str) -> dict:
         "none_to_list": _("We have none to list"),
         "complete": _("complete"),
         "of_required": _("%(done)s of %(required)s required"),  # formatted in the template
+        # the section page's buttons, and what its script says while saving
+        "save_draft": _("Save draft"),
+        "save_and_continue": _("Save and continue"),
+        "saving": _("Saving…"),
+        "not_saved_yet": _("Not saved yet; trying again."),
+        "some_not_saved": _("Some answers were not saved: see the marked fields."),
+        "keep_mine": _("Keep mine"),
+        "load_theirs": _("Load theirs"),
     }
 
 
 def _ctx(link: Link, **extra) -> dict:
     ui = _ui(str(get_locale()))
-    return {"link": link, "questionnaire": link.questionnaire, "lang": link.response["language"], "ui": ui, **extra}
+    return {
+        "link": link,
+        "questionnaire": link.questionnaire,
+        "lang": link.response["language"],
+        "ui": ui,
+        "section_nav": lambda result, current=None: _section_nav(link, result, current),
+        **extra,
+    }
 
 
 @bp.get("/<token>")
@@ -166,45 +187,56 @@ def section(token: str, section_id: str):
     """One section of the questionnaire."""
     link = open_link(token)
     section = link.section(section_id)
-    answers = link.answers()
+    answers, versions = link.answers_and_versions()
     values = display_values(section, answers)
     for qid in request.args.getlist("add"):
         if any(q.id == qid and q.type == "group" for q in section.questions):
             values[qid].append({})
-    return _render_section(link, section, answers, values, {}, {})
+    return _render_section(link, section, answers, versions, values, {}, {})
 
 
 def _render_section(
-    link: Link, section: Section, answers: dict, values: dict, errors: dict, conflicts: dict, status=200
+    link: Link,
+    section: Section,
+    answers: dict,
+    versions: dict[str, int],
+    values: dict,
+    errors: dict,
+    conflicts: dict,
+    status: int = 200,
 ):
-    versions = store.answer_versions(get_db(), link.response["id"])
     seen = {q.id: [versions.get(q.id, 0), digest(answers.get(q.id))] for q in section.questions}
-    result = link.progress(answers)
     lang = link.response["language"]
-    ui = _ui(str(get_locale()))
+    locale = str(get_locale())
+    ui = _ui(locale)
     disabled = not link.editable
-    fragments = []
+    threads = _threads_by_question(link)
+    thread_list = _macro("vendor/_threads.html", "thread_list") if threads else None
+    body = []
     for q in section.questions:
         args = (q, values, errors, conflicts, lang, disabled, link.token, ui)
         if any(name.split("-")[0].removesuffix("_none") == q.id for name in errors) or q.id in conflicts:
-            fragments.append((q.id, _question_macro()(*args)))
+            body.append(_macro("vendor/_question.html", "question")(*args))
         else:
-            shown = (values.get(q.id), values.get(f"{q.id}_none"))
-            key = (link.questionnaire.hash, q.id, lang, str(get_locale()), disabled, link.token, digest(shown))
-            fragments.append((q.id, _question_html(key, args)))
+            # what the field shows, fingerprinted: repr is exact for these strings, lists and dicts
+            shown = repr((values.get(q.id), values.get(f"{q.id}_none"))).encode()
+            key = (link.questionnaire.hash, q.id, lang, locale, disabled, link.token, blake2b(shown).digest())
+            body.append(_kept(_fragments, key, lambda args=args: _macro("vendor/_question.html", "question")(*args)))
+        if q.id in threads:
+            body.append(thread_list(threads[q.id], section.id))
     return (
         render_template(
             "vendor/section.html",
             **_ctx(
                 link,
                 section=section,
-                fragments=fragments,
-                threads=_threads_by_question(link),
+                body=Markup("").join(body),
+                threads=threads,
                 errors=errors,
                 conflicts=conflicts,
                 base_versions=json.dumps(seen),
                 page_id=secrets.token_urlsafe(12),
-                result=result,
+                result=link.progress(answers),
                 position=link.questionnaire.sections.index(section),
             ),
         ),
@@ -219,25 +251,40 @@ def _threads_by_question(link: Link) -> dict[str, list[dict]]:
     return threads
 
 
-def _question_macro():
-    return current_app.jinja_env.get_template("vendor/_question.html").module.question
+def _macro(template: str, name: str):
+    return getattr(current_app.jinja_env.get_template(template).module, name)
 
 
 # A question's HTML is a pure function of its definition, what it shows, the language and the
-# link, so it is kept by those (LRU): after a save only the questions that changed render again.
-# The key holds the questionnaire's content hash and a digest of the shown value, never a version.
+# link, and the section list's is one of the progress it shows, so both are kept by those (LRU):
+# after a save only what changed renders again. Keys hold the questionnaire's content hash and
+# a digest of the shown value, never a version. Each key holds the token: no link sees another's.
 _fragments: dict[tuple, Markup] = {}
-FRAGMENT_CACHE_SIZE = 4096
+_navs: dict[tuple, Markup] = {}
+KEPT_SIZE = 4096
 
 
-def _question_html(key: tuple, args: tuple) -> Markup:
-    html = _fragments.pop(key, None)
+def _kept(cache: dict[tuple, Markup], key: tuple, render: Callable[[], Markup]) -> Markup:
+    html = cache.pop(key, None)
     if html is None:
-        html = _question_macro()(*args)
-        if len(_fragments) >= FRAGMENT_CACHE_SIZE:
-            _fragments.pop(next(iter(_fragments)))
-    _fragments[key] = html  # re-inserted: most recently used last
+        html = render()
+        if len(cache) >= KEPT_SIZE:
+            cache.pop(next(iter(cache), None), None)
+    cache[key] = html  # re-inserted: most recently used last
     return html
+
+
+def _section_nav(link: Link, result: Completeness, current: str | None = None) -> Markup:
+    """The section list with each section's progress; `current` is a section id or "review"."""
+    lang, locale = link.response["language"], str(get_locale())
+    progress = tuple((sid, tuple(counts)) for sid, counts in result.by_section.items())
+    key = (link.questionnaire.hash, link.token, lang, locale, current, progress)
+
+    def render() -> Markup:
+        base = url_for("vendor.overview", token=link.token)
+        return _macro("vendor/_nav.html", "section_nav")(link.questionnaire, base, lang, _ui(locale), result, current)
+
+    return _kept(_navs, key, render)
 
 
 @bp.post("/<token>/s/<section_id>")
@@ -253,7 +300,7 @@ def save_section(token: str, section_id: str):
     if outcome["errors"] or outcome["conflicts"]:
         if outcome["saved"]:
             flash(_("Your other answers were saved."), "info")
-        answers = link.answers()
+        answers, versions = link.answers_and_versions()
         values = display_from_post(section, outcome["formdata"], outcome["files"])
         stored = display_values(section, answers)
         for q in section.questions:
@@ -264,7 +311,7 @@ def save_section(token: str, section_id: str):
             ):
                 values[q.id] = stored[q.id]  # a refused group is not echoed back row by row
         conflicts = {k: _conflict_text(link, k, v) for k, v in outcome["conflicts"].items()}
-        return _render_section(link, section, answers, values, outcome["errors"], conflicts, 422)
+        return _render_section(link, section, answers, versions, values, outcome["errors"], conflicts, 422)
     stamp = _time(outcome["saved_at"])
     flash(_("Saved at %(time)s.", time=stamp), "success")
     if action == "next":
@@ -556,4 +603,4 @@ def csrf_recover(error: CSRFError):
         _("Your session expired, so nothing was saved yet. Your answers are still on this page: save again."), "error"
     )
     values = display_from_post(section, request.form, {})
-    return _render_section(link, section, link.answers(), values, {}, {}, 400)
+    return _render_section(link, section, *link.answers_and_versions(), values, {}, {}, 400)
