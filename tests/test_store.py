@@ -115,3 +115,27 @@ def test_concurrent_writers_on_separate_connections_lose_nothing(app, make_vendo
     assert all("C4" in o.conflicts for o in outcomes if not o.saved)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
+
+
+def test_answers_read_in_one_query_are_exactly_the_answers_read_one_by_one(db, make_vendor):
+    """load_answers_and_versions lets SQLite gather the JSON (json_group_object): nothing may change on the way."""
+    v = make_vendor()
+    awkward = {
+        "A1": 'quote " backslash \\ slash / tab \t newline \n nul-ish \\u0000 <script>',
+        "A2": 9007199254740993,  # beyond a double's exact integers
+        "A3": 1.0,
+        "A4": False,
+        "A5": 0.1 + 0.2,
+        "B1": [{"id": "d1", "name": "Ünïcödé 👩🏽‍💻 e\u0301 \u202eRTL", "nested": {"k": [1, 2.5, None, True]}}],
+        "B2": [],
+        "B3": 1e-7,
+        "C1": "",
+    }
+    store.save_answers(db, v["response_id"], awkward, store.answer_versions(db, v["response_id"]), "test")
+    store.save_answers(db, v["response_id"], {"C1": None}, store.answer_versions(db, v["response_id"]), "test")
+    answers, versions = store.load_answers_and_versions(db, v["response_id"])
+    assert answers == store.load_answers(db, v["response_id"]) and "C1" not in answers  # a cleared answer
+    assert versions == store.answer_versions(db, v["response_id"]) and "C1" in versions
+    assert [type(answers[k]) for k in ("A2", "A3", "B3")] == [int, float, float]
+    assert answers == {k: value for k, value in awkward.items() if k != "C1"}
+    assert store.load_answers_and_versions(db, 10**9) == ({}, {})  # no such response: nothing, not an error
