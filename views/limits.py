@@ -32,20 +32,28 @@ def _refuse_link_guessers() -> None:
     (~0.1 ms, a tenth of a vendor page, bench/vendor_page.py); the counter behind them does
     not, so the link routes ask it directly, through the same storage and the same switch.
     """
-    if limiter.enabled and request.path.startswith(LINK_PREFIX):
+    if limiter.enabled and _guarded_here():
         if not limiter.limiter.test(_GUESSES, "link-guesses", get_remote_address()):
             abort(429)
 
 
 def _count_link_misses(response):
     """A vendor-link request that found nothing (404) counts as a guess."""
-    if limiter.enabled and response.status_code == 404 and request.path.startswith(LINK_PREFIX):
+    if limiter.enabled and response.status_code == 404 and _guarded_here():
         limiter.limiter.hit(_GUESSES, "link-guesses", get_remote_address())
     return response
+
+
+def _guarded_here() -> bool:
+    """Whether this request is on a vendor link (and so counted by the guard, not by Flask-Limiter)."""
+    return request.path.startswith(LINK_PREFIX)
 
 
 def init_app(app: Flask) -> None:
     """Flask-Limiter for the decorated limits, and the guard of the vendor links."""
     limiter.init_app(app)
+    # The link routes have no Flask-Limiter limit (the guard below counts for them), so
+    # Flask-Limiter skips its per-request resolution there, through its documented filter.
+    limiter.request_filter(_guarded_here)
     app.before_request(_refuse_link_guessers)
     app.after_request(_count_link_misses)
