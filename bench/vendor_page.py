@@ -33,7 +33,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wrk(url: str, seconds: int, cookie: str = "") -> float:
+def wrk(url: str, seconds: int, cookie: str = "") -> tuple[float, int]:
+    """Requests per second, and requests made."""
     headers = ["-H", f"Cookie: {cookie}"] if cookie else []
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", *headers, url], capture_output=True, text=True, check=True
@@ -41,7 +42,21 @@ def wrk(url: str, seconds: int, cookie: str = "") -> float:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), done
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn master's workers (Linux /proc)."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / TICK
 
 
 def main() -> None:
@@ -82,6 +97,7 @@ def main() -> None:
                 raise SystemExit("gunicorn did not start")
             print(f"page {path.replace(token, '<token>')}: {len(page) / 1024:.1f} KB; wrk 2 threads, 16 connections")
             results: dict[str, list[float]] = {"vendor page": [], "plain template": [], "from memory": []}
+            cpu: dict[str, list[float]] = {name: [] for name in results}  # worker CPU ms per request
             urls = {
                 "vendor page": base + path,
                 "plain template": base + "/bench/plain",
@@ -92,7 +108,10 @@ def main() -> None:
             names = list(urls)
             for i in range(args.rounds):
                 for name in names[i % 3 :] + names[: i % 3]:  # each URL goes first in turn
-                    results[name].append(wrk(urls[name], args.seconds, cookie))
+                    before = workers_cpu(server.pid)
+                    rate, done = wrk(urls[name], args.seconds, cookie)
+                    results[name].append(rate)
+                    cpu[name].append((workers_cpu(server.pid) - before) * 1000 / done)
         finally:
             server.terminate()
             server.wait()
@@ -108,6 +127,15 @@ def main() -> None:
         ratios = sorted(v / c for v, c in zip(results["vendor page"], results[ceiling], strict=True))
         spread = f"rounds {ratios[0]:.2f}–{ratios[-1]:.2f}"
         print(f"ratio to {label + ':':<16}{statistics.median(ratios):.2f}  ({spread}){target}")
+    # The workers' own CPU time per request is what the rate would be on a box with nothing
+    # else running: other processes take wall time from the workers, far less their CPU time.
+    print("worker CPU per request (ms, /proc utime + stime of the gunicorn workers):")
+    for name, values in cpu.items():
+        print(f"  {name:<16}{statistics.median(values):6.2f}   (rounds: {', '.join(f'{v:.2f}' for v in values)})")
+    for ceiling, label in (("plain template", "plain template"), ("from memory", "memory")):
+        ratios = sorted(c / v for v, c in zip(cpu["vendor page"], cpu[ceiling], strict=True))
+        spread = f"rounds {ratios[0]:.2f}–{ratios[-1]:.2f}"
+        print(f"capacity ratio to {label + ':':<16}{statistics.median(ratios):.2f}  ({spread})")
 
 
 _DEMO = """
