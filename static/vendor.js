@@ -10,6 +10,8 @@
   var pending = new Set();
   var timer = null;
   var saving = false;
+  var submitAfterSave = null;  // the form's own submission, held while an autosave is on its way
+  var submitting = false;
   var DELAY = 2500;
 
   function questionOf(el) {
@@ -122,6 +124,7 @@
       })
       .finally(function () {
         saving = false;
+        if (submitAfterSave) { submitAfterSave(); return; }
         if (pending.size) { timer = setTimeout(save, DELAY); }
       });
   }
@@ -140,9 +143,24 @@
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("focusout", function () { if (pending.size) { save(); } });
-  form.addEventListener("submit", function () {
+  form.addEventListener("submit", function (event) {
     clearTimeout(timer);
     pending.clear();
+    // An autosave on its way (sent when the focus left a field, e.g. for the "Remove" button) would
+    // otherwise win: the form would still carry the versions from before it, so the server takes the
+    // form's answer for "unchanged" and keeps the autosaved one (a removed row came back). The form
+    // goes once the autosave is answered, with the versions it brings back.
+    if (saving && !submitting && form.requestSubmit) {
+      event.preventDefault();
+      var submitter = event.submitter;
+      submitAfterSave = function () {
+        submitAfterSave = null;
+        submitting = true;
+        form.requestSubmit(submitter || undefined);
+      };
+      setTimeout(function () { if (submitAfterSave) { submitAfterSave(); } }, 5000);  // never held for good
+      return;
+    }
     if (seqInput) { seqInput.value = nextSeq(); }
   });
 

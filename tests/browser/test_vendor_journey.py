@@ -68,6 +68,7 @@ def test_vendor_fills_two_sections_reloads_and_submits(live, page):
     page.fill("#B3", "2")
     shot(page, "vendor-section-b-rows")
     page.get_by_role("button", name="Save draft").click()
+    expect(page).to_have_url(re.compile(r"/s/B$"))  # the page after the save (the one before had a flash too)
     expect(page.locator(".flash.success")).to_contain_text("Saved at")
 
     page.reload()
@@ -116,6 +117,7 @@ def test_a_new_row_typed_without_saving_is_not_lost_when_adding_another(live, pa
     page.get_by_role("button", name="Add a row").click()
     fill_row(page, 0, id="only-typed")
     page.get_by_role("button", name="Add a row").click()
+    expect(page.locator("[name='B1-1-id']")).to_be_visible()  # the page after the save, with a new row
     expect(page.locator("[name='B1-0-id']")).to_have_value("only-typed")
     assert stored(app, response_id)["B1"] == [{"id": "only-typed"}]
 
