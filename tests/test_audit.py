@@ -156,6 +156,23 @@ def test_bad_filter_values_get_a_clear_message_not_a_500(client, login, world, q
     assert "<b>nope</b>" not in page
 
 
+@pytest.mark.parametrize(("bad", "good"), [("2026-02-30", "2026-03-01"), ("yesterday", " 2026-03-01 ")])
+def test_a_day_that_is_not_a_date_is_named_in_the_errors_but_not_put_back_in_its_date_field(
+    client, login, world, bad, good
+):
+    # an <input type=date> with another value is invalid HTML (the Nu HTML Checker says so)
+    login(world["owner"])
+    for bad_name, good_name in (("from", "to"), ("to", "from")):
+        response = client.get(audit_url(world["first"], **{bad_name: bad, good_name: good}))
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert f"is not a date (YYYY-MM-DD): {bad}." in page
+        assert f'id="filter-{bad_name}" name="{bad_name}" value=""' in page
+        assert f'id="filter-{good_name}" name="{good_name}" value="2026-03-01"' in page
+    kept = client.get(audit_url(world["first"], **{"from": "2026-03-01", "to": "2026-03-02"})).get_data(as_text=True)
+    assert 'name="from" value="2026-03-01"' in kept and 'name="to" value="2026-03-02"' in kept
+
+
 def test_paging_shows_100_entries_a_page(client, db, login, make_user, make_evaluation):
     owner = make_user("owner")
     evaluation_id = make_evaluation()

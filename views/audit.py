@@ -178,6 +178,8 @@ def _context(evaluation: dict | None, vendors: dict[int, str], actions: list[str
         "args": request.args,
         # Only the filters go into links (CSV, pages): other query keys could clash with url_for's.
         "filters": {k: request.args[k] for k in FILTERS if request.args.get(k)},
+        # A date field holds a real day or nothing: a bad one is named in the errors, not put back.
+        "days": {k: _day(request.args.get(k, "").strip()) or "" for k in ("from", "to")},
         "errors": list(errors),
         "rows": [],
         "page": 1,

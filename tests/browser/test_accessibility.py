@@ -9,6 +9,9 @@ init scripts through the DevTools protocol, outside the page's CSP, and the page
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -100,6 +103,27 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("response-view", f"{base}{response_url}")
     visit("comparison", f"{base}/evaluations/{evaluation_id}/compare")
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
+    # the audit log of the evaluation: more than a page of entries, so the pager shows
+    visit("audit-evaluation", f"{base}/evaluations/{evaluation_id}/audit")
+    expect(page.locator("nav.pager")).to_contain_text("Page 1 of")
+    # filtered through its form: chosen options, dates and a shorter list of entries
+    today = datetime.now(UTC).date()
+    page.select_option("#filter-action", "answer_saved")
+    page.select_option("#filter-actor", "vendor")
+    page.select_option("#filter-vendor", label="Northwind Applied AI")
+    page.fill("#filter-from", (today - timedelta(days=1)).isoformat())  # the entries may be from before midnight
+    page.fill("#filter-to", today.isoformat())
+    with page.expect_response(lambda r: r.request.resource_type == "document" and "/audit?" in r.url) as info:
+        page.get_by_role("button", name="Filter").click()
+    assert info.value.status == 200
+    expect(page.locator("table.audit tbody tr")).not_to_have_count(0)
+    assert set(page.locator("table.audit tbody tr").evaluate_all("rows => rows.map(r => r.dataset.action)")) == {
+        "answer_saved"
+    }
+    check("audit-evaluation-filtered", page, info.value)
+    seen.append("audit-evaluation-filtered")
+    visit("audit-filter-errors", f"{base}/evaluations/{evaluation_id}/audit?action=nothing&from=2026-02-30", 400)
+    visit("audit-all", f"{base}/audit")
     visit("error-404", f"{base}/no-such-page", 404)
 
     visit("vendor-overview", f"{base}/v/{token}")
@@ -159,7 +183,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 15, seen
+    assert len(seen) == 19, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
