@@ -464,8 +464,7 @@ def get_response(db: Database, response_id: int) -> dict | None:
 
 def load_answers(db: Database, response_id: int) -> dict[str, Any]:
     """A response's answers by question id."""
-    rows = _rows(db, "SELECT question_id, value FROM answers WHERE response_id = ? AND value != 'null'", [response_id])
-    return {r["question_id"]: json.loads(r["value"]) for r in rows}
+    return load_answers_and_versions(db, response_id)[0]
 
 
 def load_answers_and_versions(db: Database, response_id: int) -> tuple[dict[str, Any], dict[str, int]]:
@@ -484,8 +483,7 @@ def load_answers_and_versions(db: Database, response_id: int) -> tuple[dict[str,
 
 def answer_versions(db: Database, response_id: int) -> dict[str, int]:
     """The response version at which each answer last changed."""
-    rows = _rows(db, "SELECT question_id, changed_version FROM answers WHERE response_id = ?", [response_id])
-    return {r["question_id"]: r["changed_version"] for r in rows}
+    return load_answers_and_versions(db, response_id)[1]
 
 
 def answers_by_response(db: Database, response_ids: list[int]) -> dict[int, dict[str, Any]]:
