@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import commands
+from stagefour import redact
 from views import audit
 from views import auth
 from views import buyer
@@ -24,10 +26,15 @@ from views import vendor
 
 csrf = CSRFProtect()
 
+# Every logger whose lines may carry a request's URL; the root one for lines logged on it directly.
+LOGGERS_WITH_URLS = ("", "werkzeug", "gunicorn.error", "gunicorn.access")
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the test config."""
     app = Flask(__name__, instance_relative_config=True)
+    # Flask's exception log names the request's path; Werkzeug's and gunicorn's name the URL.
+    redact.install(*map(logging.getLogger, LOGGERS_WITH_URLS), app.logger)
     instance = Path(app.instance_path)
     app.config.from_mapping(
         DATABASE=str(instance / "stagefour.sqlite3"),

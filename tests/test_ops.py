@@ -1,0 +1,126 @@
+"""Operations: no vendor token in any log, none in the session cookie, private files under instance/,
+nothing private kept by a cache, and the link guard counting before CSRF answers (issue 10, item 4)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+from werkzeug.serving import make_server
+
+from stagefour import redact
+
+TOKEN = "q3Vt9kR2mZ8xW1aB4cD7eF0gH5iJ6kL9mN2oP3qR4sT"  # the shape of secrets.token_urlsafe(32)
+GUESS = "not-a-token-at-all%20x"  # what a guesser puts there: as secret in a log as a real one
+
+
+# --- no token in any log ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # a request path, as Flask's exception log and Werkzeug's request line name it
+        (f"Exception on /v/{TOKEN} [GET]", "Exception on /v/[token] [GET]"),
+        (f'"POST /v/{TOKEN}/s/B/autosave HTTP/1.1" 200 -', '"POST /v/[token]/s/B/autosave HTTP/1.1" 200 -'),
+        (f"/v/{TOKEN}/receipt.pdf?size=a4", "/v/[token]/receipt.pdf?size=a4"),
+        (f"/v/{TOKEN}?lang=de#top", "/v/[token]?lang=de#top"),
+        # a full URL, as a Referer or an e-mail body quotes it
+        (f"https://stagefour.example/v/{TOKEN}/s/A", "https://stagefour.example/v/[token]/s/A"),
+        (f'referer="http://127.0.0.1:5000/v/{TOKEN}"', 'referer="http://127.0.0.1:5000/v/[token]"'),
+        # a URL inside a query string, escaped or not
+        (f"/language?next=%2Fv%2F{TOKEN}%2Fs%2FA", "/language?next=%2Fv%2F[token]%2Fs%2FA"),
+        (f"/login?next=%2fv%2f{TOKEN}", "/login?next=%2fv%2f[token]"),
+        (f"/language?next=/v/{TOKEN}&x=1", "/language?next=/v/[token]&x=1"),
+        # a guess, malformed or escaped: the token part goes whatever its shape
+        (f"/v/{GUESS}/s/A", "/v/[token]/s/A"),
+        (f"/v/{TOKEN[:5]}", "/v/[token]"),
+        # two links on one line, and a line already redacted
+        (f"/v/{TOKEN} then /v/{GUESS}", "/v/[token] then /v/[token]"),
+        ("/v/[token]/s/A", "/v/[token]/s/A"),
+        # no link: nothing changes
+        ("GET /evaluations/3/vendors/4/response.pdf", "GET /evaluations/3/vendors/4/response.pdf"),
+        ("/static/vendor.js", "/static/vendor.js"),
+    ],
+)
+def test_redact_replaces_the_token_of_every_vendor_link_in_a_line(line, expected):
+    assert redact.redact(line) == expected
+
+
+def _vendor_page_that_raises(monkeypatch, app, token: str):
+    """Make the vendor overview fail, with the request's URL in the exception's message."""
+    from flask import request
+
+    import views.vendor
+
+    def fail(*args, **kwargs):
+        raise RuntimeError(f"could not work out the progress of {request.url}")
+
+    monkeypatch.setattr(views.vendor, "completeness", fail)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500 page, and the traceback logged
+
+
+def test_an_exception_on_a_vendor_page_is_logged_without_the_token(app, client, make_vendor, monkeypatch, caplog):
+    token = make_vendor()["token"]
+    _vendor_page_that_raises(monkeypatch, app, token)
+    with caplog.at_level(logging.ERROR):
+        response = client.get(f"/v/{token}?next=%2Fv%2F{token}", headers={"Referer": f"http://x/v/{token}"})
+    assert response.status_code == 500
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert record.getMessage() == "Exception on /v/[token] [GET]"
+    assert "RuntimeError: could not work out the progress of http://localhost/v/[token]?next=" in record.exc_text
+    assert "Traceback (most recent call last)" in caplog.text and "RuntimeError" in caplog.text
+    assert token not in caplog.text
+    assert not [r for r in caplog.records if token in logging.Formatter().format(r)]
+
+
+@pytest.fixture
+def served(app):
+    """The app under Werkzeug's own server on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.mark.parametrize("found", [True, False], ids=["a real link", "a guess"])
+def test_werkzeugs_request_log_names_vendor_links_without_the_token(served, make_vendor, caplog, found):
+    token = make_vendor()["token"] if found else GUESS
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    try:
+        with urllib.request.urlopen(f"{served}/v/{token}/s/A?next=%2Fv%2F{token}") as reply:
+            status = reply.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    assert status == (200 if found else 404)
+    # Werkzeug shows the URL unquoted, between colour codes.
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", r.getMessage()) for r in caplog.records if r.name == "werkzeug"]
+    assert [line for line in lines if f'"GET /v/[token]/s/A?next=/v/[token] HTTP/1.1" {status}' in line], lines
+    assert token not in caplog.text
+
+
+def test_the_filter_is_on_every_logger_that_names_urls(app):
+    from app import LOGGERS_WITH_URLS
+
+    for logger in (app.logger, *map(logging.getLogger, LOGGERS_WITH_URLS)):
+        assert redact.FILTER in logger.filters, logger.name
+
+
+def test_a_record_logged_through_a_filtered_logger_reaches_handlers_redacted(app, caplog):
+    with caplog.at_level(logging.INFO):
+        app.logger.warning("link e-mail for %s failed", f"https://h/v/{TOKEN}")
+        logging.getLogger("gunicorn.access").info(
+            '%(h)s "%(r)s" %(s)s "%(f)s"',
+            {"h": "10.0.0.1", "r": f"GET /v/{TOKEN}/s/A HTTP/1.1", "s": "200", "f": f"https://h/v/{TOKEN}/s/B"},
+        )
+    assert [r.getMessage() for r in caplog.records] == [
+        "link e-mail for https://h/v/[token] failed",
+        '10.0.0.1 "GET /v/[token]/s/A HTTP/1.1" 200 "https://h/v/[token]/s/B"',
+    ]
