@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -25,6 +26,7 @@ import pytest
 
 from stagefour import evaluations
 from stagefour import evidence
+from stagefour import report
 from stagefour import store
 from stagefour.evaluations import hash_token
 from stagefour.library import load_by_id
@@ -587,6 +589,64 @@ def test_every_kind_of_response_has_the_security_headers(app, db, world):
     # Vendor pages carry a working token in their links: no cache may keep them.
     for label in ("autosave JSON", "download", "vendor page", "closed link", "unknown token"):
         assert "no-store" in responses[label].headers.get("Cache-Control", ""), label
+
+
+# The PDF routes with a page size that exists, so they answer with a PDF (or the page that says it is being made).
+REAL_PDF_QUERY = {endpoint: {"size": "a4", "lang": "en"} for endpoint in HARMLESS_QUERY}
+
+
+def _fetch(client, target: str, **kwargs):
+    """GET and read the whole response (a sent file stays open until then)."""
+    with client.get(target, **kwargs) as response:
+        response.get_data()
+    return response
+
+
+def test_no_response_but_a_static_file_may_be_kept_by_a_cache(app, db, world, monkeypatch):
+    """Every route of the URL map, as the owner (buyer routes) or vendor A (link routes), PDFs made for real."""
+    monkeypatch.setattr(report, "render_pdf", lambda html, progress=None: report.Rendered(PDF, 1, 0.0, 0.0))
+    a = world.vendors["a"]
+    seen: dict[str, str] = {}
+
+    def check(response, what: str) -> None:
+        seen[what] = f"{response.status_code} {response.mimetype}"
+        assert response.headers.get("Cache-Control") == "no-store", f"{what}: {response.headers.get('Cache-Control')}"
+        assert "Expires" not in response.headers and "Pragma" not in response.headers, what
+
+    # The link routes first: the owner's routes withdraw and replace vendor A's link.
+    for endpoint, method in sorted(ROUTES, key=lambda route: route[0] not in LINK_ENDPOINTS):
+        actor = "vendor_a" if endpoint in LINK_ENDPOINTS else "owner"
+        client = visitor(app, world, actor)  # a fresh one each time: one of the routes logs out
+        target = url(app, world, endpoint, actor)
+        if method == "GET":
+            response = _fetch(client, target, query_string=REAL_PDF_QUERY.get(endpoint, {}))
+        else:
+            response = request(client, method, target, endpoint)
+        check(response, f"{method} {target} as {actor}")
+    # The PDFs once made: the comparison (built beside the request) and B's receipt.
+    clients = {actor: visitor(app, world, actor) for actor in ("owner", "vendor_b")}
+    evaluation, options = f"/evaluations/{world.evaluation_id}", "?size=a4&lang=en"
+    check(_fetch(clients["owner"], f"{evaluation}/report.pdf{options}"), "comparison PDF started")
+    for _ in range(500):
+        if clients["owner"].get(f"{evaluation}/report/status{options}").json["state"] != "building":
+            break
+        time.sleep(0.01)
+    check(_fetch(clients["owner"], f"{evaluation}/report.pdf{options}"), "comparison PDF")
+    b = world.vendors["b"]
+    store.set_response_status(db, b["response_id"], "submitted", "test", expect=store.EDITABLE)
+    check(_fetch(clients["vendor_b"], f"/v/{b['token']}/receipt.pdf?size=a4&lang=en"), "receipt PDF")
+    check(_fetch(clients["owner"], "/no/such/page"), "unknown page")
+    # Each kind of private file was really served (not an error page in its place).
+    kinds = {what.split(" as ")[0].rsplit("/", 1)[-1].split("?")[0]: status for what, status in seen.items()}
+    assert seen["comparison PDF"] == seen["receipt PDF"] == "200 application/pdf", seen
+    assert kinds["response.pdf"] == "200 application/pdf", seen
+    assert kinds["export.csv"] == kinds["audit.csv"] == "200 text/csv", seen
+    assert kinds["export.json"] == "200 application/json", seen
+    assert kinds[a["file"]["id"]] == f"200 {a['file']['content_type']}", seen  # both evidence downloads
+    assert sum(status.startswith("200 text/html") for status in seen.values()) >= 10, seen
+    # Static files keep their normal caching (revalidated by ETag).
+    static = _fetch(clients["owner"], "/static/style.css")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
 
 
 def _set_cookie(response) -> str:

@@ -286,25 +286,21 @@ def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     vendors = _vendor_rows(evaluation, questionnaire)
     new_links = _take_issued_links(evaluation["id"], vendors)
-    response = current_app.make_response(
-        (
-            render_template(
-                "buyer/evaluation.html",
-                evaluation=evaluation,
-                questionnaire=questionnaire,
-                vendors=vendors,
-                profile=_profile_summary(questionnaire, evaluation["buyer_profile"]),
-                form=form,
-                new_links=new_links,
-                mail_enabled=bool(current_app.config["MAIL_SERVER"]),
-            ),
-            status,
-        )
+    # Like every page but the static files, this one is never kept by a cache (views/errors.py):
+    # it may show a working link.
+    return (
+        render_template(
+            "buyer/evaluation.html",
+            evaluation=evaluation,
+            questionnaire=questionnaire,
+            vendors=vendors,
+            profile=_profile_summary(questionnaire, evaluation["buyer_profile"]),
+            form=form,
+            new_links=new_links,
+            mail_enabled=bool(current_app.config["MAIL_SERVER"]),
+        ),
+        status,
     )
-    if new_links:
-        # A page that shows a working link must not be kept in a cache or the back button's history.
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/evaluations/<int:evaluation_id>")
