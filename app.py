@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from views import review
 from views import vendor
 
 csrf = CSRFProtect()
+PRIVATE_UMASK = 0o077
 
 # Every logger whose lines may carry a request's URL; the root one for lines logged on it directly.
 LOGGERS_WITH_URLS = ("", "werkzeug", "gunicorn.error", "gunicorn.access")
@@ -32,6 +34,10 @@ LOGGERS_WITH_URLS = ("", "werkzeug", "gunicorn.error", "gunicorn.access")
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the test config."""
+    # Everything this process creates (instance/, the database and its -wal/-shm, uploads,
+    # PDFs, backups) is readable by its own user only: 0600 files, 0700 folders, whichever
+    # module or library creates them (SQLite, WeasyPrint's callers, tempfiles).
+    os.umask(PRIVATE_UMASK)
     app = Flask(__name__, instance_relative_config=True)
     # Flask's exception log names the request's path; Werkzeug's and gunicorn's name the URL.
     redact.install(*map(logging.getLogger, LOGGERS_WITH_URLS), app.logger)

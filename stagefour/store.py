@@ -1045,6 +1045,8 @@ def backup_to(db: Database, path: str) -> int:
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
     try:
+        # Private from its first byte whatever the process's umask: a backup holds every answer.
+        os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         copy = sqlite3.connect(temporary)
         try:
             db.conn.backup(copy)

@@ -3,11 +3,14 @@ nothing private kept by a cache, and the link guard counting before CSRF answers
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import re
 import threading
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -124,3 +127,103 @@ def test_a_record_logged_through_a_filtered_logger_reaches_handlers_redacted(app
         "link e-mail for https://h/v/[token] failed",
         '10.0.0.1 "GET /v/[token]/s/A HTTP/1.1" 200 "https://h/v/[token]/s/B"',
     ]
+
+
+# --- files under instance/ are private -----------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def permissive_umask():
+    """Start from the usual shell umask (022), as a fresh process would; the old one is put back after."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.fixture
+def production_app(tmp_path, monkeypatch, permissive_umask):
+    """create_app() as `flask run` and gunicorn call it (no test config), on an instance/ in tmp_path."""
+    from flask import Flask
+
+    from app import create_app
+    from stagefour import report
+
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    monkeypatch.setattr(report, "render_pdf", lambda html, progress=None: report.Rendered(PDF, 1, 0.0, 0.0))
+    app = create_app()
+    app.config.update(WTF_CSRF_ENABLED=False)  # the forms are posted by the test client
+    return app
+
+
+def _modes(folder: Path) -> dict[str, str]:
+    """Every file and folder under `folder` (itself included) with its permission bits."""
+    found = {".": oct(folder.stat().st_mode & 0o777)}
+    for path in folder.rglob("*"):
+        found[str(path.relative_to(folder))] = oct(path.stat().st_mode & 0o777)
+    return found
+
+
+def test_every_file_the_app_creates_under_instance_is_private(production_app, tmp_path):
+    from stagefour import store
+    from views.auth import hash_password
+
+    app, instance = production_app, tmp_path / "instance"
+    db = store.open_db(app.config["DATABASE"])
+    owner = store.create_user(db, "owner@example.com", hash_password("a long password"), "owner")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"] = owner
+    # Through the app: an evaluation, a vendor (and its link), an upload, a response PDF.
+    assert (
+        client.post("/evaluations/new", data={"questionnaire": "ai-deployment-partner", "title": "Ops"}).status_code
+        == 302
+    )
+    [evaluation] = store.list_evaluations(db)
+    assert client.post(f"/evaluations/{evaluation['id']}/vendors", data={"name": "Delta Corp"}).status_code == 302
+    token = re.search(r"/v/([A-Za-z0-9_-]{43})", client.get(f"/evaluations/{evaluation['id']}").get_data(as_text=True))[
+        1
+    ]
+    file = {"B5": (io.BytesIO(PDF), "architecture.pdf", "application/pdf")}
+    assert app.test_client().post(f"/v/{token}/s/B", data=file, content_type="multipart/form-data").status_code == 302
+    [vendor] = store.list_vendors(db, evaluation["id"])
+    with client.get(f"/evaluations/{evaluation['id']}/vendors/{vendor['id']}/response.pdf") as pdf:
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    # Outside a request: `flask backup`, into a folder of the operator's choosing.
+    (tmp_path / "backups").mkdir()
+    backup = tmp_path / "backups" / "nightly.sqlite3"
+    assert app.test_cli_runner().invoke(args=["backup", str(backup)]).exit_code == 0
+    [upload] = store.load_answers(db, vendor["response_id"])["B5"]
+    db.close()
+
+    modes = _modes(instance)
+    kinds = {
+        "instance/": ".",
+        "config.py": "config.py",
+        "database": "stagefour.sqlite3",
+        "its -wal": "stagefour.sqlite3-wal",
+        "its -shm": "stagefour.sqlite3-shm",
+        "uploads/": "uploads",
+        "an upload": f"uploads/{upload['id']}",
+        "reports/": "reports",
+        "a PDF": next(name for name in modes if name.endswith(".pdf")),
+    }
+    assert {kind: modes.get(name) for kind, name in kinds.items()} == {
+        kind: "0o700" if kind.endswith("/") else "0o600" for kind in kinds
+    }
+    assert {name for name, mode in modes.items() if mode not in ("0o600", "0o700")} == set(), modes
+    assert oct(backup.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o027], ids=oct)
+def test_a_backup_is_private_whatever_the_umask(app, db, tmp_path, umask):
+    from stagefour import store
+
+    previous = os.umask(umask)
+    try:
+        store.backup_to(db, str(tmp_path / "copy.sqlite3"))
+    finally:
+        os.umask(previous)
+    assert oct((tmp_path / "copy.sqlite3").stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".copy")] == []
