@@ -32,7 +32,6 @@ from stagefour.evaluations import hash_token
 from stagefour.library import load_by_id
 from stagefour.response import Response
 from views.auth import hash_password
-from views.buyer import ISSUED
 
 from .conftest import PASSWORD
 
@@ -678,20 +677,54 @@ def test_the_session_never_holds_secrets(app, world):
     assert world.token("vendor_a") not in content
 
 
-def test_an_issued_link_leaves_the_session_once_shown_and_only_its_hash_is_stored(app, db, world):
+def _session_cookies(app, response) -> list[dict]:
+    """What each session cookie a response sets holds, decoded as anyone holding the cookie can."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    headers = [h.split(";", 1)[0] for h in response.headers.getlist("Set-Cookie")]
+    return [serializer.loads(h.removeprefix("session=")) for h in headers if h.startswith("session=") and h[8:]]
+
+
+def test_an_issued_link_never_enters_the_cookie_and_is_shown_once_to_its_issuer_only(app, db, world):
+    other_owner = store.create_user(db, "owner2@example.com", PASSWORD_HASH, "owner")
     client = visitor(app, world, "owner")
-    added = client.post(f"/evaluations/{world.evaluation_id}/vendors", data={"name": "Delta Corp"})
+    page = f"/evaluations/{world.evaluation_id}"
+    added = client.post(f"{page}/vendors", data={"name": "Delta Corp"})
     assert added.status_code == 302
-    with client.session_transaction() as session:
-        [issued] = session[ISSUED]
-    token = issued["token"]
-    page = _text(client.get(f"/evaluations/{world.evaluation_id}"))
-    assert f"/v/{token}" in page
-    with client.session_transaction() as session:
-        assert token not in repr(dict(session))
-    assert f"/v/{token}" not in _text(client.get(f"/evaluations/{world.evaluation_id}"))  # shown once only
+    [held] = db["issued_links"].rows
+    token = held["token"]
+    assert store.find_invitation(db, hash_token(token))["vendor_name"] == "Delta Corp"
+    cookies = _session_cookies(app, added)
+    assert cookies and cookies[-1].get("user_id") == world.users["owner"]  # decoding works: the cookie is readable
+    assert token not in repr(cookies) and token not in repr(added.headers)
+    # Other buyers, the issuer's own other pages: the link is not shown, and still held.
+    for user_id in (other_owner, world.users["viewer"]):
+        stranger = app.test_client()
+        with stranger.session_transaction() as session:
+            session["user_id"] = user_id
+        assert token not in _text(stranger.get(page))
+    assert token not in _text(client.get("/"))
+    assert [r["token"] for r in db["issued_links"].rows] == [token]
+    # The evaluation page shows it to its issuer once; then nothing keeps it but its hash.
+    shown = client.get(page)
+    assert f"/v/{token}" in _text(shown)
+    assert token not in repr(_session_cookies(app, shown))
+    assert f"/v/{token}" not in _text(client.get(page))
     assert store.find_invitation(db, hash_token(token)) is not None
     assert not [t for t, rows in snapshot(db).items() if any(token in r for r in rows)]
+
+
+def test_an_issued_link_not_shown_within_15_minutes_is_never_shown_and_a_newer_one_replaces_it(app, db, world):
+    client = visitor(app, world, "owner")
+    page = f"/evaluations/{world.evaluation_id}"
+    vendor_id = world.vendors["a"]["vendor_id"]
+    client.post(f"{page}/vendors/{vendor_id}/reissue")
+    client.post(f"{page}/vendors/{vendor_id}/reissue")
+    [held] = db["issued_links"].rows  # the first new link, replaced by the second before it was shown, is gone
+    assert store.find_invitation(db, hash_token(held["token"]))["revoked_at"] is None
+    sixteen_minutes_ago = (datetime.now(UTC) - timedelta(minutes=16)).isoformat(timespec="seconds")
+    db["issued_links"].update(held["id"], {"created_at": sixteen_minutes_ago})
+    assert held["token"] not in _text(client.get(page))
+    assert db["issued_links"].count == 0
 
 
 # --- CSRF ---------------------------------------------------------------------------------------
