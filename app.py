@@ -79,8 +79,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])
 
-    csrf.init_app(app)
+    # The limits first: their before_request hooks answer before CSRFProtect's, so a POST to a
+    # link that opens nothing is a counted guess (404), not an uncounted CSRF error (400).
     limits.init_app(app)
+    csrf.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
     errors.init_app(app)

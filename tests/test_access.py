@@ -899,3 +899,62 @@ def test_a_vendor_working_through_the_form_is_never_limited(limited_app):
     client = limited_app.test_client()
     statuses = {client.get(f"/v/{token}/s/{'ABCDEFGHIJ'[i % 10]}").status_code for i in range(150)}
     assert statuses == {200}
+
+
+@pytest.fixture
+def guarded_app(tmp_path):
+    """The rate limits and CSRF both on, as in production; counts reset; a real link (its token on .token)."""
+    from app import create_app
+    from views.limits import limiter
+
+    app = create_app(app_config(tmp_path, RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=True))
+    limiter.reset()
+    db = store.open_db(app.config["DATABASE"])
+    evaluation_id = evaluations.start_evaluation(db, default_questionnaire(), "Limits")
+    _, app.token = evaluations.invite(db, evaluation_id, "Real Vendor", None, "test")
+    db.close()
+    yield app
+    limiter.reset()
+
+
+# Every POST a link takes, each the way a guesser would send it: no session, so no CSRF token.
+LINK_POSTS = [r for r in POST_ROUTES if r[0] in LINK_ENDPOINTS]
+
+
+def _post_without_csrf(client, world_free_url: str):
+    return client.post(world_free_url, data={"A2": "3", "body": "hello", "language": "de"})
+
+
+def _link_url(app, endpoint: str, token: str) -> str:
+    values = {"token": token, "section_id": "A", "thread_id": 1, "attachment_id": "x" * 24}
+    rule = _rule(app, endpoint)
+    return app.url_map.bind("localhost").build(endpoint, {k: values[k] for k in rule.arguments})
+
+
+def test_posts_to_unknown_links_without_csrf_count_as_guesses(guarded_app):
+    """CSRF would refuse them (400) before the link is looked up; the guard answers first, and counts."""
+    assert len(LINK_POSTS) >= 5
+    client = guarded_app.test_client()
+    guesses = [_link_url(guarded_app, endpoint, f"{'G' * 30}{i:013d}") for i, (endpoint, _m) in
+               enumerate(LINK_POSTS * (60 // len(LINK_POSTS) + 1))][:60]  # fmt: skip
+    statuses = [_post_without_csrf(client, target).status_code for target in guesses]
+    assert statuses == [404] * 60, statuses
+    for endpoint, _method in LINK_POSTS:  # the 61st, on every kind of link POST, and a real link too
+        assert _post_without_csrf(client, _link_url(guarded_app, endpoint, "H" * 43)).status_code == 429
+        assert _post_without_csrf(client, _link_url(guarded_app, endpoint, guarded_app.token)).status_code == 429
+    assert client.get(f"/v/{guarded_app.token}").status_code == 429
+
+
+def test_a_real_links_post_without_csrf_gets_the_vendor_page_and_is_not_counted(guarded_app):
+    client = guarded_app.test_client()
+    section = f"/v/{guarded_app.token}/s/C"
+    for _ in range(70):
+        page = client.post(section, data={"C4": "Typed before the session expired"})
+        assert page.status_code == 400
+        html = _text(page)
+        assert "nothing was saved yet" in html and "Typed before the session expired" in html
+    for endpoint, _method in LINK_POSTS:
+        assert _post_without_csrf(client, _link_url(guarded_app, endpoint, guarded_app.token)).status_code in (400, 404)
+    # None of that was counted: the client still has all its misses.
+    statuses = [client.get(f"/v/{'G' * 30}{i:013d}").status_code for i in range(61)]
+    assert statuses == [404] * 60 + [429]

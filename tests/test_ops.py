@@ -227,3 +227,37 @@ def test_a_backup_is_private_whatever_the_umask(app, db, tmp_path, umask):
         os.umask(previous)
     assert oct((tmp_path / "copy.sqlite3").stat().st_mode & 0o777) == "0o600"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".copy")] == []
+
+
+# --- the link guard counts before CSRF answers, and costs the vendor no query -----------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "", 200),
+        ("GET", "/s/C", 200),
+        ("POST", "/s/C", 302),
+        ("POST", "/s/C/autosave", 200),
+        ("GET", "/review", 200),
+        ("GET", "/receipt.pdf", 404),  # not submitted yet
+        ("POST", "/language", 302),
+    ],
+)
+def test_a_link_is_looked_up_once_a_request_by_the_guard_and_the_view_together(
+    client, make_vendor, monkeypatch, method, path, status
+):
+    from stagefour import store
+
+    token = make_vendor()["token"]
+    lookups = []
+    real = store.find_invitation
+
+    def counted(db, token_hash):
+        lookups.append(token_hash)
+        return real(db, token_hash)
+
+    monkeypatch.setattr(store, "find_invitation", counted)
+    response = client.open(f"/v/{token}{path}", method=method, data={"C4": "x", "language": "de"})
+    assert response.status_code == status
+    assert len(lookups) == 1
