@@ -3,11 +3,17 @@ nothing private kept by a cache, and the link guard counting before CSRF answers
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
 import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,6 +23,7 @@ from werkzeug.serving import make_server
 
 from stagefour import redact
 
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "q3Vt9kR2mZ8xW1aB4cD7eF0gH5iJ6kL9mN2oP3qR4sT"  # the shape of secrets.token_urlsafe(32)
 GUESS = "not-a-token-at-all%20x"  # what a guesser puts there: as secret in a log as a real one
 
@@ -107,6 +114,61 @@ def test_werkzeugs_request_log_names_vendor_links_without_the_token(served, make
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", r.getMessage()) for r in caplog.records if r.name == "werkzeug"]
     assert [line for line in lines if f'"GET /v/[token]/s/A?next=/v/[token] HTTP/1.1" {status}' in line], lines
     assert token not in caplog.text
+
+
+GUNICORN_WSGI = """\
+from app import create_app
+
+app = create_app({"SECRET_KEY": "ops", "DATABASE": %r, "UPLOAD_FOLDER": %r, "REPORT_FOLDER": %r})
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("gunicorn") is None, reason="gunicorn is not installed")
+def test_gunicorns_access_and_error_logs_name_vendor_links_without_the_token(app, make_vendor, tmp_path):
+    """gunicorn's default access format logs the request line and the Referer; the app's filter redacts both."""
+    token = make_vendor()["token"]
+    config = app.config
+    (tmp_path / "ops_wsgi.py").write_text(
+        GUNICORN_WSGI % (config["DATABASE"], config["UPLOAD_FOLDER"], config["REPORT_FOLDER"]), encoding="utf-8"
+    )
+    port, logs = _free_port(), {name: tmp_path / f"{name}.log" for name in ("access", "error")}
+    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "debug",
+               "--access-logfile", str(logs["access"]), "--error-logfile", str(logs["error"]),
+               "--pythonpath", f"{tmp_path},{ROOT}", "ops_wsgi:app"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    try:
+        for attempt in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).close()
+                break
+            except OSError:
+                assert server.poll() is None and attempt < 199, "gunicorn did not start"
+                time.sleep(0.1)
+        statuses = []
+        for path in (f"/v/{token}/s/A?next=%2Fv%2F{token}", f"/v/{GUESS}/review"):
+            headers = {"Referer": f"http://127.0.0.1:{port}/v/{token}/s/B"}
+            try:
+                with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)):
+                    statuses.append(200)
+            except urllib.error.HTTPError as exc:
+                statuses.append(exc.code)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+    assert statuses == [200, 404]
+    access = logs["access"].read_text(encoding="utf-8")
+    assert '"GET /v/[token]/s/A?next=%2Fv%2F[token] HTTP/1.1" 200' in access, access
+    assert '"GET /v/[token]/review HTTP/1.1" 404' in access, access
+    assert f'"http://127.0.0.1:{port}/v/[token]/s/B"' in access, access  # the Referer
+    for name, path in logs.items():
+        text = path.read_text(encoding="utf-8")
+        assert token not in text and GUESS not in text, f"{name} log: {text}"
 
 
 def test_the_filter_is_on_every_logger_that_names_urls(app):
