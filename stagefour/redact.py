@@ -47,6 +47,12 @@ FILTER = RedactTokens()
 
 
 def install(*loggers: logging.Logger) -> None:
-    """Put the one redacting filter on each logger (adding it twice is a no-op)."""
+    """Put the one redacting filter on each logger and on each of its handlers (twice is a no-op).
+
+    A logger's filter sees only what is logged on that logger; its handlers' filters also see
+    what propagates to them from any other logger (a job library's, a module's own).
+    """
     for logger in loggers:
         logger.addFilter(FILTER)
+        for handler in logger.handlers:
+            handler.addFilter(FILTER)

@@ -178,6 +178,43 @@ def test_the_filter_is_on_every_logger_that_names_urls(app):
         assert redact.FILTER in logger.filters, logger.name
 
 
+class Kept(logging.Handler):
+    """A handler that keeps what it is given, formatted."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.mark.parametrize("logger", ["", "gunicorn.error"], ids=["root", "gunicorn.error"])
+def test_what_any_module_logs_is_redacted_by_the_handlers_in_place_when_the_app_starts(tmp_path, logger):
+    """A job library's or a module's own logger has no filter of ours, but its records meet our handlers' filter."""
+    from app import create_app
+
+    handler, target = Kept(), logging.getLogger(logger)
+    target.addHandler(handler)
+    try:
+        create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE": str(tmp_path / "db.sqlite3"),
+                    "UPLOAD_FOLDER": str(tmp_path / "up")})  # fmt: skip
+        child = logging.getLogger(f"{logger}.a_module_of_a_library".lstrip("."))
+        child.setLevel(logging.INFO)
+        try:
+            raise ValueError(f"cannot send https://h/v/{TOKEN}")
+        except ValueError:
+            child.exception("task for /v/%s failed", TOKEN)
+    finally:
+        target.removeHandler(handler)
+    [line] = handler.lines
+    assert (
+        line.startswith("task for /v/[token] failed\nTraceback")
+        and "ValueError: cannot send https://h/v/[token]" in line
+    )
+    assert TOKEN not in line
+
+
 def test_a_record_logged_through_a_filtered_logger_reaches_handlers_redacted(app, caplog):
     with caplog.at_level(logging.INFO):
         app.logger.warning("link e-mail for %s failed", f"https://h/v/{TOKEN}")
