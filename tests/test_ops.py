@@ -61,7 +61,7 @@ def test_redact_replaces_the_token_of_every_vendor_link_in_a_line(line, expected
     assert redact.redact(line) == expected
 
 
-def _vendor_page_that_raises(monkeypatch, app, token: str):
+def _vendor_page_that_raises(monkeypatch, app):
     """Make the vendor overview fail, with the request's URL in the exception's message."""
     from flask import request
 
@@ -76,7 +76,7 @@ def _vendor_page_that_raises(monkeypatch, app, token: str):
 
 def test_an_exception_on_a_vendor_page_is_logged_without_the_token(app, client, make_vendor, monkeypatch, caplog):
     token = make_vendor()["token"]
-    _vendor_page_that_raises(monkeypatch, app, token)
+    _vendor_page_that_raises(monkeypatch, app)
     with caplog.at_level(logging.ERROR):
         response = client.get(f"/v/{token}?next=%2Fv%2F{token}", headers={"Referer": f"http://x/v/{token}"})
     assert response.status_code == 500
