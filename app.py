@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import commands
+from stagefour import redact
 from views import audit
 from views import auth
 from views import buyer
@@ -23,11 +26,21 @@ from views import review
 from views import vendor
 
 csrf = CSRFProtect()
+PRIVATE_UMASK = 0o077
+
+# Every logger whose lines may carry a request's URL; the root one for lines logged on it directly.
+LOGGERS_WITH_URLS = ("", "werkzeug", "gunicorn.error", "gunicorn.access")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the test config."""
+    # Everything this process creates (instance/, the database and its -wal/-shm, uploads,
+    # PDFs, backups) is readable by its own user only: 0600 files, 0700 folders, whichever
+    # module or library creates them (SQLite, WeasyPrint's callers, tempfiles).
+    os.umask(PRIVATE_UMASK)
     app = Flask(__name__, instance_relative_config=True)
+    # Flask's exception log names the request's path; Werkzeug's and gunicorn's name the URL.
+    redact.install(*map(logging.getLogger, LOGGERS_WITH_URLS), app.logger)
     instance = Path(app.instance_path)
     app.config.from_mapping(
         DATABASE=str(instance / "stagefour.sqlite3"),
@@ -66,8 +79,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])
 
-    csrf.init_app(app)
+    # The limits first: their before_request hooks answer before CSRFProtect's, so a POST to a
+    # link that opens nothing is a counted guess (404), not an uncounted CSRF error (400).
     limits.init_app(app)
+    csrf.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
     errors.init_app(app)

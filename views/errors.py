@@ -44,6 +44,9 @@ def init_app(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         # Vendor links carry their token in the path: never send it to another site.
         response.headers["Referrer-Policy"] = "no-referrer"
-        if request.blueprint == "vendor":
+        # Every page, export, PDF and file but the static ones is someone's private data (or,
+        # on a vendor link, carries a working token): no browser or proxy cache may keep it.
+        # No `Pragma: no-cache`: it only ever meant something to HTTP/1.0 caches (RFC 9111, 5.4).
+        if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
         return response
