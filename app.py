@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import commands
@@ -21,13 +21,15 @@ from views import limits
 from views import reports
 from views import review
 from views import vendor
+from views.csrf import SameOriginCSRFProtect
 
-csrf = CSRFProtect()
+csrf = SameOriginCSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the test config."""
-    app = Flask(__name__, instance_relative_config=True)
+    # STAGEFOUR_INSTANCE (an absolute path) puts instance/ elsewhere, e.g. for the production tests.
+    app = Flask(__name__, instance_path=os.environ.get("STAGEFOUR_INSTANCE") or None, instance_relative_config=True)
     instance = Path(app.instance_path)
     app.config.from_mapping(
         DATABASE=str(instance / "stagefour.sqlite3"),
