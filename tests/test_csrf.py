@@ -113,9 +113,7 @@ def _foreign(base: str, case: str, page: str) -> dict:
 @pytest.mark.parametrize("case", FOREIGN)
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 @pytest.mark.parametrize("base", BASES)
-def test_a_post_the_browser_says_comes_from_another_site_is_refused_even_with_a_token(
-    app, db, posts, base, kind, case
-):
+def test_a_post_the_browser_says_comes_from_another_site_is_refused_even_with_a_token(app, db, posts, base, kind, case):
     _vendor, by_kind = posts
     page, target, form = by_kind[kind]
     client = app.test_client()
