@@ -250,6 +250,18 @@ def stack(tmp_path_factory):
             env=env,
         )
         app_url = f"http://127.0.0.1:{ports['app_port']}/login"
+        # The job consumer of deploy/systemd/stagefour-jobs.service, once the app has that command.
+        commands = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "--help"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if re.search(r"^\s+run-jobs\s", commands.stdout, re.M):
+            processes.start(
+                "jobs",
+                [sys.executable, "-m", "flask", "--app", "app", "run-jobs"],
+                logs / "jobs.log",
+                cwd=ROOT,
+                env=env,
+            )
         _wait(lambda: _answers(app_url), "gunicorn", gunicorn, logs / "gunicorn-error.log")
 
         (tmp / "stagefour").mkdir()
