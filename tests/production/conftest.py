@@ -36,6 +36,7 @@ WORKERS = 2
 
 
 def pytest_collection_modifyitems(items):
+    """Every test in this folder is marked `production` (deselect with -m 'not production')."""
     for item in items:
         if "tests/production/" in str(item.fspath):
             item.add_marker(pytest.mark.production)
@@ -84,6 +85,7 @@ class Stack:
 
     @property
     def database(self) -> str:
+        """The instance's SQLite file."""
         return str(self.instance / "stagefour.sqlite3")
 
     def credentials(self) -> tuple[str, str]:
@@ -102,6 +104,7 @@ class Processes:
         self.running: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, command: list[str], output: Path, **kwargs) -> subprocess.Popen:
+        """Start `command` with stdout and stderr appended to `output`."""
         with output.open("ab") as out:
             process = subprocess.Popen(
                 command,
@@ -115,6 +118,7 @@ class Processes:
         return process
 
     def stop(self) -> None:
+        """Stop every process started, the last first."""
         for _name, process in reversed(self.running):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
