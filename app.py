@@ -8,7 +8,6 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import commands
@@ -24,8 +23,9 @@ from views import limits
 from views import reports
 from views import review
 from views import vendor
+from views.csrf import SameOriginCSRFProtect
 
-csrf = CSRFProtect()
+csrf = SameOriginCSRFProtect()
 PRIVATE_UMASK = 0o077
 
 # Every logger whose lines may carry a request's URL; the root one for lines logged on it directly.
@@ -38,7 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     # PDFs, backups) is readable by its own user only: 0600 files, 0700 folders, whichever
     # module or library creates them (SQLite, WeasyPrint's callers, tempfiles).
     os.umask(PRIVATE_UMASK)
-    app = Flask(__name__, instance_relative_config=True)
+    # STAGEFOUR_INSTANCE (an absolute path) puts instance/ elsewhere, e.g. for the production tests.
+    app = Flask(__name__, instance_path=os.environ.get("STAGEFOUR_INSTANCE") or None, instance_relative_config=True)
     # Flask's exception log names the request's path; Werkzeug's and gunicorn's name the URL.
     redact.install(*map(logging.getLogger, LOGGERS_WITH_URLS), app.logger)
     instance = Path(app.instance_path)

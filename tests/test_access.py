@@ -342,7 +342,7 @@ def _csp(header: str) -> dict[str, list[str]]:
 
 
 def assert_security_headers(response, what: str = "") -> None:
-    """CSP that allows no inline script, no framing, no sniffing, no referrer."""
+    """CSP that allows no inline script, no framing, no sniffing, referrers to this site only."""
     csp = _csp(response.headers.get("Content-Security-Policy", ""))
     scripts = csp.get("script-src", csp.get("default-src"))
     assert scripts, f"{what}: the CSP does not restrict scripts"
@@ -356,7 +356,7 @@ def assert_security_headers(response, what: str = "") -> None:
     assert csp.get("base-uri") in (["'none'"], ["'self'"]), what
     assert response.headers.get("X-Frame-Options") == "DENY", what
     assert response.headers.get("X-Content-Type-Options") == "nosniff", what
-    assert response.headers.get("Referrer-Policy") == "no-referrer", what
+    assert response.headers.get("Referrer-Policy") == "same-origin", what
 
 
 def snapshot(db) -> dict[str, list]:
