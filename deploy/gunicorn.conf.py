@@ -5,11 +5,15 @@ GUNICORN_CMD_ARGS override what is set here (e.g. `-b 127.0.0.1:8001`); WEB_CONC
 number of workers.
 """
 
-import logging
 import os
-import re
+import sys
+from pathlib import Path
 
 from gunicorn import glogging
+
+# The repository (this file's parent's parent) on the path: the one redaction of stagefour/redact.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from stagefour import redact  # noqa: E402
 
 wsgi_app = "app:create_app()"
 
@@ -39,29 +43,6 @@ loglevel = "info"
 # The combined format, with the time taken: the request line and Referer are redacted below.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 
-# A vendor link's token (the only credential of a vendor) is in its path: /v/<token>/...; it
-# also shows in a Referer, or percent-encoded in a query (?next=%2Fv%2F<token>).
-VENDOR_TOKEN = re.compile(r"(/|%2f)v(/|%2f)[^/?#&\s\"'%]+", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """The text with every vendor link's token replaced by [token]."""
-    return VENDOR_TOKEN.sub(r"\1v\2[token]", text)
-
-
-class _RedactTokens(logging.Filter):
-    """Rewrites a record's message (and traceback) without vendor tokens before any handler sees it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        if record.exc_info:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        return True
-
 
 class RedactingLogger(glogging.Logger):
     """gunicorn's logger, whose access and error logs never contain a vendor token.
@@ -73,9 +54,7 @@ class RedactingLogger(glogging.Logger):
     def setup(self, cfg):
         """gunicorn's setup (run again on reload), then the filter on both loggers, once."""
         super().setup(cfg)
-        for log in (self.error_log, self.access_log):
-            if not any(isinstance(f, _RedactTokens) for f in log.filters):
-                log.addFilter(_RedactTokens())
+        redact.install(self.error_log, self.access_log)
 
 
 logger_class = RedactingLogger
