@@ -17,7 +17,7 @@ says when and for whom that file was made.
 
 Words. The PDF's interface words are in the app's Babel catalogues (translations/, made by
 `flask --app app translate update|compile`), read here with Babel itself: the report is rendered
-outside a request (threads, CLI) in a language chosen per document, and the core imports no Flask.
+outside a request (jobs, CLI) in a language chosen per document, and the core imports no Flask.
 """
 
 from __future__ import annotations
