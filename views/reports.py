@@ -99,8 +99,8 @@ def _making_page(evaluation: dict, status: report.BuildStatus, retry: str, back:
 def _failed(key: str, status: report.BuildStatus, what: str):
     """Forget a failure once it is shown: the next request (the "Try again" link) makes it again."""
     _jobs().clear_failure(key)
-    log.error("%s PDF %s failed: %s", what, key[:12], status.error)
-    # A cap is the buyer's to act on (fewer vendors, an admin); anything else is ours.
+    # A cap is the reader's to act on (fewer vendors, an admin): 422; anything else is ours: 500.
+    log.log(logging.WARNING if status.reason else logging.ERROR, "%s PDF %s: %s", what, key[:12], status.error)
     return 422 if status.reason else 500
 
 
