@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import commands
+from stagefour import jobs
 from stagefour import redact
 from views import audit
 from views import auth
@@ -69,6 +70,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Off by default: trusting these headers without a proxy lets clients forge their address.
         PROXY_FIX=None,
         RATELIMIT_STORAGE_URI="memory://",
+        REPORT_FOLDER=str(instance / "reports"),
+        # Background jobs (stagefour/jobs.py): unset → SQLite in instance/jobs.sqlite3; "redis://…".
+        JOBS_URL=None,
+        # Run the job consumer's threads inside the web process (`make run`); off when
+        # `flask --app app run-jobs` runs beside gunicorn (DEPLOYING.md).
+        JOBS_IN_PROCESS=True,
+        JOBS_WORKERS=1,
+        JOBS_POLL_SECONDS=1.0,
+        REPORT_MAX_PAGES=300,
+        REPORT_MAX_SECONDS=120,
+        MAIL_RETRIES=5,
+        MAIL_RETRY_DELAY=30,  # seconds, doubled after each failed try (~15 min in all)
     )
     if test_config is None:
         instance.mkdir(parents=True, exist_ok=True)
@@ -77,6 +90,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    # Tests run jobs as they are queued (Huey's immediate mode) unless they ask for a real queue.
+    app.config.setdefault("JOBS_IMMEDIATE", app.testing)
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, **app.config["PROXY_FIX"])
 
@@ -87,6 +102,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    app.extensions["jobs"] = jobs.Jobs.from_config(app.config, app.instance_path)
+    if app.config["JOBS_IN_PROCESS"] and not app.config["JOBS_IMMEDIATE"]:
+        # Started by the first request, so each gunicorn worker (forked after import) gets its own threads.
+        app.before_request(app.extensions["jobs"].ensure_consumer)
     app.register_blueprint(auth.bp)
     app.register_blueprint(buyer.bp)
     app.register_blueprint(vendor.bp)

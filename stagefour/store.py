@@ -1171,11 +1171,49 @@ def check_backup(path: str) -> list[str]:
             return [f"{path}: not a Stagefour database (no Stagefour migrations applied)"]
         if unknown:
             return [f"{path}: made by a newer Stagefour (migrations {', '.join(unknown)}); upgrade first"]
-        return []
+        return _schema_problems(path, conn, applied)
     except sqlite3.DatabaseError as exc:
         return [f"{path}: not an SQLite database ({exc})"]
     finally:
         conn.close()
+
+
+def _schema_rows(conn) -> dict[tuple[str, str], str]:
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    return {(kind, name): " ".join((sql or "").split()) for kind, name, sql in rows}
+
+
+def _schema_problems(path: str, conn, applied: set[str]) -> list[str]:
+    """How the backup's tables, indexes, triggers and views differ from what its migrations make.
+
+    A trigger or view smuggled into a backup would run inside the live app after a restore
+    (issue 10), so the schema must be exactly the one this version's migrations produce.
+    """
+    import sqlite3
+
+    names = [m.name for m in migrations._migrations]
+    if set(names[: len(applied)]) != applied:
+        return [f"{path}: its migrations ({', '.join(sorted(applied))}) are not a sequence this version made"]
+    reference = Database(memory=True)
+    try:
+        migrations.apply(reference, stop_before=names[len(applied)] if len(applied) < len(names) else None)
+        expected = _schema_rows(reference.conn)
+    finally:
+        reference.close()
+    try:
+        found = _schema_rows(conn)
+    except sqlite3.DatabaseError as exc:
+        return [f"{path}: cannot read its schema ({exc})"]
+    problems = [f"{path}: unexpected {kind} {name!r}" for kind, name in sorted(found.keys() - expected.keys())]
+    problems += [f"{path}: missing {kind} {name!r}" for kind, name in sorted(expected.keys() - found.keys())]
+    problems += [
+        f"{path}: {kind} {name!r} differs from this version's"
+        for kind, name in sorted(found.keys() & expected.keys())
+        if found[(kind, name)] != expected[(kind, name)]
+    ]
+    if problems:
+        problems.append(f"{path}: its schema is not one this version of Stagefour knows; nothing was restored")
+    return problems
 
 
 def restore_from(db: Database, path: str, timeout: float = 10.0) -> list[str]:

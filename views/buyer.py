@@ -323,7 +323,7 @@ def _mail_settings() -> mail.MailSettings:
 
 
 def _email_link(evaluation: dict, vendor: dict, url: str, expires_at: str) -> str | None:
-    """E-mail the link when a server is configured and the vendor has an address; the address it went to."""
+    """Queue the link's e-mail when a server is configured and the vendor has an address; the address."""
     settings = _mail_settings()
     if not settings.enabled or not vendor["contact_email"]:
         return None
@@ -341,13 +341,15 @@ def _email_link(evaluation: dict, vendor: dict, url: str, expires_at: str) -> st
             url=url,
             expires=expires_at.replace("T", " ").removesuffix("+00:00"),
         )
-    db = get_db()
     try:
-        mail.send_link(settings, vendor["contact_email"], subject, body)
-    except mail.MailError as exc:
-        current_app.logger.warning("link e-mail to vendor %s failed: %s", vendor["id"], exc)
+        # A job retries a failed send (stagefour/jobs.py) and audits link_emailed or link_email_failed.
+        current_app.extensions["jobs"].send_link(
+            vendor["contact_email"], subject, body, evaluation["id"], vendor["id"], _actor()
+        )
+    except Exception as exc:  # the queue itself is down: say so, the link is still shown
+        current_app.logger.warning("link e-mail to vendor %s could not be queued: %s", vendor["id"], exc)
         store.audit(
-            db,
+            get_db(),
             _actor(),
             "link_email_failed",
             evaluation_id=evaluation["id"],
@@ -363,9 +365,6 @@ def _email_link(evaluation: dict, vendor: dict, url: str, expires_at: str) -> st
             "error",
         )
         return None
-    store.audit(
-        db, _actor(), "link_emailed", evaluation_id=evaluation["id"], vendor_id=vendor["id"], to=vendor["contact_email"]
-    )
     return vendor["contact_email"]
 
 
