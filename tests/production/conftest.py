@@ -191,6 +191,9 @@ SESSION_COOKIE_SECURE = True
 PREFERRED_URL_SCHEME = "https"
 PROXY_FIX = {{"x_for": 1, "x_proto": 1, "x_host": 1}}
 RATELIMIT_STORAGE_URI = "redis://127.0.0.1:{redis_port}/0"
+# The job queue on the same Redis, consumed by `flask run-jobs` (deploy/systemd/stagefour-jobs.service).
+JOBS_URL = "redis://127.0.0.1:{redis_port}/1"
+JOBS_IN_PROCESS = False
 """
 
 
