@@ -21,8 +21,8 @@ from stagefour import store
 
 from ..browser.conftest import shot
 from ..conftest import load_response_json
-from .conftest import SECRET_KEY
-from .conftest import insecure_tls
+from .stack import SECRET_KEY
+from .stack import insecure_tls
 
 TINY_PDF = b"%PDF-1.4\n%%EOF\n"
 HSTS = "max-age=63072000"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .conftest import DEPLOY
-from .conftest import TOOLS
+from .stack import DEPLOY
+from .stack import TOOLS
 
 EXAMPLE = DEPLOY / "nginx" / "stagefour" / "site.conf"
 # The only values of the example that name files outside the repository.
