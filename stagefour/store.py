@@ -40,6 +40,10 @@ class NotEditable(StoreError):
     """The response is submitted (locked) and cannot change until the buyer reopens it."""
 
 
+# The largest integer SQLite stores (a signed 64-bit INTEGER); ids from outside are checked against it.
+MAX_ROW_ID = 2**63 - 1
+
+
 def _rows(db: Database, sql: str, params: Sequence = ()) -> list[dict]:
     """The rows of a SELECT as dicts. sqlite-utils' query() runs each read inside a SAVEPOINT
     (three statements, ~5 µs more a read; bench/vendor_page.py); a SELECT needs none."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import UTC
 from datetime import date
@@ -16,6 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from hashlib import blake2b
 
+from cachetools import LRUCache
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -189,8 +191,11 @@ def section(token: str, section_id: str):
     section = link.section(section_id)
     answers, versions = link.answers_and_versions()
     values = display_values(section, answers)
+    groups = {q.id: q for q in section.questions if q.type == "group"}
     for qid in request.args.getlist("add"):
-        if any(q.id == qid and q.type == "group" for q in section.questions):
+        # Each `add` is one empty row, up to the group's max_rows: `?add=D1` repeated used to
+        # render (and keep) a page of any size (issue 10).
+        if qid in groups and len(values[qid]) < groups[qid].max_rows:
             values[qid].append({})
     return _render_section(link, section, answers, versions, values, {}, {})
 
@@ -259,18 +264,30 @@ def _macro(template: str, name: str):
 # link, and the section list's is one of the progress it shows, so both are kept by those (LRU):
 # after a save only what changed renders again. Keys hold the questionnaire's content hash and
 # a digest of the shown value, never a version. Each key holds the token: no link sees another's.
-_fragments: dict[tuple, Markup] = {}
-_navs: dict[tuple, Markup] = {}
-KEPT_SIZE = 4096
+# Both are bounded by the bytes they hold, not by entries: one entry can be a group of 200 rows
+# (megabytes), and what a page shows is partly chosen by whoever holds a link (issue 10).
+FRAGMENT_BYTES = 32 * 1024 * 1024
+NAV_BYTES = 4 * 1024 * 1024
+KEY_BYTES = 256  # what a key and the cache's bookkeeping cost beside the HTML, roughly
 
 
-def _kept(cache: dict[tuple, Markup], key: tuple, render: Callable[[], Markup]) -> Markup:
-    html = cache.pop(key, None)
+def _html_size(html: Markup) -> int:
+    return len(html) + KEY_BYTES
+
+
+_fragments: LRUCache = LRUCache(maxsize=FRAGMENT_BYTES, getsizeof=_html_size)
+_navs: LRUCache = LRUCache(maxsize=NAV_BYTES, getsizeof=_html_size)
+_kept_lock = threading.Lock()  # cachetools' caches are not thread-safe; gunicorn may run threads
+
+
+def _kept(cache: LRUCache, key: tuple, render: Callable[[], Markup]) -> Markup:
+    with _kept_lock:
+        html = cache.get(key)  # a hit counts as a use (LRU)
     if html is None:
         html = render()
-        if len(cache) >= KEPT_SIZE:
-            cache.pop(next(iter(cache), None), None)
-    cache[key] = html  # re-inserted: most recently used last
+        if _html_size(html) <= cache.maxsize:  # one larger than the budget is rendered, not kept
+            with _kept_lock:
+                cache[key] = html
     return html
 
 
