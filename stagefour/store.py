@@ -12,6 +12,7 @@ costs ~0.2 ms per commit here (../shared/TESTING.md), far below a request's cost
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils import Migrations
+
+from stagefour.changes import answer_change
 
 BUSY_TIMEOUT_MS = 5000
 EDITABLE = ("invited", "in_progress", "reopened")
@@ -581,9 +584,8 @@ def save_answers(
                 vendor_id=response["vendor_id"],
                 response_id=response_id,
                 question=qid,
-                before=before,
-                after=value,
                 version=new_version,
+                **answer_change(before, value),  # bounded: a large answer is summarised, never copied whole
             )
             result.saved.append(qid)
         if result.saved:
@@ -667,6 +669,55 @@ def add_attachment(
             filename=filename,
             size=size,
         )
+
+
+def attachment_bytes(db: Database, response_id: int) -> int:
+    """How many bytes of files a response holds (what its storage quota counts)."""
+    row = _row(db, "SELECT COALESCE(SUM(size), 0) AS n FROM attachments WHERE response_id = ?", [response_id])
+    return row["n"]
+
+
+def drop_unreferenced_attachments(
+    db: Database,
+    response_id: int,
+    candidates: set[str],
+    referenced: Callable[[dict[str, Any]], set[str]],
+    actor: str,
+) -> list[str]:
+    """Forget those of `candidates` that no answer of the response refers to; returns their ids.
+
+    `referenced` reads the file ids out of the answers; it runs on the answers as they stand
+    inside this transaction, so a file another save has just taken into an answer is kept.
+    The caller deletes the files themselves once this has committed.
+    """
+    if not candidates:
+        return []
+    with write_transaction(db):
+        kept = referenced(load_answers(db, response_id))
+        marks = ",".join("?" * len(candidates))
+        rows = _rows(
+            db,
+            f"SELECT id, question_id, filename, size FROM attachments WHERE response_id = ? AND id IN ({marks})",
+            [response_id, *sorted(candidates)],
+        )
+        dropped = [r for r in rows if r["id"] not in kept]
+        if dropped:
+            db.execute(
+                f"DELETE FROM attachments WHERE id IN ({','.join('?' * len(dropped))})", [r["id"] for r in dropped]
+            )
+            response = get_response(db, response_id)
+            audit(
+                db,
+                actor,
+                "files_removed",
+                evaluation_id=response["evaluation_id"],
+                vendor_id=response["vendor_id"],
+                response_id=response_id,
+                count=len(dropped),
+                size=sum(r["size"] for r in dropped),
+                files=[r["filename"] for r in dropped][:20],
+            )
+    return [r["id"] for r in dropped]
 
 
 def get_attachment(db: Database, response_id: int, attachment_id: str) -> dict | None:
@@ -993,6 +1044,13 @@ def audit_search(db: Database, f: AuditFilter, limit: int | None = None, offset:
         sql += " LIMIT ? OFFSET ?"
         params += [limit, offset]
     return [dict(r, detail=json.loads(r["detail"])) for r in _rows(db, sql, params)]
+
+
+def audit_stream(db: Database, f: AuditFilter) -> Iterator[dict]:
+    """The audit entries matching `f`, newest first, one at a time (an export never holds them all)."""
+    where, params = _audit_where(f)
+    for r in db.query(f"SELECT * FROM audit_log{where} ORDER BY id DESC", params):
+        yield dict(r, detail=json.loads(r["detail"]))
 
 
 def audit_count(db: Database, f: AuditFilter) -> int:

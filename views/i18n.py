@@ -118,7 +118,8 @@ def _number(value: Any) -> str:
     return readable_number(value, get_locale())
 
 
-def _filesize(size: Any) -> str:
+def filesize(size: Any) -> str:
+    """A size in bytes, kB or MB for the reader's locale; anything else shown as it is."""
     if isinstance(size, bool) or not isinstance(size, int | float):
         return readable_number(size, get_locale())  # old data of the wrong type, shown, never a 500
     if size < 1000:
@@ -165,7 +166,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(_day, "day")
     app.add_template_filter(_number, "number")
-    app.add_template_filter(_filesize, "filesize")
+    app.add_template_filter(filesize, "filesize")
     app.add_template_global(ACCEPTED_UPLOADS, "accepted_files")
     app.add_template_global(lambda status: str(STATUS_LABELS.get(status, status)), "status_label")
     app.add_template_global(zip, "zip")

@@ -50,6 +50,7 @@ from stagefour.response import digest
 from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
 from views.db import get_db
+from views.i18n import filesize
 from views.i18n import safe_next
 from views.questionnaires import for_snapshot
 
@@ -376,7 +377,10 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
     """Validate and store a section's posted answers; never loses what validated."""
     errors: dict[str, list] = {}
     formdata = _clean_rows(section, formdata, action, errors)
-    kept_files = _files(link, section, formdata, files, errors)
+    with_files = _has_files(section)
+    before = link.answers() if with_files else {}
+    uploaded: set[str] = set()  # the ids of the files this request stored
+    kept_files = _files(link, section, formdata, files, errors, uploaded)
     # CSRFProtect has already checked the token for the whole app.
     form_class = section_form_class(link.questionnaire, section)
     form = form_class(formdata=formdata, meta={"csrf": False})
@@ -399,7 +403,17 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
         seq = int(seq) if seq.isdigit() and len(seq) < 18 else None
         result = store.save_answers(get_db(), link.response["id"], values, base_versions, link.actor, writer, seq)
     except store.NotEditable:
+        _drop_files(link, set(uploaded))
         abort(409)
+    if with_files:
+        replaced = evidence.referenced_ids(link.questionnaire, {q.id: before.get(q.id) for q in section.questions})
+        dropped = set(_drop_files(link, set(uploaded) | replaced))
+        for name, refs in kept_files.items():
+            for ref in [r for r in refs if r["id"] in dropped]:
+                refs.remove(ref)  # an upload whose answer was refused is gone: the page must not offer it
+                errors.setdefault(name, []).append(
+                    _("%(file)s was not kept because this answer was not saved: choose it again.", file=ref["name"])
+                )
     return {
         "formdata": formdata,
         "saved": result.saved,
@@ -444,6 +458,8 @@ def _clean_rows(section: Section, formdata, action: str, errors: dict) -> MultiD
     rows: dict[str, dict[int, list]] = {qid: {} for qid in groups}
     out = MultiDict()
     for key, value in formdata.items(multi=True):
+        if not isinstance(key, str):  # a multipart part whose name Werkzeug could not read
+            continue
         qid, dash, rest = key.partition("-")
         if not dash or qid not in groups:
             out.add(key, value)
@@ -462,9 +478,31 @@ def _clean_rows(section: Section, formdata, action: str, errors: dict) -> MultiD
     return out
 
 
-def _files(link: Link, section: Section, formdata, files, errors: dict) -> dict[str, list[dict]]:
-    """Each file field's references after this save: those kept plus new uploads."""
+def _has_files(section: Section) -> bool:
+    return any(
+        q.type == "file" or (q.type == "group" and any(f.type == "file" for f in q.fields)) for q in section.questions
+    )
+
+
+def _drop_files(link: Link, candidates: set[str]) -> list[str]:
+    """Delete those of `candidates` no answer refers to (rows, then files); returns their ids."""
+    dropped = store.drop_unreferenced_attachments(
+        get_db(),
+        link.response["id"],
+        candidates,
+        lambda answers: evidence.referenced_ids(link.questionnaire, answers),
+        link.actor,
+    )
+    for attachment_id in dropped:
+        evidence.delete_file(current_app.config["UPLOAD_FOLDER"], attachment_id)
+    return dropped
+
+
+def _files(link: Link, section: Section, formdata, files, errors: dict, uploaded: set) -> dict[str, list[dict]]:
+    """Each file field's references after this save: those kept plus new uploads (recorded in `uploaded`)."""
     db = get_db()
+    quota = current_app.config["RESPONSE_QUOTA_BYTES"]
+    used: int | None = None
     out: dict[str, list[dict]] = {}
     names = []
     for q in section.questions:
@@ -491,6 +529,19 @@ def _files(link: Link, section: Section, formdata, files, errors: dict) -> dict[
             if len(refs) >= q.max_files:
                 errors.setdefault(name, []).append(_("At most %(n)s files.", n=q.max_files))
                 break
+            if used is None:
+                used = store.attachment_bytes(db, link.response["id"])
+            if used + accepted.size > quota:
+                errors.setdefault(name, []).append(
+                    _(
+                        "%(file)s was not stored: this response's files would take more than %(quota)s. "
+                        "Remove files you no longer need and save, then upload it again.",
+                        file=accepted.filename,
+                        quota=filesize(quota),
+                    )
+                )
+                continue
+            used += accepted.size
             attachment_id = evidence.new_attachment_id()
             evidence.store_file(current_app.config["UPLOAD_FOLDER"], attachment_id, data)
             store.add_attachment(
@@ -504,6 +555,7 @@ def _files(link: Link, section: Section, formdata, files, errors: dict) -> dict[
                 accepted.sha256,
                 link.actor,
             )
+            uploaded.add(attachment_id)
             refs.append(
                 {
                     "id": attachment_id,
