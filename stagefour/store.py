@@ -480,7 +480,10 @@ def load_answers_and_versions(db: Database, response_id: int) -> tuple[dict[str,
     SQLite gathers the answers into one JSON object, so Python decodes once, not once per answer.
     """
     answers, versions = db.execute(
-        "SELECT json_group_object(question_id, json(value)), json_group_object(question_id, changed_version) "
+        # A value SQLite's JSON refuses (Infinity, written by an older version) reads as its text, never an error.
+        "SELECT json_group_object(question_id, "
+        "CASE WHEN json_valid(value) THEN json(value) ELSE json_quote(value) END), "
+        "json_group_object(question_id, changed_version) "
         "FROM answers WHERE response_id = ?",
         [response_id],
     ).fetchone()
@@ -574,7 +577,7 @@ def save_answers(
                 "value = excluded.value, changed_version = excluded.changed_version, "
                 "changed_by = excluded.changed_by, changed_seq = excluded.changed_seq, "
                 "updated_at = excluded.updated_at",
-                [response_id, qid, json.dumps(value, ensure_ascii=False), new_version, writer, seq, stamp],
+                [response_id, qid, _answer_json(qid, value), new_version, writer, seq, stamp],
             )
             audit(
                 db,
@@ -597,6 +600,14 @@ def save_answers(
             result.version = new_version
         result.saved_at = stamp
     return result
+
+
+def _answer_json(question_id: str, value: Any) -> str:
+    """An answer as JSON that SQLite's JSON functions read: no NaN or Infinity (they are not JSON)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise StoreError(f"{question_id}: not a finite number, cannot be stored") from None
 
 
 def _evaluation_of_response(db: Database, response_id: int) -> int:
