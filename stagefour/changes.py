@@ -13,8 +13,9 @@ import json
 from typing import Any
 
 WHOLE_BYTES = 1_000  # before and after together up to this: both kept as they are
-SHOWN_CHARS = 120  # of a large value, or of one changed cell
-MAX_CHANGES = 20  # changed cells listed; the rest are counted
+SHOWN_CHARS = 120  # of a large value
+CELL_CHARS = 60  # of one changed cell or piece of text
+MAX_CHANGES = 10  # changed cells listed; the rest are counted
 
 
 def answer_change(before: Any, after: Any) -> dict:
@@ -42,18 +43,22 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _summary(value: Any, text: str | None = None) -> Any:
+def _summary(value: Any, text: str | None = None, shown: int = SHOWN_CHARS) -> Any:
     """A value as it is when short, else its size, hash and start."""
     text = _json(value) if text is None else text
-    if len(text) <= SHOWN_CHARS:
+    if len(text) <= shown:
         return value
     data = text.encode()
     return {
         "truncated": True,
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
-        "start": (value if isinstance(value, str) else text)[:SHOWN_CHARS],
+        "start": (value if isinstance(value, str) else text)[:shown],
     }
+
+
+def _cell(value: Any) -> Any:
+    return _summary(value, shown=CELL_CHARS)
 
 
 def _row_changes(before: list, after: list) -> tuple[list[dict], int]:
@@ -67,12 +72,12 @@ def _row_changes(before: list, after: list) -> tuple[list[dict], int]:
             continue
         if isinstance(old, dict) and isinstance(new, dict):
             cells = [
-                {"row": index, "field": str(key), "before": _summary(old.get(key)), "after": _summary(new.get(key))}
+                {"row": index, "field": str(key), "before": _cell(old.get(key)), "after": _cell(new.get(key))}
                 for key in sorted(set(old) | set(new), key=str)
                 if old.get(key) != new.get(key)
             ]
         else:
-            cells = [{"row": index, "before": _summary(old), "after": _summary(new)}]
+            cells = [{"row": index, "before": _cell(old), "after": _cell(new)}]
         for cell in cells:
             if len(changes) < MAX_CHANGES:
                 changes.append(cell)
@@ -92,6 +97,6 @@ def _text_change(before: str, after: str) -> dict:
         end += 1
     return {
         "at": start,
-        "removed": _summary(before[start : len(before) - end]),
-        "added": _summary(after[start : len(after) - end]),
+        "removed": _cell(before[start : len(before) - end]),
+        "added": _cell(after[start : len(after) - end]),
     }

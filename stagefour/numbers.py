@@ -55,6 +55,8 @@ def readable_percent(value: Any, locale: Any, pattern: str | None = None) -> str
 
 def _text(value: Any) -> str:
     """Something readable for a value of the wrong type (or one Babel refused)."""
+    if value == "":
+        return "—"
     try:
         text = value if isinstance(value, str) else repr(value)
     except ValueError:  # an int past Python's 4,300-digit limit for str()

@@ -330,7 +330,9 @@ def _num(value: float) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)  # isfinite(10**400) would raise
 
 
 class _Builder:
@@ -567,10 +569,16 @@ class _Builder:
                 if key in q:
                     kwargs[key] = self.number(q[key], f"{path}.{key}")
                     if kwargs[key] is not None and abs(kwargs[key]) > MAX_NUMBER_BOUND:
-                        self.error(f"{path}.{key}", f"must be within ±{MAX_NUMBER_BOUND:,}, got {_num(kwargs[key])}")
+                        shown = (
+                            f"{kwargs[key]:.3g}"
+                            if isinstance(kwargs[key], float)
+                            else f"{len(str(kwargs[key]))} digits"
+                        )
+                        self.error(f"{path}.{key}", f"must be within ±{MAX_NUMBER_BOUND:,}, got {shown}")
+                        kwargs[key] = None
                 # Every number has finite bounds (issue 10): an answer of 1e27 or 10**400 is
                 # refused where it comes in, and never reaches scoring, formatting or a PDF.
-                if kwargs.get(key) is None:
+                if kwargs.get(key) is None:  # also after an error, so the checks below compare numbers
                     kwargs[key] = DEFAULT_NUMBER_BOUND if key == "max" else -DEFAULT_NUMBER_BOUND
             if kwargs.get("min") is not None and kwargs.get("max") is not None and kwargs["min"] > kwargs["max"]:
                 self.error(f"{path}.max", f"max {_num(kwargs['max'])} is below min {_num(kwargs['min'])}")

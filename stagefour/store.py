@@ -229,13 +229,13 @@ def audit(
     vendor_id: int | None = None,
     response_id: int | None = None,
     **detail: Any,
-) -> None:
-    """Append one entry to the audit log."""
-    db.execute(
+) -> int:
+    """Append one entry to the audit log; returns its id."""
+    return db.execute(
         "INSERT INTO audit_log (at, actor, action, evaluation_id, vendor_id, response_id, detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [now(), actor, action, evaluation_id, vendor_id, response_id, json.dumps(detail, ensure_ascii=False)],
-    )
+    ).lastrowid
 
 
 def audit_entries(db: Database, evaluation_id: int | None = None, limit: int = 500) -> list[dict]:
@@ -1057,9 +1057,11 @@ def audit_search(db: Database, f: AuditFilter, limit: int | None = None, offset:
     return [dict(r, detail=json.loads(r["detail"])) for r in _rows(db, sql, params)]
 
 
-def audit_stream(db: Database, f: AuditFilter) -> Iterator[dict]:
-    """The audit entries matching `f`, newest first, one at a time (an export never holds them all)."""
+def audit_stream(db: Database, f: AuditFilter, before_id: int | None = None) -> Iterator[dict]:
+    """The audit entries matching `f` (older than `before_id`), newest first, one at a time."""
     where, params = _audit_where(f)
+    if before_id is not None:
+        where, params = (where + " AND" if where else " WHERE") + " id < ?", [*params, before_id]
     for r in db.query(f"SELECT * FROM audit_log{where} ORDER BY id DESC", params):
         yield dict(r, detail=json.loads(r["detail"]))
 

@@ -254,7 +254,7 @@ def evaluation_csv(evaluation_id: int):
         return render_template("audit/log.html", **context), 400
     emails = store.user_emails(db)
     # Logged first, with the count the export will hold: the rows below stream out one by one.
-    store.audit(
+    exported = store.audit(
         db,
         f"user:{g.user['id']}",
         "audit_exported",
@@ -267,7 +267,7 @@ def evaluation_csv(evaluation_id: int):
         line = _Line()
         writer = csv.writer(line, lineterminator="\r\n")
         yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the BOM tells spreadsheets it is UTF-8
-        for e in store.audit_stream(db, audit_filter):
+        for e in store.audit_stream(db, audit_filter, before_id=exported):  # what was counted, not later entries
             cells = (
                 e["id"],
                 e["at"],
