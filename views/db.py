@@ -45,8 +45,10 @@ def release_db(exception: BaseException | None = None) -> None:
 class RowIdConverter(IntegerConverter):
     """`<int:...>` in a URL, bounded to what SQLite stores: a larger id is a 404, never a 500."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int = store.MAX_ROW_ID) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max)
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int = store.MAX_ROW_ID, signed: bool = False
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def init_app(app: Flask) -> None:
