@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cachetools import LRUCache
+from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 from werkzeug.routing import IntegerConverter
 
@@ -520,26 +520,51 @@ def test_300_add_requests_never_grow_the_fragment_cache_past_its_byte_budget(cli
     from views import vendor as vendor_views
 
     budget = 2 * 1024 * 1024
-    cache = LRUCache(maxsize=budget, getsizeof=vendor_views._html_size)
+    cache = vendor_views.KeptHtml(budget)
     monkeypatch.setattr(vendor_views, "_fragments", cache)
     largest = 0
     for i in range(300):
         adds = "&".join(["add=B1"] * (1 + i % 250))  # each a page state never seen before (up to 200)
         response = client.get(f"{section_url(vendor, 'B')}?{adds}")
         assert response.status_code == 200
-        assert cache.currsize <= budget
-        largest = max(largest, cache.currsize)
+        held = sum(len(html) + vendor_views.KEY_BYTES for html in cache.items.values())
+        assert held == cache.size <= budget
+        largest = max(largest, cache.size)
     assert largest > budget // 2  # the budget, not a lack of traffic, is what held it
-    assert vendor_views._fragments is cache
+
+
+@pytest.mark.parametrize("budget", [1, 300, 10_000])
+def test_kept_html_holds_at_most_its_budget_and_drops_the_least_recently_used(budget):
+    from views.vendor import KEY_BYTES
+    from views.vendor import KeptHtml
+
+    cache = KeptHtml(budget)
+    for i in range(1000):
+        cache.put(("k", i % 37), Markup("x" * (i % 500)))
+        if i % 3 == 0:
+            cache.get(("k", (i * 7) % 37))
+        assert cache.size == sum(len(h) + KEY_BYTES for h in cache.items.values()) <= budget
+    cache.clear()
+    assert cache.size == 0 and not cache.items
+
+
+def test_kept_html_keeps_the_most_recently_used():
+    from views.vendor import KEY_BYTES
+    from views.vendor import KeptHtml
+
+    cache = KeptHtml(3 * (10 + KEY_BYTES))
+    for key in "abc":
+        cache.put(key, Markup("x" * 10))
+    assert cache.get("a") == "x" * 10  # a is now the most recently used
+    cache.put("d", Markup("y" * 10))
+    assert list(cache.items) == ["c", "a", "d"]  # b, the least recently used, went
 
 
 def test_the_shipped_caches_are_budgeted_in_bytes():
     from views import vendor as vendor_views
 
-    for cache in (vendor_views._fragments, vendor_views._navs):
-        assert isinstance(cache, LRUCache)
-        assert cache.getsizeof("x" * 1000) >= 1000  # an entry weighs what it holds
-        assert cache.maxsize <= 64 * 1024 * 1024
+    assert vendor_views._fragments.budget == 16 * 1024 * 1024
+    assert vendor_views._navs.budget == 2 * 1024 * 1024
 
 
 # --- 5. a storage quota per response; no upload outlives its answer ----------------------------
