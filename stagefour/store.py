@@ -250,15 +250,13 @@ def audit_entries(db: Database, evaluation_id: int | None = None, limit: int = 5
 # --- users -------------------------------------------------------------------------------
 
 
-def create_user(db: Database, email: str, password_hash: str, role: str) -> int:
-    """A new buyer account; raises StoreError when the e-mail is taken."""
-    if role not in ROLES:
-        raise StoreError(f"unknown role {role!r}")
+def create_user(db: Database, email: str, password_hash: str, is_admin: bool = False) -> int:
+    """A new account (what it may see comes from its memberships); raises StoreError when the e-mail is taken."""
     if get_user_by_email(db, email):
         raise StoreError(f"a user with e-mail {email} exists")
     cursor = db.execute(
-        "INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-        [email.strip().lower(), password_hash, role, now()],
+        "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
+        [email.strip().lower(), password_hash, int(is_admin), now()],
     )
     return cursor.lastrowid
 
@@ -383,9 +381,14 @@ def list_evaluations(db: Database, visible_to: int | None = None) -> list[dict]:
     return [_evaluation(r) for r in _rows(db, sql, params)]
 
 
-def visible_evaluation_ids(db: Database, user_id: int) -> list[int]:
-    """The ids of the evaluations a user may see."""
-    return [r["id"] for r in _rows(db, "SELECT e.id FROM evaluations e WHERE " + _VISIBLE, [user_id, user_id])]
+def visible_evaluation_ids(db: Database, user_id: int, roles: Sequence[str] = ROLES) -> list[int]:
+    """The ids of the evaluations a user may see with one of `roles` in their team."""
+    marks = ",".join("?" * len(roles))
+    sql = (
+        f"SELECT e.id FROM evaluations e WHERE {_VISIBLE} AND e.team_id IN "
+        f"(SELECT team_id FROM memberships WHERE user_id = ? AND role IN ({marks})) ORDER BY e.id"
+    )
+    return [r["id"] for r in _rows(db, sql, [user_id, user_id, user_id, *roles])]
 
 
 # --- vendors, invitations and responses ---------------------------------------------------
@@ -1038,6 +1041,8 @@ class AuditFilter:
     vendor_id: int | None = None
     since: str | None = None  # first day included
     until: str | None = None  # last day included
+    # Only entries of these evaluations (the owner-wide log shows the evaluations its reader owns).
+    evaluation_ids: tuple[int, ...] | None = None
 
 
 def _audit_where(f: AuditFilter) -> tuple[str, list]:
@@ -1046,6 +1051,9 @@ def _audit_where(f: AuditFilter) -> tuple[str, list]:
     if f.evaluation_id is not None:
         clauses.append("evaluation_id = ?")
         params.append(f.evaluation_id)
+    if f.evaluation_ids is not None:
+        clauses.append(f"evaluation_id IN ({','.join('?' * len(f.evaluation_ids)) or 'NULL'})")
+        params.extend(f.evaluation_ids)
     if f.action is not None:
         clauses.append("action = ?")
         params.append(f.action)
@@ -1106,10 +1114,14 @@ def user_emails(db: Database) -> dict[int, str]:
     return {r["id"]: r["email"] for r in _rows(db, "SELECT id, email FROM users")}
 
 
-def vendor_names(db: Database, evaluation_id: int | None = None) -> dict[int, str]:
-    """Vendor id -> name, of one evaluation or of all."""
+def vendor_names(db: Database, evaluation_id: int | Sequence[int] | None = None) -> dict[int, str]:
+    """Vendor id -> name, of one evaluation, of several, or of all."""
     if evaluation_id is None:
         rows = _rows(db, "SELECT id, name FROM vendors ORDER BY name, id")
+    elif not isinstance(evaluation_id, int):
+        marks = ",".join("?" * len(evaluation_id)) or "NULL"
+        sql = f"SELECT id, name FROM vendors WHERE evaluation_id IN ({marks}) ORDER BY name, id"
+        rows = _rows(db, sql, list(evaluation_id))
     else:
         rows = _rows(db, "SELECT id, name FROM vendors WHERE evaluation_id = ? ORDER BY name, id", [evaluation_id])
     return {r["id"]: r["name"] for r in rows}
@@ -1520,3 +1532,9 @@ def set_evaluation_access(
             )
         audit(db, actor, "evaluation_access_changed", evaluation_id=evaluation_id, restricted=restricted, members=kept)
     return kept
+
+
+@migrations()
+def m011_users_without_role(db: Database) -> None:
+    # A role is per team now (memberships, m010); the site-wide one of release 1 is gone.
+    db["users"].transform(drop={"role"})

@@ -108,11 +108,9 @@ def make_user(db, team):
 
     def make(role="owner", email=None, team_id=None, is_admin=False):
         email = email or f"{role or 'nobody'}{next(counter)}@example.com"
-        user_id = store.create_user(db, email, hash_password(PASSWORD), role or "viewer")
+        user_id = store.create_user(db, email, hash_password(PASSWORD), is_admin=is_admin)
         if role:
             store.set_membership(db, team_id or team, user_id, role, "test")
-        if is_admin:
-            store.set_admin(db, user_id, True, "test")
         return user_id
 
     return make

@@ -326,7 +326,7 @@ def two_questionnaires(tmp_path):
     database = store.open_db(app.config["DATABASE"])
     from views.auth import hash_password
 
-    user_id = store.create_user(database, "owner@example.com", hash_password(PASSWORD), "owner")
+    user_id = store.create_user(database, "owner@example.com", hash_password(PASSWORD))
     store.set_membership(database, store.create_team(database, "Procurement", "test"), user_id, "owner", "test")
     client = app.test_client()
     client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
@@ -630,7 +630,7 @@ def csrf_client(tmp_path, questionnaire, stage4_answers):
         }
     )
     db = store.open_db(app.config["DATABASE"])
-    user_id = store.create_user(db, "owner@example.com", "unused", "owner")
+    user_id = store.create_user(db, "owner@example.com", "unused")
     team_id = store.create_team(db, "Procurement", "test")
     store.set_membership(db, team_id, user_id, "owner", "test")
     evaluation_id = evaluations.start_evaluation(db, questionnaire, "CSRF", user_id=user_id, team_id=team_id)
