@@ -215,3 +215,331 @@ def test_the_app_serves_the_migrated_evaluation_to_its_buyer(release_1, tmp_path
     for vendor in store.list_vendors(db, evaluation["id"]):
         assert vendor["name"] in html
     assert client.get("/").status_code == 200
+
+
+# --- the boundary, through the app -------------------------------------------------------------
+
+
+def snapshot(db) -> dict[str, list]:
+    """Every row of every table, to prove a request wrote nothing."""
+    return {table: sorted(map(repr, db[table].rows)) for table in db.table_names()}
+
+
+@pytest.fixture
+def evaluation_1(db, make_user, make_vendor, stage4_answers):
+    """An evaluation of the test team, its owner, and a submitted vendor response."""
+    owner = make_user("owner", "owner@example.com")
+    vendor = make_vendor("Alpha Corp", answers=stage4_answers, submit=True)
+    return {"owner": owner, **vendor}
+
+
+def _attempts(e: dict) -> list[tuple[str, str, dict]]:
+    """What the attacker of issue 11 tried: read, reopen, reissue, revoke, score, export, change."""
+    base = f"/evaluations/{e['evaluation_id']}"
+    vendor = f"{base}/vendors/{e['vendor_id']}"
+    return [
+        ("GET", base, {}),
+        ("GET", vendor, {}),
+        ("POST", f"{vendor}/reopen", {}),
+        ("POST", f"{vendor}/reissue", {}),
+        ("POST", f"{vendor}/revoke", {}),
+        ("POST", f"{vendor}/scores", {"question_id": "C4", "score": "5", "comment": "mine"}),
+        ("POST", f"{vendor}/verifications", {"deployment_id": "d1", "reference_checked": "y"}),
+        ("GET", f"{base}/compare", {}),
+        ("POST", f"{vendor}/clarifications", {"question_id": "C4", "body": "Who?"}),
+        ("GET", f"{base}/export.json", {}),
+        ("GET", f"{base}/export.csv", {}),
+        ("GET", f"{base}/report.pdf", {"size": "none"}),
+        ("GET", f"{base}/report/status", {}),
+        ("GET", f"{vendor}/response.pdf", {"size": "none"}),
+        ("GET", f"{base}/audit", {}),
+        ("GET", f"{base}/audit.csv", {}),
+        ("POST", f"{base}/edit", {"title": "Taken over", "weight_A": "1"}),
+        ("POST", f"{base}/vendors", {"name": "Mallory Ltd"}),
+    ]
+
+
+@pytest.mark.parametrize("stranger", ["owner of another team", "evaluator not named", "site admin"])
+def test_a_stranger_to_evaluation_1_can_neither_read_nor_change_it(
+    app, client, db, login, make_user, make_team, evaluation_1, stranger
+):
+    if stranger == "owner of another team":
+        user_id = make_user("owner", team_id=make_team("Mergers and acquisitions"))
+    elif stranger == "evaluator not named":
+        user_id = make_user("evaluator")
+        store.set_evaluation_access(db, evaluation_1["evaluation_id"], True, [], "test")
+    else:
+        user_id = make_user(None, is_admin=True)
+    before = snapshot(db)
+    login(user_id)
+    for method, url, data in _attempts(evaluation_1):
+        if method == "GET":
+            response = client.get(url, query_string=data)
+        else:
+            response = client.post(url, data=data)
+        assert response.status_code == 404, f"{method} {url}: {response.status_code}"
+        assert "Alpha Corp" not in response.get_data(as_text=True)
+    after = snapshot(db)
+    # The logins are logged; nothing else changed, and the vendor's link still opens their response.
+    assert {t: r for t, r in after.items() if t != "audit_log"} == {t: r for t, r in before.items() if t != "audit_log"}
+    new = [e["action"] for e in store.audit_entries(db) if e["id"] > len(before["audit_log"])]
+    assert set(new) <= {"login_succeeded"}
+    assert app.test_client().get(f"/v/{evaluation_1['token']}").status_code == 200
+    assert "Alpha Corp" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_dashboard_shows_only_the_evaluations_the_user_may_see(
+    client, db, login, make_user, make_team, make_evaluation
+):
+    other = make_team("Mergers and acquisitions")
+    mine = make_evaluation(title="Claims automation partner")
+    make_evaluation(title="Confidential acquisition", team_id=other)
+    secret = make_evaluation(title="Sole-source award")
+    store.set_evaluation_access(db, secret, True, [], "test")
+    login(make_user("owner"))
+    page = client.get("/").get_data(as_text=True)
+    assert "Claims automation partner" in page
+    assert "Confidential acquisition" not in page and "Sole-source award" not in page
+    assert client.get(f"/evaluations/{mine}").status_code == 200
+
+
+def test_a_new_evaluation_offers_only_the_teams_the_user_owns(client, db, login, make_user, make_team, team):
+    owned = make_team("Alpha purchasing")
+    viewed = make_team("Zeta sourcing")
+    user_id = make_user("owner")
+    store.set_membership(db, owned, user_id, "owner", "test")
+    store.set_membership(db, viewed, user_id, "viewer", "test")
+    login(user_id)
+    page = client.get("/evaluations/new").get_data(as_text=True)
+    assert "Alpha purchasing" in page and "Test team" in page and "Zeta sourcing" not in page
+    created = client.post(
+        "/evaluations/new",
+        data={"title": "Fleet telematics", "questionnaire": "ai-deployment-partner", "team": str(owned)},
+    )
+    assert created.status_code == 302
+    [evaluation] = store.list_evaluations(db)
+    assert evaluation["team_id"] == owned and evaluation["created_by"] == user_id
+
+
+@pytest.mark.parametrize("team_value", ["viewed", "elsewhere", "999999", "", "1 OR 1=1", "-1"])
+def test_a_new_evaluation_in_a_team_the_user_does_not_own_is_refused(
+    client, db, login, make_user, make_team, team_value
+):
+    viewed = make_team("Zeta sourcing")
+    elsewhere = make_team("Mergers and acquisitions")
+    user_id = make_user("owner")
+    store.set_membership(db, viewed, user_id, "viewer", "test")
+    login(user_id)
+    value = {"viewed": str(viewed), "elsewhere": str(elsewhere)}.get(team_value, team_value)
+    response = client.post(
+        "/evaluations/new", data={"title": "Fleet telematics", "questionnaire": "ai-deployment-partner", "team": value}
+    )
+    assert response.status_code == 422
+    assert store.list_evaluations(db) == []
+
+
+def test_a_buyer_who_owns_no_team_cannot_start_an_evaluation(client, db, login, make_user):
+    login(make_user("evaluator"))
+    assert client.get("/evaluations/new").status_code == 403
+    data = {"title": "Fleet telematics", "questionnaire": "ai-deployment-partner", "team": "1"}
+    assert client.post("/evaluations/new", data=data).status_code == 403
+    assert store.list_evaluations(db) == []
+
+
+def _settings(evaluation_id: int, db, **extra) -> dict:
+    evaluation = store.get_evaluation(db, evaluation_id)
+    data = {"title": evaluation["title"]} | {f"weight_{k}": str(v) for k, v in evaluation["weights"].items()}
+    return data | extra
+
+
+def test_an_owner_restricts_an_evaluation_to_named_members_on_its_settings_page(
+    client, db, login, make_user, make_evaluation
+):
+    owner, named, outsider = make_user("owner"), make_user("evaluator"), make_user("evaluator")
+    evaluation_id = make_evaluation(user_id=owner)
+    login(owner)
+    page = client.get(f"/evaluations/{evaluation_id}/edit").get_data(as_text=True)
+    assert store.get_user(db, outsider)["email"] in page  # every member of the team can be named
+    response = client.post(
+        f"/evaluations/{evaluation_id}/edit", data=_settings(evaluation_id, db, restricted="y", members=[str(named)])
+    )
+    assert response.status_code == 302
+    assert store.get_evaluation(db, evaluation_id)["restricted"] == 1
+    assert store.evaluation_members(db, evaluation_id) == sorted([owner, named])
+    client.post("/logout")
+    login(outsider)
+    assert client.get(f"/evaluations/{evaluation_id}").status_code == 404
+    client.post("/logout")
+    login(named)
+    assert client.get(f"/evaluations/{evaluation_id}").status_code == 200
+
+
+def test_naming_someone_outside_the_team_is_refused(client, db, login, make_user, make_team, make_evaluation):
+    owner = make_user("owner")
+    stranger = make_user("owner", team_id=make_team("Mergers and acquisitions"))
+    evaluation_id = make_evaluation(user_id=owner)
+    login(owner)
+    data = _settings(evaluation_id, db, restricted="y", members=[str(stranger)])
+    assert client.post(f"/evaluations/{evaluation_id}/edit", data=data).status_code == 422
+    assert store.get_evaluation(db, evaluation_id)["restricted"] == 0
+    assert store.evaluation_members(db, evaluation_id) == []
+
+
+@pytest.mark.parametrize("role", ["viewer", "evaluator"])
+def test_only_an_owner_can_restrict_an_evaluation(client, db, login, make_user, make_evaluation, role):
+    evaluation_id = make_evaluation()
+    login(make_user(role))
+    data = _settings(evaluation_id, db, restricted="y")
+    assert client.post(f"/evaluations/{evaluation_id}/edit", data=data).status_code == 403
+    assert store.get_evaluation(db, evaluation_id)["restricted"] == 0
+
+
+def test_a_disabled_users_cookie_opens_nothing(client, db, login, make_user, make_evaluation):
+    user_id = make_user("owner")
+    evaluation_id = make_evaluation()
+    login(user_id)
+    assert client.get(f"/evaluations/{evaluation_id}").status_code == 200
+    db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", [store.now(), user_id])
+    response = client.get(f"/evaluations/{evaluation_id}")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert (
+        client.post("/login", data={"email": store.get_user(db, user_id)["email"], "password": PASSWORD}).status_code
+        == 200
+    )
+
+
+# --- site administration ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(login, make_user):
+    """The test client is logged in as a site administrator of no team."""
+    return login(make_user(None, "admin@example.com", is_admin=True))
+
+
+def test_an_admin_creates_a_team_and_adds_a_member_with_a_role(client, db, admin, make_user):
+    user_id = make_user(None, "colleague@example.com")
+    response = client.post("/admin/teams", data={"name": "Mergers and acquisitions"})
+    assert response.status_code == 302
+    team = store.get_team_by_name(db, "Mergers and acquisitions")
+    assert response.headers["Location"] == f"/admin/teams/{team['id']}"
+    added = client.post(f"/admin/teams/{team['id']}/members", data={"email": "Colleague@example.com", "role": "owner"})
+    assert added.status_code == 302
+    assert store.user_teams(db, user_id) == [{"id": team["id"], "name": "Mergers and acquisitions", "role": "owner"}]
+    page = client.get(f"/admin/teams/{team['id']}").get_data(as_text=True)
+    assert "colleague@example.com" in page
+    assert "colleague@example.com" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_an_admin_changes_a_role_and_removes_a_member(client, db, admin, make_user, team):
+    user_id = make_user("viewer")
+    assert client.post(f"/admin/teams/{team}/members/{user_id}/role", data={"role": "evaluator"}).status_code == 302
+    assert store.membership_role(db, team, user_id) == "evaluator"
+    assert client.post(f"/admin/teams/{team}/members/{user_id}/remove").status_code == 302
+    assert store.membership_role(db, team, user_id) is None
+    actions = [e["action"] for e in store.audit_entries(db)[:2]]
+    assert actions == ["membership_removed", "membership_set"]
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "status"),
+    [
+        ("/admin/teams", {"name": ""}, 422),
+        ("/admin/teams", {"name": "Test TEAM"}, 422),
+        ("/admin/teams", {"name": "Two\nlines"}, 422),
+        ("/admin/teams", {"name": "x" * 201}, 422),
+        ("/admin/teams/{team}/members", {"email": "nobody@example.com", "role": "viewer"}, 422),
+        ("/admin/teams/{team}/members", {"email": "member@example.com", "role": "admin"}, 422),
+        ("/admin/teams/{team}/members/{user}/role", {"role": "root"}, 400),
+        ("/admin/teams/{team}/members/999999/role", {"role": "owner"}, 404),
+        ("/admin/teams/999999/members/{user}/role", {"role": "owner"}, 404),
+        ("/admin/teams/{team}/members/999999/remove", {}, 404),
+        ("/admin/teams/999999/members", {"email": "member@example.com", "role": "owner"}, 404),
+    ],
+)
+def test_bad_admin_requests_are_refused_and_change_nothing(client, db, admin, make_user, team, path, data, status):
+    user_id = make_user("viewer", "member@example.com")
+    before = snapshot(db)
+    response = client.post(path.format(team=team, user=user_id), data=data)
+    assert response.status_code == status
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("role", ["viewer", "evaluator", "owner"])
+def test_team_members_are_not_site_admins(client, db, login, make_user, team, role):
+    login(make_user(role))
+    before = snapshot(db)
+    for url in ("/admin/users", "/admin/teams", f"/admin/teams/{team}"):
+        assert client.get(url).status_code == 403
+    assert client.post("/admin/teams", data={"name": "Mine"}).status_code == 403
+    assert (
+        client.post(f"/admin/teams/{team}/members", data={"email": "x@example.com", "role": "owner"}).status_code == 403
+    )
+    assert snapshot(db) == before
+
+
+def test_an_admin_page_never_shows_an_evaluation(client, admin, make_vendor, stage4_answers):
+    make_vendor("Alpha Corp", answers=stage4_answers)
+    for url in ("/admin/users", "/admin/teams", "/admin/teams/1", "/"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Alpha Corp" not in page and "Claims automation partner" not in page
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_cli_creates_a_team_and_a_user_in_it(runner, db):
+    assert runner.invoke(args=["create-team", "Procurement"]).exit_code == 0
+    result = runner.invoke(
+        args=["create-user", "Ann@Example.com", "--team", "procurement", "--role", "evaluator", "--password", PASSWORD]
+    )
+    assert result.exit_code == 0, result.output
+    user = store.get_user_by_email(db, "ann@example.com")
+    assert [(t["name"], t["role"]) for t in store.user_teams(db, user["id"])] == [("Procurement", "evaluator")]
+    assert user["is_admin"] == 0
+
+
+def test_cli_creates_a_site_admin_without_a_team(runner, db):
+    result = runner.invoke(args=["create-user", "root@example.com", "--admin", "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    user = store.get_user_by_email(db, "root@example.com")
+    assert user["is_admin"] == 1 and store.user_teams(db, user["id"]) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create-user", "ann@example.com"], "--team"),
+        (["create-user", "ann@example.com", "--team", "Nowhere"], "no team named Nowhere"),
+        (["create-user", "ann@example.com", "--team", "Procurement", "--role", "admin"], "Invalid value"),
+        (["create-team", ""], "one line"),
+        (["create-team", "Procurement"], "exists"),
+    ],
+)
+def test_cli_refusals_are_clear_and_create_nothing(runner, db, args, message):
+    runner.invoke(args=["create-team", "Procurement"])
+    teams_before = store.list_teams(db)
+    result = runner.invoke(args=[*args, "--password", PASSWORD] if args[0] == "create-user" else args)
+    assert result.exit_code != 0
+    assert message in result.output and "Traceback" not in result.output
+    assert store.list_users(db) == [] and store.list_teams(db) == teams_before
+
+
+def test_cli_lists_each_evaluation_with_its_team(runner, make_evaluation, make_team, db):
+    make_evaluation(title="Claims automation partner")
+    secret = make_evaluation(title="Confidential acquisition", team_id=make_team("Mergers and acquisitions"))
+    store.set_evaluation_access(db, secret, True, [], "test")
+    lines = runner.invoke(args=["evaluations"]).output.splitlines()
+    assert "Confidential acquisition\tteam Mergers and acquisitions (restricted)\t" in lines[0]
+    assert "Claims automation partner\tteam Test team\t" in lines[1]
+
+
+def test_the_demo_puts_its_data_in_the_procurement_team(runner, db):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    buyer = store.get_user_by_email(db, "buyer@example.com")
+    [team] = store.list_teams(db)
+    assert team["name"] == "Procurement"
+    assert store.user_teams(db, buyer["id"]) == [{"id": team["id"], "name": "Procurement", "role": "owner"}]
+    assert buyer["is_admin"] == 1
+    assert [e["team_id"] for e in store.list_evaluations(db)] == [team["id"]]

@@ -196,7 +196,7 @@ def new_evaluation():
     form = evaluation_form(NewEvaluationForm, questionnaire, _language(), formdata=formdata, questionnaire=chosen)
     form.questionnaire.choices = _questionnaire_choices(questionnaires)
     form.team.choices = [SelectChoice(str(t["id"]), t["name"]) for t in teams]
-    if not form.team.data:
+    if request.method == "GET":
         form.team.data = str(teams[0]["id"])
     if not switching and form.validate_on_submit():
         evaluation_id = evaluations.start_evaluation(
