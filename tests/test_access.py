@@ -720,7 +720,11 @@ def _session_cookies(app, response) -> list[dict]:
 
 
 def test_an_issued_link_never_enters_the_cookie_and_is_shown_once_to_its_issuer_only(app, db, world):
-    other_owner = store.create_user(db, "owner2@example.com", PASSWORD_HASH, "owner")
+    # Another owner of the team, named on evaluation 1: they see the page, never the issuer's link.
+    other_owner = store.create_user(db, "owner2@example.com", PASSWORD_HASH)
+    store.set_membership(db, world.team_id, other_owner, "owner", "test")
+    named = store.evaluation_members(db, world.evaluation_id)
+    store.set_evaluation_access(db, world.evaluation_id, True, [*named, other_owner], "test")
     client = visitor(app, world, "owner")
     page = f"/evaluations/{world.evaluation_id}"
     added = client.post(f"{page}/vendors", data={"name": "Delta Corp"})
@@ -736,7 +740,8 @@ def test_an_issued_link_never_enters_the_cookie_and_is_shown_once_to_its_issuer_
         stranger = app.test_client()
         with stranger.session_transaction() as session:
             session["user_id"] = user_id
-        assert token not in _text(stranger.get(page))
+        seen = stranger.get(page)
+        assert seen.status_code == 200 and token not in _text(seen)
     assert token not in _text(client.get("/"))
     assert [r["token"] for r in db["issued_links"].rows] == [token]
     # The evaluation page shows it to its issuer once; then nothing keeps it but its hash.
@@ -947,7 +952,8 @@ def guarded_app(tmp_path):
     app = create_app(app_config(tmp_path, RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=True))
     limiter.reset()
     db = store.open_db(app.config["DATABASE"])
-    evaluation_id = evaluations.start_evaluation(db, default_questionnaire(), "Limits")
+    team_id = store.create_team(db, "Limits", "test")
+    evaluation_id = evaluations.start_evaluation(db, default_questionnaire(), "Limits", team_id=team_id)
     _, app.token = evaluations.invite(db, evaluation_id, "Real Vendor", None, "test")
     db.close()
     yield app
