@@ -543,3 +543,15 @@ def test_the_demo_puts_its_data_in_the_procurement_team(runner, db):
     assert store.user_teams(db, buyer["id"]) == [{"id": team["id"], "name": "Procurement", "role": "owner"}]
     assert buyer["is_admin"] == 1
     assert [e["team_id"] for e in store.list_evaluations(db)] == [team["id"]]
+
+
+def test_an_owner_of_one_team_is_not_asked_and_an_owner_of_several_must_choose(client, db, login, make_user, make_team):
+    user_id = make_user("owner")
+    login(user_id)
+    data = {"title": "Fleet telematics", "questionnaire": "ai-deployment-partner"}
+    assert 'name="team"' not in client.get("/evaluations/new").get_data(as_text=True)
+    assert client.post("/evaluations/new", data=data).status_code == 302
+    store.set_membership(db, make_team("Alpha purchasing"), user_id, "owner", "test")
+    assert 'name="team"' in client.get("/evaluations/new").get_data(as_text=True)
+    assert client.post("/evaluations/new", data=data).status_code == 422
+    assert len(store.list_evaluations(db)) == 1

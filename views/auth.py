@@ -50,8 +50,14 @@ def _to_login():
     return redirect(url_for("auth.login", next=target))
 
 
-def login_required(view):
-    """Require a logged-in, enabled buyer; what they may do is decided per evaluation (load_evaluation)."""
+def login_required(view=None):
+    """Require a logged-in, enabled buyer; what they may do is decided per evaluation (load_evaluation).
+
+    Used bare (`@login_required`) or called (`@login_required()`): both decorate the same way."""
+    if view is None:
+        return login_required
+    if isinstance(view, str):  # the release-1 form, login_required("owner"): roles are per team now
+        raise TypeError("login_required takes no role: pass it to load_evaluation(evaluation_id, role)")
 
     @functools.wraps(view)
     def wrapped(**kwargs):
@@ -62,8 +68,10 @@ def login_required(view):
     return wrapped
 
 
-def admin_required(view):
-    """Require a logged-in site administrator."""
+def admin_required(view=None):
+    """Require a logged-in site administrator (bare or called, like login_required)."""
+    if view is None:
+        return admin_required
 
     @functools.wraps(view)
     def wrapped(**kwargs):

@@ -196,7 +196,8 @@ def new_evaluation():
     form = evaluation_form(NewEvaluationForm, questionnaire, _language(), formdata=formdata, questionnaire=chosen)
     form.questionnaire.choices = _questionnaire_choices(questionnaires)
     form.team.choices = [SelectChoice(str(t["id"]), t["name"]) for t in teams]
-    if request.method == "GET":
+    if not form.team.raw_data and (request.method == "GET" or len(teams) == 1):
+        # Not sent: a GET, or the page of a buyer who owns one team (it shows no choice to make).
         form.team.data = str(teams[0]["id"])
     if not switching and form.validate_on_submit():
         evaluation_id = evaluations.start_evaluation(
