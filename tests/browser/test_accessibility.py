@@ -98,10 +98,10 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("dashboard", f"{base}/")
     visit("new-evaluation", f"{base}/evaluations/new")
     visit("evaluation", f"{base}/evaluations/{evaluation_id}")
-    visit("evaluation-settings", f"{base}/evaluations/{evaluation_id}/edit")  # with who may see it
     submitted = page.locator("tr", has_text="Northwind Applied AI").get_by_role("link", name="Northwind Applied AI")
     response_url = submitted.first.get_attribute("href")
     visit("response-view", f"{base}{response_url}")
+    visit("evaluation-settings", f"{base}/evaluations/{evaluation_id}/edit")  # with who may see it
     visit("comparison", f"{base}/evaluations/{evaluation_id}/compare")
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
     # the audit log of the evaluation: more than a page of entries, so the pager shows
