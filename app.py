@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import commands
 from stagefour import jobs
 from stagefour import redact
+from views import admin
 from views import audit
 from views import auth
 from views import buyer
@@ -115,6 +116,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(admin.bp)
     commands.register(app)
     return app
 

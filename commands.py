@@ -31,11 +31,21 @@ from stagefour.scoring import score_response
 
 DEMO_FOLDER = Path(__file__).resolve().parent / "demo"
 DEMO_FILE = "demo-credentials.txt"
+DEMO_TEAM = "Procurement"
 
 
 def register(app: Flask) -> None:
     """Add every command to the app's CLI."""
-    for command in (score, check_questionnaire, init_db, create_user, demo, list_evaluations, import_response):
+    for command in (
+        score,
+        check_questionnaire,
+        init_db,
+        create_team,
+        create_user,
+        demo,
+        list_evaluations,
+        import_response,
+    ):
         app.cli.add_command(command)
     app.cli.add_command(backup_command.backup)
     app.cli.add_command(backup_command.restore)
@@ -125,24 +135,55 @@ def init_db() -> None:
     click.echo(f"database {current_app.config['DATABASE']}: " + (", ".join(applied) or "up to date"))
 
 
+def _team(db, name: str) -> dict:
+    team = store.get_team_by_name(db, name)
+    if team is None:
+        raise click.ClickException(f"no team named {name} (create it with `flask --app app create-team`)")
+    return team
+
+
+@click.command("create-team")
+@click.argument("name")
+@with_appcontext
+def create_team(name: str) -> None:
+    """Create a team (evaluations and users belong to teams)."""
+    if not name.strip() or len(name) > 200 or any(c < " " for c in name):
+        raise click.ClickException("a team name is one line of at most 200 characters")
+    try:
+        team_id = store.create_team(_db(), name, "cli")
+    except store.StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created team {name.strip()} (id {team_id})")
+
+
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(store.ROLES), default="owner", show_default=True)
+@click.option("--team", "team_name", help="The team the user joins (required unless --admin).")
+@click.option("--role", type=click.Choice(store.ROLES), default="viewer", show_default=True, help="Their role there.")
+@click.option("--admin", is_flag=True, help="Make them a site administrator (manages users and teams).")
 @click.password_option(help="Prompted for when not given.")
 @with_appcontext
-def create_user(email: str, role: str, password: str) -> None:
-    """Create a buyer account (the password is prompted for)."""
+def create_user(email: str, team_name: str | None, role: str, admin: bool, password: str) -> None:
+    """Create an account in a team with a role, or a site administrator (the password is prompted for)."""
     from views.auth import hash_password
 
     if "@" not in email or len(email) > 320:
         raise click.ClickException(f"not an e-mail address: {email}")
     if len(password) < 10:
         raise click.ClickException("the password must have at least 10 characters")
+    if team_name is None and not admin:
+        raise click.ClickException("name the user's team with --team NAME (or make a site administrator with --admin)")
+    db = _db()
+    team = _team(db, team_name) if team_name is not None else None
     try:
-        user_id = store.create_user(_db(), email, hash_password(password), role)
+        with db.atomic():
+            user_id = store.create_user(db, email, hash_password(password), is_admin=admin)
+            if team is not None:
+                store.set_membership(db, team["id"], user_id, role, "cli")
     except store.StoreError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"created {role} {email} (id {user_id})")
+    where = f"{role} in team {team['name']}" if team else "no team"
+    click.echo(f"created {email} (id {user_id}): {where}" + (", site administrator" if admin else ""))
 
 
 DEMO_VENDORS = (
@@ -158,7 +199,7 @@ DEMO_VENDORS = (
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where the app is served.")
 @with_appcontext
 def demo(if_empty: bool, base_url: str) -> None:
-    """Fill a fresh instance with a buyer, one evaluation and three vendors; print the logins and links."""
+    """Fill a fresh instance with a team, its buyer, one evaluation and three vendors; print the logins and links."""
     from views.auth import hash_password
 
     db = _db()
@@ -172,10 +213,14 @@ def demo(if_empty: bool, base_url: str) -> None:
     questionnaire = load_by_id("ai-deployment-partner", Path(current_app.config["QUESTIONNAIRE_FOLDER"]))
     email, password = "buyer@example.com", secrets.token_urlsafe(9)
     try:
-        user_id = store.create_user(db, email, hash_password(password), "owner")
+        user_id = store.create_user(db, email, hash_password(password), is_admin=True)
     except store.StoreError:
         user_id = store.get_user_by_email(db, email)["id"]
         store.set_password(db, user_id, hash_password(password))
+    team = store.get_team_by_name(db, DEMO_TEAM)
+    team_id = team["id"] if team else store.create_team(db, DEMO_TEAM, "cli")
+    store.set_membership(db, team_id, user_id, "owner", "cli")
+    store.set_admin(db, user_id, True, "cli")
     deadline = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
     evaluation_id = evaluations.start_evaluation(
         db,
@@ -184,6 +229,7 @@ def demo(if_empty: bool, base_url: str) -> None:
         deadline=deadline,
         buyer_profile={"industry": "insurance", "size_band": "1k_10k"},
         user_id=user_id,
+        team_id=team_id,
     )
     actor = f"user:{user_id}"
     lines = [f"buyer login: {base_url}/login  e-mail: {email}  password: {password}"]
@@ -214,7 +260,8 @@ def list_evaluations() -> None:
         click.echo("no evaluations")
     for e in rows:
         click.echo(
-            f"{e['id']}\t{e['title']}\t{e['questionnaire_id']} {e['questionnaire_version']}\t"
+            f"{e['id']}\t{e['title']}\tteam {e['team_name']}{' (restricted)' if e['restricted'] else ''}\t"
+            f"{e['questionnaire_id']} {e['questionnaire_version']}\t"
             f"{e['submitted_count']}/{e['vendor_count']} submitted\tdeadline {e['deadline'] or '-'}"
         )
 

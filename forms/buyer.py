@@ -9,11 +9,13 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import EmailField
 from wtforms import FloatField
 from wtforms import PasswordField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
@@ -21,6 +23,8 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import ListWidget
 
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
@@ -138,10 +142,34 @@ class EvaluationForm(FlaskForm):
         return {name: self[name].data for name in PROFILE_FIELDS if self[name].data}
 
 
-class NewEvaluationForm(EvaluationForm):
-    """A new evaluation: the settings plus the questionnaire from the library."""
+class EvaluationSettingsForm(EvaluationForm):
+    """An evaluation's settings as its owner changes them: with who may see it (issue 11)."""
 
+    restricted = BooleanField(_l("Only the members named below may see this evaluation"))
+    members = SelectMultipleField(
+        _l("Members of the team who may see it"),
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+    def validate_members(self, field) -> None:
+        """Every member named is a member of the evaluation's team."""
+        if set(field.data or ()) - {c.value for c in field.choices}:
+            raise ValidationError(_l("Choose members of the evaluation's team."))
+
+
+class NewEvaluationForm(EvaluationForm):
+    """A new evaluation: the settings plus the team it belongs to and the questionnaire from the library."""
+
+    team = SelectField(_l("Team"), choices=[], validate_choice=False)
     questionnaire = SelectField(_l("Questionnaire"), choices=[], validate_choice=False)
+
+    def validate_team(self, field) -> None:
+        """The team is one where the buyer is an owner."""
+        if field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("Choose one of your teams."))
 
     def validate_questionnaire(self, field) -> None:
         """The questionnaire is one of the library's."""

@@ -40,67 +40,81 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PASSWORD_HASH = hash_password(PASSWORD)
 
 BUYERS = ("viewer", "evaluator", "owner")
+# Logged in, and none of them may see evaluation 1 (issue 11): an owner of another team, an
+# evaluator of evaluation 1's team who is not named on it (it is restricted), a site administrator.
+STRANGERS = ("other_owner", "outsider_member", "admin")
+LOGGED_IN = (*BUYERS, *STRANGERS)
 VENDORS = ("vendor_a", "vendor_b", "vendor_c")
-ACTORS = ("anonymous", *BUYERS, *VENDORS)
+ACTORS = ("anonymous", *LOGGED_IN, *VENDORS)
 # Well formed, opens nothing: what a visitor without a link of their own puts in a vendor URL.
 UNKNOWN_TOKEN = "Zz" * 22
 
 # What each visitor gets from each route: a status code, or `login` for a 302 to the login page.
 #
-# The world of every cell: evaluation 1 holds vendors A ("Alpha Corp") and B ("Beta Corp"),
-# evaluation 2 holds vendor C ("Gamma Corp"); each vendor has answers, a file and an open
-# clarification thread. URL parameters: evaluation_id = evaluation 1, vendor_id = vendor A,
+# The world of every cell: evaluation 1 of team "Claims" holds vendors A ("Alpha Corp") and B
+# ("Beta Corp"), evaluation 2 of team "Another team" holds vendor C ("Gamma Corp"); each vendor
+# has answers, a file and an open clarification thread. Evaluation 1 is restricted to the named
+# viewer, evaluator and owner of Claims; outsider_member is an evaluator of Claims not named on
+# it; other_owner owns "Another team"; admin is a site administrator of no team. Admin routes:
+# team_id = Claims, user_id = the viewer. URL parameters: evaluation_id = evaluation 1, vendor_id = vendor A,
 # thread_id = A's thread, attachment_id = A's file, section_id = A (where A has no answer yet);
 # token = the visitor's own link for vendor_a/b/c, and UNKNOWN_TOKEN for visitors who have
 # none (anonymous and buyers: being logged in opens no vendor link). Buyers are logged in;
 # vendors are not (they opened their link first). POSTs send HARMLESS data; GETs send
 # HARMLESS_QUERY. No response is submitted, so no receipt exists yet.
 MATRIX = """
-endpoint                    method  anonymous  viewer  evaluator  owner  vendor_a  vendor_b  vendor_c
-auth.login                  GET     200        200     200        200    200       200       200
-auth.login                  POST    200        200     200        200    200       200       200
-auth.logout                 POST    login      login   login      login  login     login     login
-i18n.switch_language        POST    302        302     302        302    302       302       302
-buyer.dashboard             GET     login      200     200        200    login     login     login
-buyer.new_evaluation        GET     login      403     403        200    login     login     login
-buyer.new_evaluation        POST    login      403     403        422    login     login     login
-buyer.evaluation            GET     login      200     200        200    login     login     login
-buyer.edit_evaluation       GET     login      403     403        200    login     login     login
-buyer.edit_evaluation       POST    login      403     403        302    login     login     login
-buyer.add_vendor            POST    login      403     403        422    login     login     login
-buyer.reissue_link          GET     login      403     403        200    login     login     login
-buyer.reissue_link          POST    login      403     403        302    login     login     login
-buyer.revoke_link           GET     login      403     403        200    login     login     login
-buyer.revoke_link           POST    login      403     403        302    login     login     login
-buyer.reopen_response       POST    login      403     403        302    login     login     login
-review.response             GET     login      200     200        200    login     login     login
-review.compare              GET     login      200     200        200    login     login     login
-review.score                POST    login      403     302        302    login     login     login
-review.verify               POST    login      403     302        302    login     login     login
-review.ask                  POST    login      403     302        302    login     login     login
-review.reply                POST    login      403     302        302    login     login     login
-review.close                POST    login      403     302        302    login     login     login
-review.file                 GET     login      200     200        200    login     login     login
-exports.export_json         GET     login      200     200        200    login     login     login
-exports.export_csv          GET     login      200     200        200    login     login     login
-reports.comparison_pdf      GET     login      400     400        400    login     login     login
-reports.comparison_status   GET     login      200     200        200    login     login     login
-reports.response_pdf        GET     login      400     400        400    login     login     login
-audit.evaluation_log        GET     login      200     200        200    login     login     login
-audit.evaluation_csv        GET     login      200     200        200    login     login     login
-audit.full_log              GET     login      403     403        200    login     login     login
-vendor.overview             GET     404        404     404        404    200       200       200
-vendor.section              GET     404        404     404        404    200       200       200
-vendor.save_section         POST    404        404     404        404    302       302       302
-vendor.autosave             POST    404        404     404        404    200       200       200
-vendor.download             GET     404        404     404        404    200       404       404
-vendor.reply                POST    404        404     404        404    302       404       404
-vendor.review               GET     404        404     404        404    200       200       200
-vendor.submit               POST    404        404     404        404    302       302       302
-vendor.receipt              GET     404        404     404        404    302       302       302
-vendor.language             POST    404        404     404        404    302       302       302
-reports.vendor_receipt_pdf  GET     404        404     404        404    404       404       404
-"""
+endpoint                    method  anonymous  viewer  evaluator  owner  other_owner  outsider_member  admin  vendor_a  vendor_b  vendor_c
+auth.login                  GET     200        200     200        200    200          200              200    200       200       200
+auth.login                  POST    200        200     200        200    200          200              200    200       200       200
+auth.logout                 POST    login      login   login      login  login        login            login  login     login     login
+i18n.switch_language        POST    302        302     302        302    302          302              302    302       302       302
+buyer.dashboard             GET     login      200     200        200    200          200              200    login     login     login
+buyer.new_evaluation        GET     login      403     403        200    200          403              403    login     login     login
+buyer.new_evaluation        POST    login      403     403        422    422          403              403    login     login     login
+buyer.evaluation            GET     login      200     200        200    404          404              404    login     login     login
+buyer.edit_evaluation       GET     login      403     403        200    404          404              404    login     login     login
+buyer.edit_evaluation       POST    login      403     403        302    404          404              404    login     login     login
+buyer.add_vendor            POST    login      403     403        422    404          404              404    login     login     login
+buyer.reissue_link          GET     login      403     403        200    404          404              404    login     login     login
+buyer.reissue_link          POST    login      403     403        302    404          404              404    login     login     login
+buyer.revoke_link           GET     login      403     403        200    404          404              404    login     login     login
+buyer.revoke_link           POST    login      403     403        302    404          404              404    login     login     login
+buyer.reopen_response       POST    login      403     403        302    404          404              404    login     login     login
+review.response             GET     login      200     200        200    404          404              404    login     login     login
+review.compare              GET     login      200     200        200    404          404              404    login     login     login
+review.score                POST    login      403     302        302    404          404              404    login     login     login
+review.verify               POST    login      403     302        302    404          404              404    login     login     login
+review.ask                  POST    login      403     302        302    404          404              404    login     login     login
+review.reply                POST    login      403     302        302    404          404              404    login     login     login
+review.close                POST    login      403     302        302    404          404              404    login     login     login
+review.file                 GET     login      200     200        200    404          404              404    login     login     login
+exports.export_json         GET     login      200     200        200    404          404              404    login     login     login
+exports.export_csv          GET     login      200     200        200    404          404              404    login     login     login
+reports.comparison_pdf      GET     login      400     400        400    404          404              404    login     login     login
+reports.comparison_status   GET     login      200     200        200    404          404              404    login     login     login
+reports.response_pdf        GET     login      400     400        400    404          404              404    login     login     login
+audit.evaluation_log        GET     login      200     200        200    404          404              404    login     login     login
+audit.evaluation_csv        GET     login      200     200        200    404          404              404    login     login     login
+audit.full_log              GET     login      403     403        200    200          403              403    login     login     login
+vendor.overview             GET     404        404     404        404    404          404              404    200       200       200
+vendor.section              GET     404        404     404        404    404          404              404    200       200       200
+vendor.save_section         POST    404        404     404        404    404          404              404    302       302       302
+vendor.autosave             POST    404        404     404        404    404          404              404    200       200       200
+vendor.download             GET     404        404     404        404    404          404              404    200       404       404
+vendor.reply                POST    404        404     404        404    404          404              404    302       404       404
+vendor.review               GET     404        404     404        404    404          404              404    200       200       200
+vendor.submit               POST    404        404     404        404    404          404              404    302       302       302
+vendor.receipt              GET     404        404     404        404    404          404              404    302       302       302
+vendor.language             POST    404        404     404        404    404          404              404    302       302       302
+reports.vendor_receipt_pdf  GET     404        404     404        404    404          404              404    404       404       404
+admin.users                 GET     login      403     403        403    403          403              200    login     login     login
+admin.teams                 GET     login      403     403        403    403          403              200    login     login     login
+admin.create_team           POST    login      403     403        403    403          403              302    login     login     login
+admin.team                  GET     login      403     403        403    403          403              200    login     login     login
+admin.add_member            POST    login      403     403        403    403          403              302    login     login     login
+admin.change_role           POST    login      403     403        403    403          403              302    login     login     login
+admin.remove_member         POST    login      403     403        403    403          403              302    login     login     login
+"""  # noqa: E501 (a row of the table per line)
 
 # The form each POST sends in the matrix: valid where a valid form exists, so a refusal is
 # about who asks, never about what they sent. Anything not listed sends an empty form.
@@ -111,6 +125,9 @@ HARMLESS = {
     "review.ask": {"question_id": "C4", "body": "Who was on the ground?"},
     "review.reply": {"body": "Thank you."},
     "vendor.reply": {"body": "Our lead engineer, on site for six weeks."},
+    "admin.create_team": {"name": "Mergers and acquisitions"},
+    "admin.add_member": {"email": "other_owner@example.com", "role": "viewer"},
+    "admin.change_role": {"role": "evaluator"},
 }
 
 # The PDF routes get a page size that does not exist: past their access checks they refuse it
@@ -190,7 +207,8 @@ class World:
     evaluation_id: int
     other_evaluation_id: int
     vendors: dict[str, dict]  # "a", "b", "c" -> vendor_id, response_id, token, name, file, thread_id
-    users: dict[str, int]  # role -> user id
+    users: dict[str, int]  # actor (of LOGGED_IN) -> user id
+    team_id: int  # evaluation 1's team
 
     def token(self, actor: str) -> str:
         """The actor's own link token, or one that opens nothing."""
@@ -228,16 +246,28 @@ def default_questionnaire():
 
 
 def populate(app, db) -> World:
-    """Two evaluations, three vendors, one buyer of each role."""
+    """Two evaluations of two teams, three vendors, one buyer of each role and the strangers."""
     questionnaire = default_questionnaire()
-    first = evaluations.start_evaluation(db, questionnaire, "Claims automation partner")
-    other = evaluations.start_evaluation(db, questionnaire, "Another team's evaluation")
-    users = {role: store.create_user(db, f"{role}@example.com", PASSWORD_HASH, role) for role in BUYERS}
+    team = store.create_team(db, "Claims", "test")
+    other_team = store.create_team(db, "Another team", "test")
+    users = {actor: store.create_user(db, f"{actor}@example.com", PASSWORD_HASH) for actor in LOGGED_IN}
+    for role in BUYERS:
+        store.set_membership(db, team, users[role], role, "test")
+    store.set_membership(db, team, users["outsider_member"], "evaluator", "test")
+    store.set_membership(db, other_team, users["other_owner"], "owner", "test")
+    store.set_admin(db, users["admin"], True, "test")
+    first = evaluations.start_evaluation(
+        db, questionnaire, "Claims automation partner", user_id=users["owner"], team_id=team
+    )
+    store.set_evaluation_access(db, first, True, [users[role] for role in BUYERS], "test")
+    other = evaluations.start_evaluation(
+        db, questionnaire, "Another team's evaluation", user_id=users["other_owner"], team_id=other_team
+    )
     vendors = {
         key: add_vendor(app, db, evaluation_id, key, users["evaluator"])
         for key, evaluation_id in (("a", first), ("b", first), ("c", other))
     }
-    return World(first, other, vendors, users)
+    return World(first, other, vendors, users, team)
 
 
 @pytest.fixture(scope="session")
@@ -279,7 +309,7 @@ def world(template, app) -> World:
 def visitor(app, world: World, actor: str):
     """A test client as the actor: a logged-in buyer, a vendor who opened their link, or nobody."""
     client = app.test_client()
-    if actor in BUYERS:
+    if actor in LOGGED_IN:
         # What a successful login leaves in the session (test_login_leaves_only_the_user_id_in_the_session
         # proves it); logging in for real costs a ~70 ms password check per cell.
         with client.session_transaction() as session:
@@ -304,6 +334,8 @@ def url(app, world: World, endpoint: str, actor: str, **override) -> str:
         "attachment_id": a["file"]["id"],
         "section_id": "A",
         "token": world.token(actor),
+        "team_id": world.team_id,
+        "user_id": world.users["viewer"],
     } | override
     unknown = set(rule.arguments) - set(values)
     if unknown:
@@ -505,11 +537,14 @@ def test_buyer_urls_with_ids_of_another_evaluation_give_404_and_change_nothing(a
         if endpoint in LINK_ENDPOINTS:
             continue
         for ids in _cross_evaluation_ids(_rule(app, endpoint), world):
-            for actor in BUYERS:
+            for actor in LOGGED_IN:
                 allowed = EXPECTED[endpoint, method][actor] not in ("403", "login")
                 target = url(app, world, endpoint, actor, **ids)
                 response = request(visitor(app, world, actor), method, target, endpoint)
-                status = "404" if allowed else EXPECTED[endpoint, method][actor]
+                # An evaluation one may not see is not found, whatever one's role; on evaluation 1
+                # a role too low for the route is refused before the vendor is looked up.
+                on_first = ids["evaluation_id"] == world.evaluation_id
+                status = "404" if allowed or not on_first else EXPECTED[endpoint, method][actor]
                 expect(response, status, f"{method} {target} as {actor}")
                 tried += allowed
     assert tried >= 20
@@ -685,7 +720,11 @@ def _session_cookies(app, response) -> list[dict]:
 
 
 def test_an_issued_link_never_enters_the_cookie_and_is_shown_once_to_its_issuer_only(app, db, world):
-    other_owner = store.create_user(db, "owner2@example.com", PASSWORD_HASH, "owner")
+    # Another owner of the team, named on evaluation 1: they see the page, never the issuer's link.
+    other_owner = store.create_user(db, "owner2@example.com", PASSWORD_HASH)
+    store.set_membership(db, world.team_id, other_owner, "owner", "test")
+    named = store.evaluation_members(db, world.evaluation_id)
+    store.set_evaluation_access(db, world.evaluation_id, True, [*named, other_owner], "test")
     client = visitor(app, world, "owner")
     page = f"/evaluations/{world.evaluation_id}"
     added = client.post(f"{page}/vendors", data={"name": "Delta Corp"})
@@ -701,7 +740,8 @@ def test_an_issued_link_never_enters_the_cookie_and_is_shown_once_to_its_issuer_
         stranger = app.test_client()
         with stranger.session_transaction() as session:
             session["user_id"] = user_id
-        assert token not in _text(stranger.get(page))
+        seen = stranger.get(page)
+        assert seen.status_code == 200 and token not in _text(seen)
     assert token not in _text(client.get("/"))
     assert [r["token"] for r in db["issued_links"].rows] == [token]
     # The evaluation page shows it to its issuer once; then nothing keeps it but its hash.
@@ -763,7 +803,7 @@ def test_with_csrf_on_every_post_without_a_token_is_refused(csrf_app, csrf_world
         response.close()
     assert snapshot(db) == before
     # With the page's token, the same request gets what the matrix says.
-    actor = next((a for a in ("owner", "vendor_a") if row[a] not in ("403", "404")), "owner")
+    actor = next((a for a in ("owner", "admin", "vendor_a") if row[a] not in ("403", "404")), "owner")
     client = visitor(csrf_app, world, actor)
     data = dict(HARMLESS.get(endpoint, {}), csrf_token=_csrf_token(client, world, actor))
     target = url(csrf_app, world, endpoint, actor)
@@ -875,7 +915,8 @@ def test_a_guesser_over_the_limit_cannot_open_a_real_link_either(limited_app):
     """Misses on every link route share one count, and once it is used up a found link is refused too:
     otherwise a 200 among the 429s would still tell a guesser which token is real."""
     db = store.open_db(limited_app.config["DATABASE"])
-    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits")
+    team_id = store.create_team(db, "Limits", "test")
+    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits", team_id=team_id)
     _, token = evaluations.invite(db, evaluation_id, "Real Vendor", None, "test")
     db.close()
     client = limited_app.test_client()
@@ -893,7 +934,8 @@ def test_a_guesser_over_the_limit_cannot_open_a_real_link_either(limited_app):
 
 def test_a_vendor_working_through_the_form_is_never_limited(limited_app):
     db = store.open_db(limited_app.config["DATABASE"])
-    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits")
+    team_id = store.create_team(db, "Limits", "test")
+    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits", team_id=team_id)
     _, token = evaluations.invite(db, evaluation_id, "Busy Vendor", None, "test")
     db.close()
     client = limited_app.test_client()
@@ -910,7 +952,8 @@ def guarded_app(tmp_path):
     app = create_app(app_config(tmp_path, RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=True))
     limiter.reset()
     db = store.open_db(app.config["DATABASE"])
-    evaluation_id = evaluations.start_evaluation(db, default_questionnaire(), "Limits")
+    team_id = store.create_team(db, "Limits", "test")
+    evaluation_id = evaluations.start_evaluation(db, default_questionnaire(), "Limits", team_id=team_id)
     _, app.token = evaluations.invite(db, evaluation_id, "Real Vendor", None, "test")
     db.close()
     yield app

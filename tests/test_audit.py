@@ -208,15 +208,24 @@ def test_an_unknown_evaluation_is_404(client, login, world):
     assert client.get("/evaluations/999/audit.csv").status_code == 404
 
 
-def test_the_full_log_has_logins_and_every_evaluation(client, login, make_user, world):
+def test_the_owner_wide_log_has_every_evaluation_of_their_teams_and_nothing_else(
+    client, login, make_team, make_vendor, make_evaluation, world
+):
+    elsewhere = make_evaluation(title="Confidential acquisition", team_id=make_team("Mergers and acquisitions"))
+    delta = make_vendor("Delta Corp", evaluation_id=elsewhere)
+    assert client.post(f"/v/{delta['token']}/s/A", data={"A2": "4", "base_versions": "{}"}).status_code in (200, 302)
     client.post("/login", data={"email": "owner@example.com", "password": "wrong"})
     login(world["owner"])
     response = client.get("/audit")
     page = response.get_data(as_text=True)
-    actions = {r["action"] for r in rows(response)}
-    assert {"login_failed", "login_succeeded", "answer_saved"} <= actions
+    shown = rows(response)
+    assert {"answer_saved", "vendor_added", "evaluation_created"} <= {r["action"] for r in shown}
     assert "Gamma Corp" in page and "Alpha Corp" in page
-    assert {r["action"] for r in rows(client.get("/audit?actor=anonymous"))} == {"login_failed"}
+    # Another team's evaluation, its vendor, and account events (logins) stay out of it.
+    assert "Delta Corp" not in page and "Confidential acquisition" not in page
+    assert not {"login_failed", "login_succeeded"} & {r["action"] for r in shown}
+    assert rows(client.get("/audit?actor=anonymous")) == []
+    assert "Delta Corp" not in client.get(f"/audit?vendor={delta['vendor_id']}").get_data(as_text=True)
 
 
 def test_csv_has_a_bom_neutralised_formulas_and_is_itself_logged(client, db, login, make_user, world):
@@ -323,7 +332,7 @@ def _url(app, rule, evaluation_id, vendor_id) -> str | None:
             values[name] = evaluation_id
         elif name == "vendor_id":
             values[name] = vendor_id
-        elif name in ("thread_id",):
+        elif name in ("thread_id", "team_id", "user_id"):
             values[name] = 1
         else:
             values[name] = "x"

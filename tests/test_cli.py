@@ -131,7 +131,7 @@ def _backup_with(app, tmp_path, change: str | None) -> str:
 
     source = store.open_db(str(tmp_path / "source.sqlite3"))
     store.migrate(source)
-    store.create_user(source, "kept@example.com", "not-a-hash", "owner")
+    store.create_user(source, "kept@example.com", "not-a-hash")
     copy = str(tmp_path / "backup.sqlite3")
     store.backup_to(source, copy)
     source.close()
@@ -180,7 +180,7 @@ def test_restore_refuses_a_backup_whose_schema_this_version_does_not_make(app, r
     from stagefour import store
 
     live = store.open_db(app.config["DATABASE"])
-    store.create_user(live, "live@example.com", "not-a-hash", "owner")
+    store.create_user(live, "live@example.com", "not-a-hash")
     live.close()
     before = _live_state(app)
     backup = _backup_with(app, tmp_path, change)

@@ -270,13 +270,17 @@ def test_every_file_the_app_creates_under_instance_is_private(production_app, tm
 
     app, instance = production_app, tmp_path / "instance"
     db = store.open_db(app.config["DATABASE"])
-    owner = store.create_user(db, "owner@example.com", hash_password("a long password"), "owner")
+    owner = store.create_user(db, "owner@example.com", hash_password("a long password"))
+    team_id = store.create_team(db, "Procurement", "test")
+    store.set_membership(db, team_id, owner, "owner", "test")
     client = app.test_client()
     with client.session_transaction() as session:
         session["user_id"] = owner
     # Through the app: an evaluation, a vendor (and its link), an upload, a response PDF.
     assert (
-        client.post("/evaluations/new", data={"questionnaire": "ai-deployment-partner", "title": "Ops"}).status_code
+        client.post(
+            "/evaluations/new", data={"questionnaire": "ai-deployment-partner", "title": "Ops", "team": str(team_id)}
+        ).status_code
         == 302
     )
     [evaluation] = store.list_evaluations(db)

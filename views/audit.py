@@ -1,4 +1,4 @@
-"""The audit log, read-only: a buyer page per evaluation, the owner's page of everything, a CSV export.
+"""The audit log, read-only: a buyer page per evaluation, the owner's page of their evaluations, a CSV export.
 
 Nothing here changes the log but appending `audit_exported`; the table itself refuses UPDATE
 and DELETE (store.m001_initial). Issue 5, item 5.
@@ -7,6 +7,7 @@ and DELETE (store.m001_initial). Issue 5, item 5.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import re
@@ -16,6 +17,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Response
+from flask import abort
 from flask import g
 from flask import render_template
 from flask import request
@@ -23,6 +25,7 @@ from flask import stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from stagefour import access
 from stagefour import store
 from stagefour.changes import is_summary
 from stagefour.export import csv_cell
@@ -194,14 +197,17 @@ def _context(evaluation: dict | None, vendors: dict[int, str], actions: list[str
     }
 
 
-def _show(evaluation: dict | None):
+def _show(evaluation: dict | None, owned: tuple[int, ...] = ()):
+    """One evaluation's log, or (evaluation None) the log of the evaluations `owned`."""
     db = get_db()
     evaluation_id = evaluation["id"] if evaluation else None
-    vendors = store.vendor_names(db, evaluation_id)
+    vendors = store.vendor_names(db, evaluation_id if evaluation else owned)
     actions = store.audit_actions(db, evaluation_id)
     context = _context(evaluation, vendors, actions)
     try:
         audit_filter = parse_filter(request.args, evaluation_id, vendors, actions)
+        if evaluation is None:
+            audit_filter = dataclasses.replace(audit_filter, evaluation_ids=owned)
         page = _page_number()
     except FilterError as exc:
         context["errors"] = exc.args[0]
@@ -226,21 +232,24 @@ def _show(evaluation: dict | None):
 
 
 @bp.get("/evaluations/<int:evaluation_id>/audit")
-@login_required("viewer")
+@login_required
 def evaluation_log(evaluation_id: int):
     """Who did what when in one evaluation, newest first, filtered and paged."""
     return _show(load_evaluation(evaluation_id))
 
 
 @bp.get("/audit")
-@login_required("owner")
+@login_required
 def full_log():
-    """The whole audit log, logins and every evaluation included (owners only)."""
-    return _show(None)
+    """The log of every evaluation the buyer owns (owners only): other teams' stay out of it."""
+    db = get_db()
+    if not access.teams_where(db, g.user, "owner"):
+        abort(403)
+    return _show(None, tuple(store.visible_evaluation_ids(db, g.user["id"], roles=("owner",))))
 
 
 @bp.get("/evaluations/<int:evaluation_id>/audit.csv")
-@login_required("viewer")
+@login_required
 def evaluation_csv(evaluation_id: int):
     """The filtered entries of one evaluation as CSV; the export is itself logged."""
     evaluation = load_evaluation(evaluation_id)

@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from forms.buyer import LoginForm
+from stagefour import access
 from stagefour import store
 from views.db import get_db
 from views.i18n import safe_next
@@ -27,8 +28,6 @@ from views.limits import limiter
 
 bp = Blueprint("auth", __name__)
 
-# Roles in increasing power: a role may do what every role before it may do.
-ROLE_ORDER = ("viewer", "evaluator", "owner")
 ROLE_LABELS = {"viewer": _l("viewer"), "evaluator": _l("evaluator"), "owner": _l("owner")}
 # Compared against when the e-mail is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not a password")
@@ -37,31 +36,62 @@ _DUMMY_HASH = generate_password_hash("not a password")
 @bp.before_app_request
 def load_logged_in_user() -> None:
     user_id = session.get("user_id")
-    g.user = store.get_user(get_db(), user_id) if user_id is not None else None
+    user = store.get_user(get_db(), user_id) if user_id is not None else None
+    if user is not None and user["disabled_at"]:
+        # A disabled account's cookie opens nothing from its next request on (issue 11).
+        session.clear()
+        user = None
+    g.user = user
 
 
-def login_required(role: str = "viewer"):
-    """Require a logged-in buyer with at least `role`."""
+def _to_login():
+    # Only a page can be gone back to; after a refused POST, the dashboard is the way in.
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=target))
 
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(**kwargs):
-            if g.user is None:
-                # Only a page can be gone back to; after a refused POST, the dashboard is the way in.
-                target = request.full_path.rstrip("?") if request.method == "GET" else None
-                return redirect(url_for("auth.login", next=target))
-            if ROLE_ORDER.index(g.user["role"]) < ROLE_ORDER.index(role):
-                abort(403)
-            return view(**kwargs)
 
-        return wrapped
+def login_required(view=None):
+    """Require a logged-in, enabled buyer; what they may do is decided per evaluation (load_evaluation).
 
-    return decorator
+    Used bare (`@login_required`) or called (`@login_required()`): both decorate the same way."""
+    if view is None:
+        return login_required
+    if isinstance(view, str):  # the release-1 form, login_required("owner"): roles are per team now
+        raise TypeError("login_required takes no role: pass it to load_evaluation(evaluation_id, role)")
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.user is None:
+            return _to_login()
+        return view(**kwargs)
+
+    return wrapped
+
+
+def admin_required(view=None):
+    """Require a logged-in site administrator (bare or called, like login_required)."""
+    if view is None:
+        return admin_required
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.user is None:
+            return _to_login()
+        if not g.user["is_admin"]:
+            abort(403)
+        return view(**kwargs)
+
+    return wrapped
 
 
 def can(role: str) -> bool:
-    """Whether the current buyer has at least `role` (for templates)."""
-    return g.get("user") is not None and ROLE_ORDER.index(g.user["role"]) >= ROLE_ORDER.index(role)
+    """Whether the current buyer has at least `role`: on the evaluation of the page when there is
+    one (load_evaluation keeps it on g), else in any of their teams (for templates)."""
+    if g.get("user") is None:
+        return False
+    if "evaluation_role" in g:
+        return access.at_least(g.evaluation_role, role)
+    return bool(access.teams_where(get_db(), g.user, role))
 
 
 @bp.app_context_processor
@@ -83,7 +113,7 @@ def login():
         db = get_db()
         user = store.get_user_by_email(db, form.email.data)
         ok = check_password_hash(user["password_hash"] if user else _DUMMY_HASH, form.password.data)
-        if user and ok:
+        if user and ok and not user["disabled_at"]:
             session.clear()
             session["user_id"] = user["id"]
             store.audit(db, f"user:{user['id']}", "login_succeeded")

@@ -21,13 +21,15 @@ from flask_babel import force_locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
 
 from forms.buyer import PROFILE_FIELDS
-from forms.buyer import EvaluationForm
+from forms.buyer import EvaluationSettingsForm
 from forms.buyer import NewEvaluationForm
 from forms.buyer import VendorForm
 from forms.buyer import evaluation_form
 from forms.buyer import profile_questions
+from stagefour import access
 from stagefour import evaluations
 from stagefour import mail
 from stagefour import store
@@ -76,17 +78,22 @@ def _actor() -> str:
     return f"user:{g.user['id']}"
 
 
-def load_evaluation(evaluation_id: int) -> dict:
-    """An evaluation by id, or 404."""
-    evaluation = store.get_evaluation(get_db(), evaluation_id)
-    if evaluation is None:
+def load_evaluation(evaluation_id: int, role: str = "viewer") -> dict:
+    """An evaluation the buyer may see, or 404 (whether it exists or not); 403 below `role` on it."""
+    db = get_db()
+    evaluation = store.get_evaluation(db, evaluation_id)
+    have = access.evaluation_role(db, g.user, evaluation) if evaluation is not None else None
+    if have is None:
         abort(404)
+    if not access.at_least(have, role):
+        abort(403)
+    g.evaluation_role = have  # for can() in the templates
     return evaluation
 
 
-def load_vendor(evaluation_id: int, vendor_id: int) -> tuple[dict, dict]:
-    """The evaluation and one of its vendors; 404 for a vendor of another evaluation."""
-    evaluation = load_evaluation(evaluation_id)
+def load_vendor(evaluation_id: int, vendor_id: int, role: str = "viewer") -> tuple[dict, dict]:
+    """The evaluation (as load_evaluation) and one of its vendors; 404 for a vendor of another evaluation."""
+    evaluation = load_evaluation(evaluation_id, role)
     vendor = store.get_vendor(get_db(), vendor_id)
     if vendor is None or vendor["evaluation_id"] != evaluation_id:
         abort(404)
@@ -132,11 +139,11 @@ def _vendor_rows(evaluation: dict, questionnaire: Questionnaire) -> list[dict]:
 
 
 @bp.get("/")
-@login_required()
+@login_required
 def dashboard():
-    """Every evaluation with each vendor's progress."""
+    """Every evaluation the buyer may see, with each vendor's progress."""
     items = []
-    for evaluation in store.list_evaluations(get_db()):
+    for evaluation in store.list_evaluations(get_db(), visible_to=g.user["id"]):
         questionnaire = for_snapshot(evaluation["snapshot_id"])
         items.append(
             {
@@ -160,9 +167,12 @@ def _questionnaire_choices(questionnaires: dict[str, Questionnaire]) -> list[tup
 
 
 @bp.route("/evaluations/new", methods=["GET", "POST"])
-@login_required("owner")
+@login_required
 def new_evaluation():
-    """Create an evaluation from a questionnaire of the library."""
+    """Create an evaluation from a questionnaire of the library, in a team the buyer owns."""
+    teams = access.teams_where(get_db(), g.user, "owner")
+    if not teams:
+        abort(403)
     questionnaires = library()
     if not questionnaires:
         return render_template("buyer/evaluation_form.html", form=None, questionnaire=None, new=True)
@@ -185,6 +195,10 @@ def new_evaluation():
         formdata = MultiDict([(k, v) for k, v in request.form.items(multi=True) if not k.startswith("weight_")])
     form = evaluation_form(NewEvaluationForm, questionnaire, _language(), formdata=formdata, questionnaire=chosen)
     form.questionnaire.choices = _questionnaire_choices(questionnaires)
+    form.team.choices = [SelectChoice(str(t["id"]), t["name"]) for t in teams]
+    if not form.team.raw_data and (request.method == "GET" or len(teams) == 1):
+        # Not sent: a GET, or the page of a buyer who owns one team (it shows no choice to make).
+        form.team.data = str(teams[0]["id"])
     if not switching and form.validate_on_submit():
         evaluation_id = evaluations.start_evaluation(
             get_db(),
@@ -194,6 +208,7 @@ def new_evaluation():
             weights=form.weights(),
             buyer_profile=form.buyer_profile(),
             user_id=g.user["id"],
+            team_id=int(form.team.data),
         )
         flash(_("The evaluation was created. Now add the vendors you want to invite."), "success")
         return redirect(url_for("buyer.evaluation", evaluation_id=evaluation_id))
@@ -213,24 +228,30 @@ def new_evaluation():
 
 
 @bp.route("/evaluations/<int:evaluation_id>/edit", methods=["GET", "POST"])
-@login_required("owner")
+@login_required
 def edit_evaluation(evaluation_id: int):
-    """Change an evaluation's title, deadline, weights and buyer profile."""
-    evaluation = load_evaluation(evaluation_id)
+    """Change an evaluation's title, deadline, weights, buyer profile and who may see it."""
+    evaluation = load_evaluation(evaluation_id, "owner")
+    db = get_db()
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     profile = evaluation["buyer_profile"]
+    members = [str(i) for i in store.evaluation_members(db, evaluation_id)]
     form = evaluation_form(
-        EvaluationForm,
+        EvaluationSettingsForm,
         questionnaire,
         _language(),
         title=evaluation["title"],
         deadline=date.fromisoformat(evaluation["deadline"]) if evaluation["deadline"] else None,
         weights=evaluation["weights"],
+        restricted=bool(evaluation["restricted"]),
+        members=members,
         **{name: profile.get(name, "") for name in PROFILE_FIELDS},
     )
     form.current_deadline = evaluation["deadline"]
+    form.members.choices = [
+        SelectChoice(str(m["id"]), m["email"]) for m in store.team_members(db, evaluation["team_id"])
+    ]
     if form.validate_on_submit():
-        db = get_db()
         deadline = form.deadline.data.isoformat() if form.deadline.data else None
         store.update_evaluation(
             db, evaluation_id, _actor(), form.title.data, deadline, form.weights(), form.buyer_profile()
@@ -239,11 +260,23 @@ def edit_evaluation(evaluation_id: int):
             store.extend_invitations(
                 db, evaluation_id, evaluations.deadline_end(deadline).isoformat(timespec="seconds"), _actor()
             )
+        named = sorted(form.members.data or ())
+        if form.restricted.data != bool(evaluation["restricted"]) or (
+            form.restricted.data and named != sorted(members)
+        ):
+            # Whoever restricts it stays on it: an owner cannot lock themselves out by a missed tick.
+            named_ids = [int(i) for i in named] + [g.user["id"]]
+            store.set_evaluation_access(db, evaluation_id, form.restricted.data, named_ids, _actor())
         flash(_("The settings were saved."), "success")
         return redirect(url_for("buyer.evaluation", evaluation_id=evaluation_id))
     return (
         render_template(
-            "buyer/evaluation_form.html", form=form, questionnaire=questionnaire, evaluation=evaluation, new=False
+            "buyer/evaluation_form.html",
+            form=form,
+            questionnaire=questionnaire,
+            evaluation=evaluation,
+            team=store.get_team(db, evaluation["team_id"]),
+            new=False,
         ),
         422 if request.method == "POST" else 200,
     )
@@ -292,6 +325,7 @@ def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
         render_template(
             "buyer/evaluation.html",
             evaluation=evaluation,
+            team=store.get_team(get_db(), evaluation["team_id"]),
             questionnaire=questionnaire,
             vendors=vendors,
             profile=_profile_summary(questionnaire, evaluation["buyer_profile"]),
@@ -304,7 +338,7 @@ def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
 
 
 @bp.get("/evaluations/<int:evaluation_id>")
-@login_required()
+@login_required
 def evaluation(evaluation_id: int):
     """An evaluation's settings and vendors; owners add vendors and manage their links here."""
     return _render_evaluation(load_evaluation(evaluation_id), VendorForm())
@@ -375,10 +409,10 @@ def _back(evaluation_id: int, anchor: str = ""):
 
 
 @bp.post("/evaluations/<int:evaluation_id>/vendors")
-@login_required("owner")
+@login_required
 def add_vendor(evaluation_id: int):
     """Add a vendor and issue their link."""
-    evaluation = load_evaluation(evaluation_id)
+    evaluation = load_evaluation(evaluation_id, "owner")
     form = VendorForm()
     if form.validate_on_submit():
         expires_at = link_expiry(evaluation)
@@ -396,10 +430,10 @@ def add_vendor(evaluation_id: int):
 
 
 @bp.route("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/reissue", methods=["GET", "POST"])
-@login_required("owner")
+@login_required
 def reissue_link(evaluation_id: int, vendor_id: int):
     """Replace a vendor's link with a new one (asks first: the old link stops working)."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
     if request.method == "GET":
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="reissue")
     expires_at = link_expiry(evaluation)
@@ -410,10 +444,10 @@ def reissue_link(evaluation_id: int, vendor_id: int):
 
 
 @bp.route("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/revoke", methods=["GET", "POST"])
-@login_required("owner")
+@login_required
 def revoke_link(evaluation_id: int, vendor_id: int):
     """Withdraw a vendor's link (asks first); their answers are kept."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
     if request.method == "GET":
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="revoke")
     if store.revoke_invitations(get_db(), vendor_id, _actor()):
@@ -424,10 +458,10 @@ def revoke_link(evaluation_id: int, vendor_id: int):
 
 
 @bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/reopen")
-@login_required("owner")
+@login_required
 def reopen_response(evaluation_id: int, vendor_id: int):
     """Unlock a submitted response so the vendor can change it."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
     if not store.set_response_status(get_db(), vendor["response_id"], "reopened", _actor(), expect=("submitted",)):
         flash(_("Only a submitted response can be reopened."), "error")
         return _back(evaluation_id)

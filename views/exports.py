@@ -27,14 +27,14 @@ MIMETYPES = {"json": "application/json", "csv": "text/csv"}
 
 
 @bp.get("/evaluations/<int:evaluation_id>/export.json")
-@login_required("viewer")
+@login_required
 def export_json(evaluation_id: int):
     """Everything about an evaluation as JSON: settings, questionnaire snapshot, responses, scores, reviews."""
     return _export(evaluation_id, "json")
 
 
 @bp.get("/evaluations/<int:evaluation_id>/export.csv")
-@login_required("viewer")
+@login_required
 def export_csv(evaluation_id: int):
     """One row per vendor and question, for a spreadsheet (`?lang=` for prompts and labels)."""
     return _export(evaluation_id, "csv")

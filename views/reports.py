@@ -137,7 +137,7 @@ def _failed(key: str, status: report.BuildStatus, what: str):
 
 
 @bp.get("/evaluations/<int:evaluation_id>/report.pdf")
-@login_required("viewer")
+@login_required
 def comparison_pdf(evaluation_id: int):
     """The comparison PDF: from the cache, or a page showing progress while it is made."""
     evaluation = load_evaluation(evaluation_id)
@@ -156,7 +156,7 @@ def comparison_pdf(evaluation_id: int):
 
 
 @bp.get("/evaluations/<int:evaluation_id>/report/status")
-@login_required("viewer")
+@login_required
 def comparison_status(evaluation_id: int):
     """Where the comparison PDF is, as JSON: ready, building (with progress), failed or absent."""
     evaluation = load_evaluation(evaluation_id)
@@ -190,7 +190,7 @@ def _receipt(evaluation: dict, vendor: dict, size: str, lang: str, actor: str, r
 
 
 @bp.get("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/response.pdf")
-@login_required("viewer")
+@login_required
 def response_pdf(evaluation_id: int, vendor_id: int):
     """One vendor's answers by section, for the buyer (marked as a draft until submitted)."""
     evaluation, vendor = load_vendor(evaluation_id, vendor_id)

@@ -50,7 +50,7 @@ def _review(evaluation: dict, vendor: dict):
 
 
 @bp.get("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>")
-@login_required()
+@login_required
 def response(evaluation_id: int, vendor_id: int):
     """One vendor's answers with their points, the evaluators' scores, checks and threads."""
     evaluation, vendor = load_vendor(evaluation_id, vendor_id)
@@ -87,7 +87,7 @@ def response(evaluation_id: int, vendor_id: int):
 
 
 @bp.get("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/files/<attachment_id>")
-@login_required()
+@login_required
 def file(evaluation_id: int, vendor_id: int, attachment_id: str):
     """A vendor's evidence file, always as a download."""
     vendor = load_vendor(evaluation_id, vendor_id)[1]
@@ -111,10 +111,10 @@ def _back(evaluation_id: int, vendor_id: int, anchor: str = ""):
 
 
 @bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/scores")
-@login_required("evaluator")
+@login_required
 def score(evaluation_id: int, vendor_id: int):
     """An evaluator's 0–5 score and comment on a manual item."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator")
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     form = ManualScoreForm()
     question = questionnaire.questions.get(form.question_id.data or "")
@@ -131,10 +131,10 @@ def score(evaluation_id: int, vendor_id: int):
 
 
 @bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/verifications")
-@login_required("evaluator")
+@login_required
 def verify(evaluation_id: int, vendor_id: int):
     """Record the reference check and evidence review of one deployment."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator")
     form = VerificationForm()
     answers = store.load_answers(get_db(), vendor["response_id"])
     ids = {row.get("id") for row in answers.get("B1") or [] if isinstance(row, dict)}
@@ -154,10 +154,10 @@ def verify(evaluation_id: int, vendor_id: int):
 
 
 @bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/clarifications")
-@login_required("evaluator")
+@login_required
 def ask(evaluation_id: int, vendor_id: int):
     """Ask the vendor a question about one answer."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id)
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator")
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     form = ClarificationForm()
     if form.question_id.data not in questionnaire.questions:
@@ -171,10 +171,10 @@ def ask(evaluation_id: int, vendor_id: int):
 
 
 @bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/clarifications/<int:thread_id>/reply")
-@login_required("evaluator")
+@login_required
 def reply(evaluation_id: int, vendor_id: int, thread_id: int):
     """The buyer's reply on an open thread."""
-    vendor = load_vendor(evaluation_id, vendor_id)[1]
+    vendor = load_vendor(evaluation_id, vendor_id, "evaluator")[1]
     form = ReplyForm()
     if not form.validate():
         flash(_("Write the reply (up to 4,000 characters)."), "error")
@@ -185,10 +185,10 @@ def reply(evaluation_id: int, vendor_id: int, thread_id: int):
 
 
 @bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/clarifications/<int:thread_id>/close")
-@login_required("evaluator")
+@login_required
 def close(evaluation_id: int, vendor_id: int, thread_id: int):
     """Close a thread: the question is answered."""
-    vendor = load_vendor(evaluation_id, vendor_id)[1]
+    vendor = load_vendor(evaluation_id, vendor_id, "evaluator")[1]
     if not store.close_clarification(get_db(), vendor["response_id"], thread_id, g.user["id"]):
         abort(404)
     return _back(evaluation_id, vendor_id, f"thread-{thread_id}")
@@ -218,7 +218,7 @@ def requested_weights(questionnaire, evaluation: dict) -> tuple[dict, dict]:
 
 
 @bp.get("/evaluations/<int:evaluation_id>/compare")
-@login_required()
+@login_required
 def compare(evaluation_id: int):
     """Every vendor side by side, ranked by verdict tier then score, with live re-weighting."""
     evaluation = load_evaluation(evaluation_id)

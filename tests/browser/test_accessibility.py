@@ -101,6 +101,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     submitted = page.locator("tr", has_text="Northwind Applied AI").get_by_role("link", name="Northwind Applied AI")
     response_url = submitted.first.get_attribute("href")
     visit("response-view", f"{base}{response_url}")
+    visit("evaluation-settings", f"{base}/evaluations/{evaluation_id}/edit")  # with who may see it
     visit("comparison", f"{base}/evaluations/{evaluation_id}/compare")
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
     # the audit log of the evaluation: more than a page of entries, so the pager shows
@@ -124,6 +125,10 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     seen.append("audit-evaluation-filtered")
     visit("audit-filter-errors", f"{base}/evaluations/{evaluation_id}/audit?action=nothing&from=2026-02-30", 400)
     visit("audit-all", f"{base}/audit")
+    # The demo buyer is also the site administrator: the teams and accounts pages.
+    visit("admin-users", f"{base}/admin/users")
+    visit("admin-teams", f"{base}/admin/teams")
+    visit("admin-team", f"{base}/admin/teams/1")
     visit("error-404", f"{base}/no-such-page", 404)
 
     visit("vendor-overview", f"{base}/v/{token}")
@@ -183,7 +188,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 19, seen
+    assert len(seen) == 23, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 

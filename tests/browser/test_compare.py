@@ -16,7 +16,10 @@ def add_two_close_vendors(app) -> int:
     """Two stage-4 vendors: one strong on engagement (A), one on people (C)."""
     full = load_response_json("stage4-deployer")["answers"]
     db = store.open_db(app.config["DATABASE"])
-    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Two close vendors")
+    team_id = store.get_team_by_name(db, "Procurement")["id"]  # the demo's team, where its buyer is owner
+    evaluation_id = evaluations.start_evaluation(
+        db, load_by_id("ai-deployment-partner"), "Two close vendors", team_id=team_id
+    )
     variants = {
         "People First": dict(full, A2=0, A3=50, A4=False, A5=5),
         "Engaged Co": dict(full, C3=False, C1=[dict(e, proposed=False) for e in full["C1"]][:1] + full["C1"][1:]),
