@@ -31,6 +31,7 @@ from stagefour.scoring import score_response
 
 DEMO_FOLDER = Path(__file__).resolve().parent / "demo"
 DEMO_FILE = "demo-credentials.txt"
+DEMO_TEAM = "Procurement"
 
 
 def register(app: Flask) -> None:
@@ -175,6 +176,10 @@ def demo(if_empty: bool, base_url: str) -> None:
     except store.StoreError:
         user_id = store.get_user_by_email(db, email)["id"]
         store.set_password(db, user_id, hash_password(password))
+    team = store.get_team_by_name(db, DEMO_TEAM)
+    team_id = team["id"] if team else store.create_team(db, DEMO_TEAM, "cli")
+    store.set_membership(db, team_id, user_id, "owner", "cli")
+    store.set_admin(db, user_id, True, "cli")
     deadline = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
     evaluation_id = evaluations.start_evaluation(
         db,
@@ -183,6 +188,7 @@ def demo(if_empty: bool, base_url: str) -> None:
         deadline=deadline,
         buyer_profile={"industry": "insurance", "size_band": "1k_10k"},
         user_id=user_id,
+        team_id=team_id,
     )
     actor = f"user:{user_id}"
     lines = [f"buyer login: {base_url}/login  e-mail: {email}  password: {password}"]

@@ -67,8 +67,15 @@ def _measure(tmp: Path, vendors: int, rounds: int, downloads: int) -> dict:
     questionnaire = load_by_id("ai-deployment-partner")
     db = store.open_db(database)
     user_id = store.create_user(db, "bench@example.com", hash_password(PASSWORD), "viewer")
+    team_id = store.create_team(db, "Bench", "bench")
+    store.set_membership(db, team_id, user_id, "viewer", "bench")
     evaluation_id = evaluations.start_evaluation(
-        db, questionnaire, "Bench: AI deployment partner", buyer_profile={"industry": "insurance"}, user_id=user_id
+        db,
+        questionnaire,
+        "Bench: AI deployment partner",
+        buyer_profile={"industry": "insurance"},
+        user_id=user_id,
+        team_id=team_id,
     )
     files = sorted((ROOT / "demo" / "responses").glob("*.json"))
     for i in range(vendors):

@@ -56,13 +56,17 @@ def start_evaluation(
     weights: dict | None = None,
     buyer_profile: dict | None = None,
     user_id: int | None = None,
+    *,
+    team_id: int,
 ) -> int:
-    """A new evaluation on an immutable snapshot of the questionnaire."""
+    """A new evaluation of a team on an immutable snapshot of the questionnaire."""
     snapshot_id = store.save_snapshot(
         db, questionnaire.id, questionnaire.version, questionnaire.hash, questionnaire.source
     )
     weights = weights or {s.id: s.weight for s in questionnaire.sections}
-    return store.create_evaluation(db, title, snapshot_id, deadline, weights, buyer_profile or {}, user_id)
+    return store.create_evaluation(
+        db, title, snapshot_id, deadline, weights, buyer_profile or {}, user_id, team_id=team_id
+    )
 
 
 def issue_link(db: Database, vendor_id: int, actor: str, expires_at: str | None = None) -> str:

@@ -308,16 +308,19 @@ def create_evaluation(
     weights: dict,
     buyer_profile: dict,
     created_by: int | None,
+    *,
+    team_id: int,
 ) -> int:
-    """A new evaluation of one questionnaire snapshot."""
+    """A new evaluation of one questionnaire snapshot, in a team."""
     stamp = now()
     with db.atomic():
         cursor = db.execute(
             "INSERT INTO evaluations (title, snapshot_id, deadline, weights, buyer_profile, created_by, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [title, snapshot_id, deadline, json.dumps(weights), json.dumps(buyer_profile), created_by, stamp, stamp],
-        )
-        audit(db, f"user:{created_by}", "evaluation_created", evaluation_id=cursor.lastrowid, title=title)
+            "updated_at, team_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [title, snapshot_id, deadline, json.dumps(weights), json.dumps(buyer_profile), created_by, stamp, stamp,
+             team_id],
+        )  # fmt: skip
+        audit(db, f"user:{created_by}", "evaluation_created", evaluation_id=cursor.lastrowid, title=title, team=team_id)
     return cursor.lastrowid
 
 
@@ -349,17 +352,33 @@ def get_evaluation(db: Database, evaluation_id: int) -> dict | None:
     return _evaluation(row) if row else None
 
 
-def list_evaluations(db: Database) -> list[dict]:
-    """Every evaluation, newest first, with its questionnaire and vendor counts."""
-    sql = """
-        SELECT e.*, s.questionnaire_id, s.version AS questionnaire_version,
+# What a user may see: evaluations of their teams, and of those the restricted ones only where
+# they are named (stagefour/access.py says the same for one evaluation). A disabled user sees none.
+_VISIBLE = """
+    e.team_id IN (SELECT m.team_id FROM memberships m JOIN users u ON u.id = m.user_id
+                  WHERE m.user_id = ? AND u.disabled_at IS NULL)
+    AND (e.restricted = 0 OR e.id IN (SELECT evaluation_id FROM evaluation_members WHERE user_id = ?))
+"""
+
+
+def list_evaluations(db: Database, visible_to: int | None = None) -> list[dict]:
+    """Every evaluation (or those user `visible_to` may see), newest first, with team, questionnaire and counts."""
+    where, params = ("WHERE " + _VISIBLE, [visible_to, visible_to]) if visible_to is not None else ("", [])
+    sql = f"""
+        SELECT e.*, t.name AS team_name, s.questionnaire_id, s.version AS questionnaire_version,
                (SELECT count(*) FROM vendors v WHERE v.evaluation_id = e.id) AS vendor_count,
                (SELECT count(*) FROM vendors v JOIN responses r ON r.vendor_id = v.id
                  WHERE v.evaluation_id = e.id AND r.status = 'submitted') AS submitted_count
-        FROM evaluations e JOIN questionnaire_snapshots s ON s.id = e.snapshot_id
+        FROM evaluations e JOIN questionnaire_snapshots s ON s.id = e.snapshot_id JOIN teams t ON t.id = e.team_id
+        {where}
         ORDER BY e.id DESC
     """
-    return [_evaluation(r) for r in _rows(db, sql)]
+    return [_evaluation(r) for r in _rows(db, sql, params)]
+
+
+def visible_evaluation_ids(db: Database, user_id: int) -> list[int]:
+    """The ids of the evaluations a user may see."""
+    return [r["id"] for r in _rows(db, "SELECT e.id FROM evaluations e WHERE " + _VISIBLE, [user_id, user_id])]
 
 
 # --- vendors, invitations and responses ---------------------------------------------------
@@ -1135,3 +1154,185 @@ def restore_from(db: Database, path: str, timeout: float = 10.0) -> list[str]:
     finally:
         source.close()
     return migrate(db)
+
+
+# --- teams (issue 11) ------------------------------------------------------------------------
+# Every evaluation belongs to one team; a user's role is per team. A restricted evaluation is
+# seen only by its named members (evaluation_members). Site administrators (users.is_admin)
+# manage users and teams and see no evaluation's content through that.
+
+DEFAULT_TEAM = "Default team"
+
+
+@migrations()
+def m010_teams(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, "
+        "created_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE memberships (team_id INTEGER NOT NULL REFERENCES teams(id), "
+        "user_id INTEGER NOT NULL REFERENCES users(id), "
+        "role TEXT NOT NULL CHECK (role IN ('viewer', 'evaluator', 'owner')), created_at TEXT NOT NULL, "
+        "PRIMARY KEY (team_id, user_id))"
+    )
+    db.execute("CREATE INDEX memberships_user ON memberships (user_id)")
+    db.execute(
+        "CREATE TABLE evaluation_members (evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), "
+        "user_id INTEGER NOT NULL REFERENCES users(id), PRIMARY KEY (evaluation_id, user_id))"
+    )
+    db["users"].add_column("is_admin", int, not_null_default=0)
+    db["users"].add_column("disabled_at", str)
+    db["users"].add_column("session_version", int, not_null_default=0)
+    db["evaluations"].add_column("team_id", int)
+    db["evaluations"].add_column("restricted", int, not_null_default=0)
+    # A database of release 1: its users and evaluations land in one team, each user with the
+    # role they had; its owners ran the whole site, so they become its administrators.
+    if _row(db, "SELECT 1 AS x FROM users UNION ALL SELECT 1 FROM evaluations LIMIT 1"):
+        stamp = now()
+        team_id = db.execute("INSERT INTO teams (name, created_at) VALUES (?, ?)", [DEFAULT_TEAM, stamp]).lastrowid
+        db.execute(
+            "INSERT INTO memberships (team_id, user_id, role, created_at) SELECT ?, id, role, ? FROM users",
+            [team_id, stamp],
+        )
+        db.execute("UPDATE users SET is_admin = 1 WHERE role = 'owner'")
+        db.execute("UPDATE evaluations SET team_id = ?", [team_id])
+    db["evaluations"].transform(not_null={"team_id"}, add_foreign_keys=[("team_id", "teams", "id")])
+    db["evaluations"].create_index(["team_id"])
+
+
+def create_team(db: Database, name: str, actor: str) -> int:
+    """A new team; raises StoreError when the name (case-insensitive) is taken."""
+    name = name.strip()
+    if not name:
+        raise StoreError("a team needs a name")
+    if get_team_by_name(db, name):
+        raise StoreError(f"a team named {name} exists")
+    with db.atomic():
+        team_id = db.execute("INSERT INTO teams (name, created_at) VALUES (?, ?)", [name, now()]).lastrowid
+        audit(db, actor, "team_created", team=team_id, name=name)
+    return team_id
+
+
+def get_team(db: Database, team_id: int) -> dict | None:
+    """A team by id."""
+    return _row(db, "SELECT * FROM teams WHERE id = ?", [team_id])
+
+
+def get_team_by_name(db: Database, name: str) -> dict | None:
+    """A team by name (case-insensitive)."""
+    return _row(db, "SELECT * FROM teams WHERE name = ?", [name.strip()])
+
+
+def list_teams(db: Database) -> list[dict]:
+    """Every team by name, with how many members and evaluations it has."""
+    sql = """
+        SELECT t.*, (SELECT count(*) FROM memberships m WHERE m.team_id = t.id) AS member_count,
+               (SELECT count(*) FROM evaluations e WHERE e.team_id = t.id) AS evaluation_count
+        FROM teams t ORDER BY t.name COLLATE NOCASE
+    """
+    return _rows(db, sql)
+
+
+def set_membership(db: Database, team_id: int, user_id: int, role: str, actor: str) -> None:
+    """Make a user a member of a team with `role`, or change their role there."""
+    if role not in ROLES:
+        raise StoreError(f"unknown role {role!r}")
+    with db.atomic():
+        db.execute(
+            "INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
+            [team_id, user_id, role, now()],
+        )
+        audit(db, actor, "membership_set", team=team_id, user=user_id, role=role)
+
+
+def remove_membership(db: Database, team_id: int, user_id: int, actor: str) -> bool:
+    """Take a user out of a team (and off its restricted evaluations); False if not a member."""
+    with db.atomic():
+        count = db.execute("DELETE FROM memberships WHERE team_id = ? AND user_id = ?", [team_id, user_id]).rowcount
+        if count:
+            db.execute(
+                "DELETE FROM evaluation_members WHERE user_id = ? "
+                "AND evaluation_id IN (SELECT id FROM evaluations WHERE team_id = ?)",
+                [user_id, team_id],
+            )
+            audit(db, actor, "membership_removed", team=team_id, user=user_id)
+    return bool(count)
+
+
+def membership_role(db: Database, team_id: int, user_id: int) -> str | None:
+    """The user's role in the team, or None."""
+    row = _row(db, "SELECT role FROM memberships WHERE team_id = ? AND user_id = ?", [team_id, user_id])
+    return row["role"] if row else None
+
+
+def user_teams(db: Database, user_id: int) -> list[dict]:
+    """The teams a user is a member of, by name: id, name, role."""
+    sql = """
+        SELECT t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id
+        WHERE m.user_id = ? ORDER BY t.name COLLATE NOCASE
+    """
+    return _rows(db, sql, [user_id])
+
+
+def team_members(db: Database, team_id: int) -> list[dict]:
+    """A team's members by e-mail: user id, email, role, disabled_at."""
+    sql = """
+        SELECT u.id, u.email, u.disabled_at, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.team_id = ? ORDER BY u.email
+    """
+    return _rows(db, sql, [team_id])
+
+
+def list_users(db: Database) -> list[dict]:
+    """Every account by e-mail (without password hashes), with its teams as (name, role) pairs."""
+    users = _rows(db, "SELECT id, email, is_admin, disabled_at, created_at FROM users ORDER BY email")
+    teams: dict[int, list] = {u["id"]: [] for u in users}
+    sql = "SELECT m.user_id, t.id, t.name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id ORDER BY t.name"
+    for r in _rows(db, sql):
+        teams[r["user_id"]].append({"id": r["id"], "name": r["name"], "role": r["role"]})
+    return [dict(u, teams=teams[u["id"]]) for u in users]
+
+
+def set_admin(db: Database, user_id: int, is_admin: bool, actor: str) -> None:
+    """Make a user a site administrator, or no longer one."""
+    with db.atomic():
+        db.execute("UPDATE users SET is_admin = ? WHERE id = ?", [int(is_admin), user_id])
+        audit(db, actor, "admin_set", user=user_id, is_admin=is_admin)
+
+
+def evaluation_members(db: Database, evaluation_id: int) -> list[int]:
+    """The user ids named on an evaluation (who may see it when it is restricted)."""
+    rows = _rows(db, "SELECT user_id FROM evaluation_members WHERE evaluation_id = ? ORDER BY user_id", [evaluation_id])
+    return [r["user_id"] for r in rows]
+
+
+def is_evaluation_member(db: Database, evaluation_id: int, user_id: int) -> bool:
+    """Whether the user is named on the evaluation."""
+    sql = "SELECT 1 AS x FROM evaluation_members WHERE evaluation_id = ? AND user_id = ?"
+    return _row(db, sql, [evaluation_id, user_id]) is not None
+
+
+def set_evaluation_access(
+    db: Database, evaluation_id: int, restricted: bool, member_ids: Sequence[int], actor: str
+) -> list[int]:
+    """Restrict an evaluation to named members of its team (or open it to the team); the members kept.
+
+    Only members of the evaluation's team can be named; its creator always is one while still
+    in the team, so restricting never locks out the person who made it.
+    """
+    evaluation = get_evaluation(db, evaluation_id)
+    team = {m["id"] for m in team_members(db, evaluation["team_id"])}
+    names = {int(i) for i in member_ids} | ({evaluation["created_by"]} if evaluation["created_by"] else set())
+    kept = sorted(names & team)
+    with db.atomic():
+        db.execute("UPDATE evaluations SET restricted = ?, updated_at = ? WHERE id = ?",
+                   [int(restricted), now(), evaluation_id])  # fmt: skip
+        db.execute("DELETE FROM evaluation_members WHERE evaluation_id = ?", [evaluation_id])
+        for user_id in kept:
+            db.execute(
+                "INSERT INTO evaluation_members (evaluation_id, user_id) VALUES (?, ?)", [evaluation_id, user_id]
+            )
+        audit(db, actor, "evaluation_access_changed", evaluation_id=evaluation_id, restricted=restricted, members=kept)
+    return kept

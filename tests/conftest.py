@@ -74,17 +74,46 @@ def db(app):
 PASSWORD = "correct horse battery staple"
 
 
+# The team the factories put users and evaluations in unless told otherwise.
+TEST_TEAM = "Test team"
+
+
 @pytest.fixture
-def make_user(db):
-    """Create a buyer account: make_user(role="owner", email=None) -> user id."""
+def make_team(db):
+    """Create a team, or find it by name: make_team(name="Test team") -> team id."""
+    from stagefour import store
+
+    def make(name=TEST_TEAM):
+        existing = store.get_team_by_name(db, name)
+        return existing["id"] if existing else store.create_team(db, name, "test")
+
+    return make
+
+
+@pytest.fixture
+def team(make_team):
+    """The id of the test team, where make_user and make_evaluation put what they make."""
+    return make_team()
+
+
+@pytest.fixture
+def make_user(db, team):
+    """Create a buyer account: make_user(role="owner", email=None, team_id=None, is_admin=False) -> user id.
+
+    The user gets `role` in the test team (or in `team_id`); role=None makes a user of no team."""
     from stagefour import store
     from views.auth import hash_password
 
     counter = iter(range(1, 1000))
 
-    def make(role="owner", email=None):
-        email = email or f"{role}{next(counter)}@example.com"
-        return store.create_user(db, email, hash_password(PASSWORD), role)
+    def make(role="owner", email=None, team_id=None, is_admin=False):
+        email = email or f"{role or 'nobody'}{next(counter)}@example.com"
+        user_id = store.create_user(db, email, hash_password(PASSWORD), role or "viewer")
+        if role:
+            store.set_membership(db, team_id or team, user_id, role, "test")
+        if is_admin:
+            store.set_admin(db, user_id, True, "test")
+        return user_id
 
     return make
 
@@ -104,12 +133,13 @@ def login(client, db):
 
 
 @pytest.fixture
-def make_evaluation(db, questionnaire):
-    """Start an evaluation of the default questionnaire: make_evaluation(**overrides) -> id."""
+def make_evaluation(db, questionnaire, team):
+    """Start an evaluation of the default questionnaire in the test team: make_evaluation(**overrides) -> id."""
     from stagefour import evaluations
 
     def make(**overrides):
-        fields = {"title": "Claims automation partner", "deadline": None, "buyer_profile": {}} | overrides
+        fields = {"title": "Claims automation partner", "deadline": None, "buyer_profile": {}, "team_id": team}
+        fields |= overrides
         return evaluations.start_evaluation(db, questionnaire, **fields)
 
     return make

@@ -229,9 +229,13 @@ def default_questionnaire():
 def populate(app, db) -> World:
     """Two evaluations, three vendors, one buyer of each role."""
     questionnaire = default_questionnaire()
-    first = evaluations.start_evaluation(db, questionnaire, "Claims automation partner")
-    other = evaluations.start_evaluation(db, questionnaire, "Another team's evaluation")
+    team = store.create_team(db, "Claims", "test")
+    other_team = store.create_team(db, "Another team", "test")
+    first = evaluations.start_evaluation(db, questionnaire, "Claims automation partner", team_id=team)
+    other = evaluations.start_evaluation(db, questionnaire, "Another team's evaluation", team_id=other_team)
     users = {role: store.create_user(db, f"{role}@example.com", PASSWORD_HASH, role) for role in BUYERS}
+    for role, user_id in users.items():
+        store.set_membership(db, team, user_id, role, "test")
     vendors = {
         key: add_vendor(app, db, evaluation_id, key, users["evaluator"])
         for key, evaluation_id in (("a", first), ("b", first), ("c", other))
@@ -782,7 +786,8 @@ def test_a_guesser_over_the_limit_cannot_open_a_real_link_either(limited_app):
     """Misses on every link route share one count, and once it is used up a found link is refused too:
     otherwise a 200 among the 429s would still tell a guesser which token is real."""
     db = store.open_db(limited_app.config["DATABASE"])
-    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits")
+    team_id = store.create_team(db, "Limits", "test")
+    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits", team_id=team_id)
     _, token = evaluations.invite(db, evaluation_id, "Real Vendor", None, "test")
     db.close()
     client = limited_app.test_client()
@@ -800,7 +805,8 @@ def test_a_guesser_over_the_limit_cannot_open_a_real_link_either(limited_app):
 
 def test_a_vendor_working_through_the_form_is_never_limited(limited_app):
     db = store.open_db(limited_app.config["DATABASE"])
-    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits")
+    team_id = store.create_team(db, "Limits", "test")
+    evaluation_id = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Limits", team_id=team_id)
     _, token = evaluations.invite(db, evaluation_id, "Busy Vendor", None, "test")
     db.close()
     client = limited_app.test_client()

@@ -327,7 +327,8 @@ def two_questionnaires(tmp_path):
     database = store.open_db(app.config["DATABASE"])
     from views.auth import hash_password
 
-    store.create_user(database, "owner@example.com", hash_password(PASSWORD), "owner")
+    user_id = store.create_user(database, "owner@example.com", hash_password(PASSWORD), "owner")
+    store.set_membership(database, store.create_team(database, "Procurement", "test"), user_id, "owner", "test")
     client = app.test_client()
     client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
     yield client, database
@@ -632,7 +633,9 @@ def csrf_client(tmp_path, questionnaire, stage4_answers):
     )
     db = store.open_db(app.config["DATABASE"])
     user_id = store.create_user(db, "owner@example.com", "unused", "owner")
-    evaluation_id = evaluations.start_evaluation(db, questionnaire, "CSRF", user_id=user_id)
+    team_id = store.create_team(db, "Procurement", "test")
+    store.set_membership(db, team_id, user_id, "owner", "test")
+    evaluation_id = evaluations.start_evaluation(db, questionnaire, "CSRF", user_id=user_id, team_id=team_id)
     vendor_id, _token = evaluations.invite(db, evaluation_id, "Northwind", None, "test")
     evaluations.import_response(db, vendor_id, Response("ai-deployment-partner", "N", stage4_answers), "t", True)
     client = app.test_client()

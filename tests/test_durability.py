@@ -77,7 +77,10 @@ def instance(tmp_path):
     db = store.open_db(config["DATABASE"])
     try:
         questionnaire = load_by_id("ai-deployment-partner", Path(app.config["QUESTIONNAIRE_FOLDER"]))
-        evaluation_id = evaluations.start_evaluation(db, questionnaire, "Durability", deadline=None, buyer_profile={})
+        team_id = store.create_team(db, "Procurement", "test")
+        evaluation_id = evaluations.start_evaluation(
+            db, questionnaire, "Durability", deadline=None, buyer_profile={}, team_id=team_id
+        )
         vendors = []
         for n in range(VENDORS):
             vendor_id, token = evaluations.invite(db, evaluation_id, f"Vendor {n}", None, "test")

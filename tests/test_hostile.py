@@ -189,10 +189,10 @@ def every_type():
 
 
 @pytest.fixture
-def links(db, make_vendor, every_type) -> dict[str, dict]:
+def links(db, make_vendor, every_type, team) -> dict[str, dict]:
     """A vendor link on the default questionnaire and one on the every-type questionnaire."""
     default = make_vendor("Alpha Corp")
-    evaluation_id = evaluations.start_evaluation(db, every_type, "Every type")
+    evaluation_id = evaluations.start_evaluation(db, every_type, "Every type", team_id=team)
     vendor_id, token = evaluations.invite(db, evaluation_id, "Omega Corp", None, "test")
     every = {
         "vendor_id": vendor_id,
@@ -214,9 +214,9 @@ def owner(login, make_user):
     return login(make_user("owner"))
 
 
-def test_a_questionnaire_with_yes_no_points_survives_its_snapshot(app, client, db, owner):
+def test_a_questionnaire_with_yes_no_points_survives_its_snapshot(app, client, db, owner, team):
     questionnaire = load_questionnaire(FIXTURES / "every-type.yaml")  # points: {yes: 5, no: 1}, unquoted
-    evaluation_id = evaluations.start_evaluation(db, questionnaire, "Every type")
+    evaluation_id = evaluations.start_evaluation(db, questionnaire, "Every type", team_id=team)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash shows as a 500, as in production
     assert client.get("/").status_code == 200
     assert client.get(f"/evaluations/{evaluation_id}").status_code == 200

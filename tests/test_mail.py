@@ -105,7 +105,8 @@ def mail_app(tmp_path):
         )
         db = store.open_db(app.config["DATABASE"])
         opened.append(db)
-        store.create_user(db, "owner@example.com", hash_password(PASSWORD), "owner")
+        user_id = store.create_user(db, "owner@example.com", hash_password(PASSWORD), "owner")
+        store.set_membership(db, store.create_team(db, "Procurement", "test"), user_id, "owner", "test")
         client = app.test_client()
         assert client.post("/login", data={"email": "owner@example.com", "password": PASSWORD}).status_code == 302
         return client, db

@@ -126,8 +126,9 @@ def made(tmp_path_factory, questionnaire, listener):
     port, _ = listener
     db = store.open_db(str(tmp_path_factory.mktemp("report") / "db.sqlite3"))
     store.migrate(db)
+    team_id = store.create_team(db, "Procurement", "test")
     evaluation_id = evaluations.start_evaluation(
-        db, questionnaire, "Claims automation partner", buyer_profile={"industry": "insurance"}
+        db, questionnaire, "Claims automation partner", buyer_profile={"industry": "insurance"}, team_id=team_id
     )
     for name, answers in (
         ("Northwind Applied AI", northwind()),
@@ -249,7 +250,8 @@ def test_long_answers_print_in_full_over_pages_in_any_script(tmp_path, questionn
     scripts = "Ελληνικά · Кириллица · Łódź · Ærøskøbing"
     db = store.open_db(str(tmp_path / "db.sqlite3"))
     store.migrate(db)
-    evaluation_id = evaluations.start_evaluation(db, questionnaire, "Long answers")
+    team_id = store.create_team(db, "Procurement", "test")
+    evaluation_id = evaluations.start_evaluation(db, questionnaire, "Long answers", team_id=team_id)
     for name, answers in (("Verbose Ltd", {"C4": f"{scripts} {words} END-OF-ANSWER"}), ("Terse Ltd", {"C4": "No."})):
         vendor_id, _ = evaluations.invite(db, evaluation_id, name, None, "test")
         evaluations.import_response(db, vendor_id, Response(questionnaire.id, name, answers), "test", submit=True)

@@ -28,6 +28,7 @@ from forms.buyer import NewEvaluationForm
 from forms.buyer import VendorForm
 from forms.buyer import evaluation_form
 from forms.buyer import profile_questions
+from stagefour import access
 from stagefour import evaluations
 from stagefour import mail
 from stagefour import store
@@ -194,6 +195,7 @@ def new_evaluation():
             weights=form.weights(),
             buyer_profile=form.buyer_profile(),
             user_id=g.user["id"],
+            team_id=access.teams_where(get_db(), g.user, "owner")[0]["id"],
         )
         flash(_("The evaluation was created. Now add the vendors you want to invite."), "success")
         return redirect(url_for("buyer.evaluation", evaluation_id=evaluation_id))
