@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from stagefour import comparison
 from stagefour import store
+from stagefour.checks import changed_since_verified
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import Response
 from stagefour.scoring import Result
@@ -107,8 +108,19 @@ class VendorReview:
     answers: dict
     result: Result
     manual: list[dict]  # every evaluator's scores on manual items
-    verifications: dict  # deployment id -> {reference_checked, evidence_reviewed, note}
+    # deployment id -> {reference_checked, evidence_reviewed, note, fingerprint, changed}; `changed`:
+    # the vendor changed the row since it was verified, so the verification no longer counts.
+    verifications: dict
     threads: list[dict]  # clarification threads with their messages
+
+    @property
+    def changed_since_verified(self) -> list[str]:
+        """The deployments checked by the buyer that the vendor changed afterwards."""
+        return [
+            d
+            for d, v in self.verifications.items()
+            if v["changed"] and (v["reference_checked"] or v["evidence_reviewed"])
+        ]
 
 
 @dataclass(frozen=True)
@@ -158,7 +170,10 @@ def review_vendors(
             verifications=checks[rid],
             weights=weights or evaluation["weights"],
         )
-        out.append(VendorReview(v, answers[rid], result, mine, checks[rid], threads[rid]))
+        verified = {
+            d: dict(c, changed=changed_since_verified(answers[rid], d, c)) for d, c in sorted(checks[rid].items())
+        }
+        out.append(VendorReview(v, answers[rid], result, mine, verified, threads[rid]))
     return out
 
 

@@ -67,6 +67,11 @@ SENTENCES = {
     "evaluation_changed": _l("Evaluation settings changed"),
     "vendor_added": _l("Vendor %(name)s added"),
     "file_uploaded": _l("File %(filename)s uploaded for %(question)s"),
+    "response_imported": _l(
+        "Response of %(vendor)s imported from %(file)s: %(answers)s answers, %(changed)s changed, %(cleared)s cleared"
+    ),
+    "vendor_notified": _l("%(vendor)s told by e-mail (%(to)s) of the change to their link"),
+    "vendor_notice_failed": _l("E-mail to %(to)s about the change to their link failed: %(error)s"),
 }
 
 FILTERS = ("action", "actor", "vendor", "from", "to")
@@ -103,9 +108,28 @@ def who(actor: str, emails: dict[int, str], vendors: dict[int, str]) -> str:
             return vendors[int(ident)]
     if actor == "cli":
         return _("command line")
+    if kind == "cli" and ident:
+        return _("command line (%(user)s)", user=ident)
     if actor == "anonymous":
         return _("not logged in")
     return actor
+
+
+def who_through(entry: dict, emails: dict[int, str], vendors: dict[int, str], inviters: dict[int, int | None]) -> str:
+    """`who`, and for a vendor's entry made through a link issued by someone other than the user who
+    first invited that vendor (a reissue after a reopen, say), that link's issuer."""
+    name = who(entry["actor"], emails, vendors)
+    detail = entry["detail"] if isinstance(entry["detail"], dict) else {}
+    if not entry["actor"].startswith("vendor:") or "via_link_issued_by" not in detail:
+        return name
+    issuer = detail["via_link_issued_by"]
+    if issuer == inviters.get(entry["vendor_id"]):
+        return name
+    if issuer is None:
+        by = _("the command line")
+    else:
+        by = emails.get(issuer) or _("user %(id)s", id=issuer)
+    return _("%(vendor)s, through a link issued by %(issuer)s", vendor=name, issuer=by)
 
 
 def describe(entry: dict, vendors: dict[int, str], size: int = SHORT) -> str:
@@ -205,11 +229,12 @@ def _show(evaluation: dict | None):
     page = min(page, pages)
     entries = store.audit_search(db, audit_filter, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     emails = store.user_emails(db)
+    inviters = store.original_inviters(db, evaluation_id)
     titles = store.evaluation_titles(db) if evaluation is None else {}
     context["rows"] = [
         {
             "entry": e,
-            "who": who(e["actor"], emails, vendors),
+            "who": who_through(e, emails, vendors, inviters),
             "what": describe(e, vendors),
             "evaluation": titles.get(e["evaluation_id"]) if e["evaluation_id"] is not None else None,
         }
@@ -248,6 +273,7 @@ def evaluation_csv(evaluation_id: int):
         return render_template("audit/log.html", **context), 400
     entries = store.audit_search(db, audit_filter)
     emails = store.user_emails(db)
+    inviters = store.original_inviters(db, evaluation_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -256,7 +282,7 @@ def evaluation_csv(evaluation_id: int):
             e["id"],
             e["at"],
             e["actor"],
-            who(e["actor"], emails, vendors),
+            who_through(e, emails, vendors, inviters),
             e["action"],
             describe(e, vendors, size=10_000),
             e["evaluation_id"],
