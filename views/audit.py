@@ -117,9 +117,12 @@ def who(actor: str, emails: dict[int, str], vendors: dict[int, str]) -> str:
 
 def who_through(entry: dict, emails: dict[int, str], vendors: dict[int, str], inviters: dict[int, int | None]) -> str:
     """`who`, and for a vendor's entry made through a link issued by someone other than the user who
-    first invited that vendor (a reissue after a reopen, say), that link's issuer."""
+    first invited that vendor (a reissue after a reopen, say), that link's issuer; for a user's
+    entry made by the import-response command, that command."""
     name = who(entry["actor"], emails, vendors)
     detail = entry["detail"] if isinstance(entry["detail"], dict) else {}
+    if detail.get("via") == "import-response" and entry["actor"].startswith("user:"):
+        return _("%(user)s, by import-response", user=name)
     if not entry["actor"].startswith("vendor:") or "via_link_issued_by" not in detail:
         return name
     issuer = detail["via_link_issued_by"]
