@@ -1065,6 +1065,75 @@ def evaluation_titles(db: Database) -> dict[int, str]:
     return {r["id"]: r["title"] for r in _rows(db, "SELECT id, title FROM evaluations")}
 
 
+# --- links just issued, held for one showing (m004) ----------------------------------------------
+
+
+@migrations()
+def m004_issued_links(db: Database) -> None:
+    # A fresh link's token waits here, not in the signed-but-readable session cookie, until the
+    # evaluation page shows it once to the user who issued it (issue 10).
+    db["issued_links"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "evaluation_id": int,
+            "vendor_id": int,
+            "token": str,
+            "expires_at": str,
+            "emailed_to": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "evaluation_id", "vendor_id", "token", "created_at"},
+        foreign_keys=[
+            ("user_id", "users", "id"),
+            ("evaluation_id", "evaluations", "id"),
+            ("vendor_id", "vendors", "id"),
+        ],
+    )
+    db["issued_links"].create_index(["user_id", "evaluation_id"])
+
+
+def hold_issued_link(
+    db: Database,
+    user_id: int,
+    evaluation_id: int,
+    vendor_id: int,
+    token: str,
+    expires_at: str | None,
+    emailed_to: str | None,
+    forget_before: str,
+) -> None:
+    """Keep a fresh link for its one showing to its issuer; the vendor's earlier one and stale ones go."""
+    with db.atomic():
+        # Never audited: the log keeps that a link was issued, never the link.
+        db.execute("DELETE FROM issued_links WHERE vendor_id = ? OR created_at < ?", [vendor_id, forget_before])
+        db.execute(
+            "INSERT INTO issued_links (user_id, evaluation_id, vendor_id, token, expires_at, emailed_to, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [user_id, evaluation_id, vendor_id, token, expires_at, emailed_to, now()],
+        )
+
+
+def take_issued_links(db: Database, user_id: int, evaluation_id: int, forget_before: str) -> list[dict]:
+    """The links a user issued in an evaluation since `forget_before`, deleted as they are read."""
+    mine = "SELECT 1 FROM issued_links WHERE user_id = ? AND evaluation_id = ? LIMIT 1"
+    if _row(db, mine, [user_id, evaluation_id]) is None:
+        return []  # the usual case: a plain read, no write transaction
+    with write_transaction(db):  # two tabs loading at once: only one of them shows the link
+        links = _rows(
+            db,
+            "SELECT vendor_id, token, expires_at, emailed_to FROM issued_links "
+            "WHERE user_id = ? AND evaluation_id = ? AND created_at >= ? ORDER BY id",
+            [user_id, evaluation_id, forget_before],
+        )
+        db.execute(
+            "DELETE FROM issued_links WHERE (user_id = ? AND evaluation_id = ?) OR created_at < ?",
+            [user_id, evaluation_id, forget_before],
+        )
+    return links
+
+
 # --- backups -------------------------------------------------------------------------------
 # SQLite's online backup API copies a consistent snapshot while the app keeps writing (in WAL
 # mode readers never block writers). Imports are local so this section stays append-only.
@@ -1084,6 +1153,8 @@ def backup_to(db: Database, path: str) -> int:
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
     try:
+        # Private from its first byte whatever the process's umask: a backup holds every answer.
+        os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         copy = sqlite3.connect(temporary)
         try:
             db.conn.backup(copy)
@@ -1139,11 +1210,49 @@ def check_backup(path: str) -> list[str]:
             return [f"{path}: not a Stagefour database (no Stagefour migrations applied)"]
         if unknown:
             return [f"{path}: made by a newer Stagefour (migrations {', '.join(unknown)}); upgrade first"]
-        return []
+        return _schema_problems(path, conn, applied)
     except sqlite3.DatabaseError as exc:
         return [f"{path}: not an SQLite database ({exc})"]
     finally:
         conn.close()
+
+
+def _schema_rows(conn) -> dict[tuple[str, str], str]:
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    return {(kind, name): " ".join((sql or "").split()) for kind, name, sql in rows}
+
+
+def _schema_problems(path: str, conn, applied: set[str]) -> list[str]:
+    """How the backup's tables, indexes, triggers and views differ from what its migrations make.
+
+    A trigger or view smuggled into a backup would run inside the live app after a restore
+    (issue 10), so the schema must be exactly the one this version's migrations produce.
+    """
+    import sqlite3
+
+    names = [m.name for m in migrations._migrations]
+    if set(names[: len(applied)]) != applied:
+        return [f"{path}: its migrations ({', '.join(sorted(applied))}) are not a sequence this version made"]
+    reference = Database(memory=True)
+    try:
+        migrations.apply(reference, stop_before=names[len(applied)] if len(applied) < len(names) else None)
+        expected = _schema_rows(reference.conn)
+    finally:
+        reference.close()
+    try:
+        found = _schema_rows(conn)
+    except sqlite3.DatabaseError as exc:
+        return [f"{path}: cannot read its schema ({exc})"]
+    problems = [f"{path}: unexpected {kind} {name!r}" for kind, name in sorted(found.keys() - expected.keys())]
+    problems += [f"{path}: missing {kind} {name!r}" for kind, name in sorted(expected.keys() - found.keys())]
+    problems += [
+        f"{path}: {kind} {name!r} differs from this version's"
+        for kind, name in sorted(found.keys() & expected.keys())
+        if found[(kind, name)] != expected[(kind, name)]
+    ]
+    if problems:
+        problems.append(f"{path}: its schema is not one this version of Stagefour knows; nothing was restored")
+    return problems
 
 
 def restore_from(db: Database, path: str, timeout: float = 10.0) -> list[str]:

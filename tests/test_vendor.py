@@ -64,7 +64,7 @@ def test_link_opens_the_overview_with_every_section(client, vendor):
     for sid in "ABCDEFGHIJ":
         assert f'href="/v/{vendor["token"]}/s/{sid}"' in html
     assert page.headers["Cache-Control"] == "no-store"
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
 
 
 @pytest.mark.parametrize("token", ["x", "a" * 43, "../../etc/passwd", "A" * 500, "%00" * 20])

@@ -41,7 +41,6 @@ from forms.vendor import row_count
 from forms.vendor import section_form_class
 from stagefour import evidence
 from stagefour import store
-from stagefour.evaluations import hash_token
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
 from stagefour.response import digest
@@ -49,6 +48,7 @@ from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
 from views.db import get_db
 from views.i18n import safe_next
+from views.limits import find_link
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("vendor", __name__, url_prefix="/v")
@@ -63,7 +63,7 @@ class Link:
         if not TOKEN.match(token):
             abort(404)
         db = get_db()
-        invitation = store.find_invitation(db, hash_token(token))
+        invitation = find_link(token)  # the link guard's lookup (views/limits.py), not a second query
         if invitation is None:
             abort(404)
         self.token = token
