@@ -12,6 +12,7 @@ import io
 import re
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,13 @@ from stagefour.response import Response
 
 from .conftest import PASSWORD
 from .conftest import load_response_json
-from .test_mail import Inbox  # noqa: F401 (the smtp fixture's handler)
+from .test_mail import Inbox
+from .test_mail import _evaluation
+from .test_mail import free_port
+from .test_mail import mail_app  # noqa: F401 (an app with mail, and a real queue when asked)
+from .test_mail import queued
 from .test_mail import smtp  # noqa: F401 (a real SMTP server on loopback)
+from .test_mail import wait_for
 
 RELEASE_1 = Path(__file__).parent / "fixtures" / "release-1.sqlite3"
 CONTACT = "bids@northwind.example"
@@ -206,6 +212,80 @@ def test_a_vendor_without_an_address_is_not_written_to(app, db, make_user, make_
     as_alice.post(f"/evaluations/{evaluation_id}/vendors/{vendor['id']}/revoke")
     assert inbox == []
     assert _entries(db, evaluation_id, "vendor_notified", "vendor_notice_failed") == []
+
+
+# --- the notice goes through the job queue: retried, and audited when it finally fails -------------
+
+
+def _revoked_vendor(client, db) -> tuple[int, int]:
+    """An evaluation whose vendor (with an address) has just had their link revoked: (evaluation, vendor)."""
+    evaluation_id = _evaluation(client, db)
+    client.post(f"/evaluations/{evaluation_id}/vendors", data={"name": "Northwind", "contact_email": CONTACT})
+    (vendor,) = store.list_vendors(db, evaluation_id)
+    assert client.post(f"/evaluations/{evaluation_id}/vendors/{vendor['id']}/revoke").status_code == 302
+    return evaluation_id, vendor["id"]
+
+
+def _notices(db, evaluation_id: int, action: str) -> list[dict]:
+    return [x for x in store.audit_entries(db, evaluation_id) if x["action"] == action]
+
+
+def test_a_notice_is_retried_until_the_mail_server_is_up(mail_app, tmp_path):  # noqa: F811
+    from aiosmtpd.controller import Controller
+    from huey.signals import SIGNAL_RETRYING
+
+    port = free_port()  # nothing listens yet
+    client, db = mail_app(port, **queued(tmp_path))
+    notice_failed = threading.Event()
+
+    def retrying(signal, task, *args):
+        if "was withdrawn" in task.args[1]:  # the notice's subject (the link's own e-mail fails too)
+            notice_failed.set()
+
+    client.application.extensions["jobs"].huey.signal(SIGNAL_RETRYING)(retrying)
+    evaluation_id, _vendor_id = _revoked_vendor(client, db)
+    assert notice_failed.wait(30), "the first try should fail: no SMTP server yet"
+    assert _notices(db, evaluation_id, "vendor_notified") == []
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        withdrawn = lambda: [m for _to, m in inbox.messages if "was withdrawn" in m["Subject"]]  # noqa: E731
+        assert wait_for(withdrawn), "the retried notice never arrived"
+    finally:
+        controller.stop()
+    assert "/v/" not in withdrawn()[0].get_content()
+    (entry,) = wait_for(lambda: _notices(db, evaluation_id, "vendor_notified"))
+    assert (entry["detail"]["to"], entry["detail"]["event"]) == (CONTACT, "revoked")
+    assert _notices(db, evaluation_id, "vendor_notice_failed") == []
+
+
+def test_a_notice_that_fails_every_try_is_audited(mail_app, tmp_path):  # noqa: F811
+    client, db = mail_app(free_port(), **queued(tmp_path, MAIL_RETRIES=1))
+    evaluation_id, vendor_id = _revoked_vendor(client, db)
+    (failed,) = wait_for(lambda: _notices(db, evaluation_id, "vendor_notice_failed"))
+    assert (failed["vendor_id"], failed["detail"]["to"], failed["detail"]["event"]) == (vendor_id, CONTACT, "revoked")
+    assert "ConnectionRefusedError" in failed["detail"]["error"]
+    assert _notices(db, evaluation_id, "vendor_notified") == []
+
+
+def test_when_the_queue_is_down_the_revocation_stands_and_the_buyer_is_told(mail_app, monkeypatch):  # noqa: F811
+    client, db = mail_app(free_port())
+    evaluation_id = _evaluation(client, db)
+    client.post(f"/evaluations/{evaluation_id}/vendors", data={"name": "Northwind", "contact_email": CONTACT})
+    (vendor,) = store.list_vendors(db, evaluation_id)
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("the job queue is down")
+
+    monkeypatch.setattr(client.application.extensions["jobs"], "send_email", refuse)
+    response = client.post(f"/evaluations/{evaluation_id}/vendors/{vendor['id']}/revoke")
+    assert response.status_code == 302
+    assert store.list_vendors(db, evaluation_id)[0]["revoked_at"]
+    page = client.get(f"/evaluations/{evaluation_id}").get_data(as_text=True)
+    assert "Northwind could not be told by e-mail: tell them yourself." in page
+    (failed,) = _notices(db, evaluation_id, "vendor_notice_failed")
+    assert "the job queue is down" in failed["detail"]["error"]
 
 
 def test_every_link_records_its_issuer(db, make_user, make_vendor):

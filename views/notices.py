@@ -13,7 +13,6 @@ from flask import flash
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from stagefour import mail
 from stagefour import store
 from views.db import get_db
 
@@ -65,26 +64,20 @@ def notice_text(evaluation: dict, vendor: dict, event: str, stamp: str) -> tuple
 
 
 def tell_vendor(evaluation: dict, vendor: dict, event: str, actor: str) -> None:
-    """E-mail the vendor that their link was reissued or revoked, when mail is on and they have an address."""
-    config = current_app.config
-    settings = mail.MailSettings(
-        server=config["MAIL_SERVER"],
-        port=int(config["MAIL_PORT"]),
-        sender=config["MAIL_SENDER"],
-        use_tls=bool(config["MAIL_USE_TLS"]),
-        username=config["MAIL_USERNAME"],
-        password=config["MAIL_PASSWORD"],
-    )
-    if not settings.enabled or not vendor["contact_email"]:
+    """Queue an e-mail telling the vendor their link was reissued or revoked (mail on, an address known)."""
+    if not current_app.config["MAIL_SERVER"] or not vendor["contact_email"]:
         return
     subject, body = notice_text(evaluation, vendor, event, store.now())
-    db = get_db()
-    facts = {"evaluation_id": evaluation["id"], "vendor_id": vendor["id"], "to": vendor["contact_email"]}
     try:
-        mail.send_link(settings, vendor["contact_email"], subject, body)
-    except mail.MailError as exc:
-        current_app.logger.warning("notice to vendor %s failed: %s", vendor["id"], exc)
-        store.audit(db, actor, "vendor_notice_failed", **facts, event=event, error=str(exc)[:500])
+        # A job retries a failed send (stagefour/jobs.py) and audits vendor_notified or vendor_notice_failed.
+        current_app.extensions["jobs"].send_email(
+            vendor["contact_email"], subject, body, evaluation["id"], vendor["id"], actor,
+            sent="vendor_notified", failed="vendor_notice_failed", event=event,
+        )  # fmt: skip
+    except Exception as exc:  # the queue itself is down: say so, the change stands
+        current_app.logger.warning("notice to vendor %s could not be queued: %s", vendor["id"], exc)
+        store.audit(
+            get_db(), actor, "vendor_notice_failed", evaluation_id=evaluation["id"], vendor_id=vendor["id"],
+            to=vendor["contact_email"], event=event, error=str(exc)[:500],
+        )  # fmt: skip
         flash(_("%(name)s could not be told by e-mail: tell them yourself.", name=vendor["name"]), "error")
-        return
-    store.audit(db, actor, "vendor_notified", **facts, event=event)
