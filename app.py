@@ -50,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         QUESTIONNAIRE_FOLDER=str(Path(app.root_path) / "questionnaires"),
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,  # a whole section with several files
         MAX_FILE_BYTES=10 * 1024 * 1024,
+        # All the files of one response together (SECURITY.md, "Bounds"); refused or replaced uploads don't count.
+        RESPONSE_QUOTA_BYTES=100 * 1024 * 1024,
         # A section with 200 deployment rows of 17 fields is ~3,500 form fields (Werkzeug's default: 1,000).
         MAX_FORM_PARTS=5000,
         LINK_VALID_DAYS=90,

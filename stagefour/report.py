@@ -48,8 +48,6 @@ from urllib.parse import urlsplit
 from babel import Locale
 from babel.dates import format_date
 from babel.dates import format_datetime
-from babel.numbers import format_decimal
-from babel.numbers import format_percent
 from babel.support import NullTranslations
 from babel.support import Translations
 from jinja2 import Environment
@@ -62,6 +60,8 @@ from sqlite_utils import Database
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
+from stagefour.numbers import readable_number
+from stagefour.numbers import readable_percent
 from stagefour.questionnaire import Band
 from stagefour.questionnaire import Condition
 from stagefour.questionnaire import Question
@@ -212,9 +212,7 @@ class Formats:
 
     def number(self, value: float | None, pattern: str = "#,##0.#") -> str:
         """A number with at most one decimal, or a dash."""
-        if value is None:
-            return "—"
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return readable_number(value, self.locale, pattern)
 
     def points(self, value: float | None) -> str:
         """Item points (up to two decimals: means of evaluator scores)."""
@@ -222,9 +220,7 @@ class Formats:
 
     def percent(self, value: float | None) -> str:
         """A share given on 0–100."""
-        if value is None:
-            return "—"
-        return format_percent(value / 100, format=self.percent_pattern, locale=self.locale)
+        return readable_percent(value, self.locale, self.percent_pattern)
 
     def day(self, value: str | date | None) -> str:
         """A date, long form."""
@@ -272,7 +268,7 @@ class Formats:
             return "; ".join(q.option_label(v, self.lang) for v in value) or self.gettext("None of these")
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                return str(value)
+                return self.number(value)  # old data of the wrong type: short text, never a raise
             unit = localize(q.unit, self.lang)
             return self.number(value, "#,##0.##") + (f" {unit}" if unit else "")
         if kind == "date":

@@ -12,6 +12,7 @@ costs ~0.2 ms per commit here (../shared/TESTING.md), far below a request's cost
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils import Migrations
+
+from stagefour.changes import answer_change
 
 BUSY_TIMEOUT_MS = 5000
 EDITABLE = ("invited", "in_progress", "reopened")
@@ -38,6 +41,10 @@ class StoreError(Exception):
 
 class NotEditable(StoreError):
     """The response is submitted (locked) and cannot change until the buyer reopens it."""
+
+
+# The largest integer SQLite stores (a signed 64-bit INTEGER); ids from outside are checked against it.
+MAX_ROW_ID = 2**63 - 1
 
 
 def _rows(db: Database, sql: str, params: Sequence = ()) -> list[dict]:
@@ -238,14 +245,14 @@ def audit(
     vendor_id: int | None = None,
     response_id: int | None = None,
     **detail: Any,
-) -> None:
-    """Append one entry to the audit log (with the facts an `Actor` carries)."""
+) -> int:
+    """Append one entry to the audit log (with the facts an `Actor` carries); returns its id."""
     detail = getattr(actor, "detail", {}) | detail
-    db.execute(
+    return db.execute(
         "INSERT INTO audit_log (at, actor, action, evaluation_id, vendor_id, response_id, detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [now(), str(actor), action, evaluation_id, vendor_id, response_id, json.dumps(detail, ensure_ascii=False)],
-    )
+    ).lastrowid
 
 
 def audit_entries(db: Database, evaluation_id: int | None = None, limit: int = 500) -> list[dict]:
@@ -509,7 +516,10 @@ def load_answers_and_versions(db: Database, response_id: int) -> tuple[dict[str,
     SQLite gathers the answers into one JSON object, so Python decodes once, not once per answer.
     """
     answers, versions = db.execute(
-        "SELECT json_group_object(question_id, json(value)), json_group_object(question_id, changed_version) "
+        # A value SQLite's JSON refuses (Infinity, written by an older version) reads as its text, never an error.
+        "SELECT json_group_object(question_id, "
+        "CASE WHEN json_valid(value) THEN json(value) ELSE json_quote(value) END), "
+        "json_group_object(question_id, changed_version) "
         "FROM answers WHERE response_id = ?",
         [response_id],
     ).fetchone()
@@ -603,7 +613,7 @@ def save_answers(
                 "value = excluded.value, changed_version = excluded.changed_version, "
                 "changed_by = excluded.changed_by, changed_seq = excluded.changed_seq, "
                 "updated_at = excluded.updated_at",
-                [response_id, qid, json.dumps(value, ensure_ascii=False), new_version, writer, seq, stamp],
+                [response_id, qid, _answer_json(qid, value), new_version, writer, seq, stamp],
             )
             audit(
                 db,
@@ -613,9 +623,8 @@ def save_answers(
                 vendor_id=response["vendor_id"],
                 response_id=response_id,
                 question=qid,
-                before=before,
-                after=value,
                 version=new_version,
+                **answer_change(before, value),  # bounded: a large answer is summarised, never copied whole
             )
             result.saved.append(qid)
         if result.saved:
@@ -627,6 +636,14 @@ def save_answers(
             result.version = new_version
         result.saved_at = stamp
     return result
+
+
+def _answer_json(question_id: str, value: Any) -> str:
+    """An answer as JSON that SQLite's JSON functions read: no NaN or Infinity (they are not JSON)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise StoreError(f"{question_id}: not a finite number, cannot be stored") from None
 
 
 def _evaluation_of_response(db: Database, response_id: int) -> int:
@@ -699,6 +716,55 @@ def add_attachment(
             filename=filename,
             size=size,
         )
+
+
+def attachment_bytes(db: Database, response_id: int) -> int:
+    """How many bytes of files a response holds (what its storage quota counts)."""
+    row = _row(db, "SELECT COALESCE(SUM(size), 0) AS n FROM attachments WHERE response_id = ?", [response_id])
+    return row["n"]
+
+
+def drop_unreferenced_attachments(
+    db: Database,
+    response_id: int,
+    candidates: set[str],
+    referenced: Callable[[dict[str, Any]], set[str]],
+    actor: str,
+) -> list[str]:
+    """Forget those of `candidates` that no answer of the response refers to; returns their ids.
+
+    `referenced` reads the file ids out of the answers; it runs on the answers as they stand
+    inside this transaction, so a file another save has just taken into an answer is kept.
+    The caller deletes the files themselves once this has committed.
+    """
+    if not candidates:
+        return []
+    with write_transaction(db):
+        kept = referenced(load_answers(db, response_id))
+        marks = ",".join("?" * len(candidates))
+        rows = _rows(
+            db,
+            f"SELECT id, question_id, filename, size FROM attachments WHERE response_id = ? AND id IN ({marks})",
+            [response_id, *sorted(candidates)],
+        )
+        dropped = [r for r in rows if r["id"] not in kept]
+        if dropped:
+            db.execute(
+                f"DELETE FROM attachments WHERE id IN ({','.join('?' * len(dropped))})", [r["id"] for r in dropped]
+            )
+            response = get_response(db, response_id)
+            audit(
+                db,
+                actor,
+                "files_removed",
+                evaluation_id=response["evaluation_id"],
+                vendor_id=response["vendor_id"],
+                response_id=response_id,
+                count=len(dropped),
+                size=sum(r["size"] for r in dropped),
+                files=[r["filename"] for r in dropped][:20],
+            )
+    return [r["id"] for r in dropped]
 
 
 def get_attachment(db: Database, response_id: int, attachment_id: str) -> dict | None:
@@ -1028,6 +1094,15 @@ def audit_search(db: Database, f: AuditFilter, limit: int | None = None, offset:
         sql += " LIMIT ? OFFSET ?"
         params += [limit, offset]
     return [dict(r, detail=json.loads(r["detail"])) for r in _rows(db, sql, params)]
+
+
+def audit_stream(db: Database, f: AuditFilter, before_id: int | None = None) -> Iterator[dict]:
+    """The audit entries matching `f` (older than `before_id`), newest first, one at a time."""
+    where, params = _audit_where(f)
+    if before_id is not None:
+        where, params = (where + " AND" if where else " WHERE") + " id < ?", [*params, before_id]
+    for r in db.query(f"SELECT * FROM audit_log{where} ORDER BY id DESC", params):
+        yield dict(r, detail=json.loads(r["detail"]))
 
 
 def audit_count(db: Database, f: AuditFilter) -> int:
