@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import json
 import secrets
 from datetime import UTC
@@ -19,6 +21,7 @@ import backup_command
 import export_command
 import report_command
 import translate
+from stagefour import access
 from stagefour import evaluations
 from stagefour import store
 from stagefour.library import UnknownQuestionnaire
@@ -269,34 +272,77 @@ def list_evaluations() -> None:
 @click.command("import-response")
 @click.argument("evaluation_id", type=int)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--vendor-id", "vendor_id", type=int, required=True, help="The vendor's id (see the evaluation page).")
+@click.option("--replace", is_flag=True, help="Replace a response that is submitted or already has answers.")
 @click.option("--submit", is_flag=True, help="Mark the response as submitted.")
+@click.option("--actor", "actor_email", metavar="EMAIL", help="The owner of the evaluation's team doing this import.")
 @with_appcontext
-def import_response(evaluation_id: int, file: Path, submit: bool) -> None:
-    """Create or replace a vendor's response from response JSON (the vendor is named in the file)."""
+def import_response(
+    evaluation_id: int, file: Path, vendor_id: int, replace: bool, submit: bool, actor_email: str | None
+) -> None:
+    """Replace a vendor's answers with response JSON; audited as response_imported, with counts.
+
+    The vendor is named by id, never looked up by the name in the file. The audit entry names
+    --actor (an owner of the evaluation with access to it) or else the operating-system user
+    who ran the command (`cli:<user>`), and every answer it writes carries the same actor.
+    """
     from views.questionnaires import for_snapshot
 
     db = _db()
     evaluation = store.get_evaluation(db, evaluation_id)
     if evaluation is None:
         raise click.ClickException(f"no evaluation {evaluation_id} (see `flask --app app evaluations`)")
+    vendor = store.get_vendor(db, vendor_id)
+    if vendor is None:
+        raise click.ClickException(f"no vendor {vendor_id}")
+    if vendor["evaluation_id"] != evaluation_id:
+        raise click.ClickException(f"vendor {vendor_id} is not in evaluation {evaluation_id}")
+    os_user = getpass.getuser()
+    if actor_email is None:
+        actor = store.Actor(f"cli:{os_user}", via="import-response")
+    else:
+        user = store.get_user_by_email(db, actor_email)
+        if user is None or not access.at_least(access.evaluation_role(db, user, evaluation), "owner"):
+            raise click.ClickException(
+                f"--actor {actor_email}: not an owner of evaluation {evaluation_id} (an enabled account of its team)"
+            )
+        actor = store.Actor(f"user:{user['id']}", via="import-response", os_user=os_user)
+    raw = _read(file)
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     try:
-        response = read_response(questionnaire, _read(file))
+        response = read_response(questionnaire, raw)
     except ResponseError as exc:
         raise _errors(f"{file}: {len(exc.errors)} error(s):", exc.errors) from None
-    if not response.vendor:
-        raise click.ClickException(f"{file}: vendor: the file must name the vendor")
-    vendor = next((v for v in store.list_vendors(db, evaluation_id) if v["name"] == response.vendor), None)
-    if vendor is None:
-        expires = evaluations.link_expiry(
-            evaluation["deadline"], current_app.config["LINK_VALID_DAYS"], datetime.now(UTC)
+    has_answers = bool(store.load_answers(db, vendor["response_id"]))
+    if (vendor["status"] == "submitted" or has_answers) and not replace:
+        state = "submitted" if vendor["status"] == "submitted" else "already answered in part"
+        raise click.ClickException(
+            f"the response of {vendor['name']} (vendor {vendor_id}) is {state}: "
+            "add --replace to replace its answers with the file's"
         )
-        vendor_id, token = evaluations.invite(db, evaluation_id, response.vendor, None, "cli", expires_at=expires)
-        click.echo(f"new vendor {response.vendor}; link: /v/{token}")
-    else:
-        vendor_id = vendor["id"]
-    count = evaluations.import_response(db, vendor_id, response, "cli", submit=submit)
-    click.echo(f"imported {count} answers for {response.vendor}" + (" (submitted)" if submit else ""))
+    if response.vendor and response.vendor != vendor["name"]:
+        click.echo(f"note: the file names the vendor {response.vendor!r}; imported for {vendor['name']!r}", err=True)
+    summary = evaluations.import_response(db, vendor_id, response, actor, submit=submit)
+    store.audit(
+        db,
+        actor,
+        "response_imported",
+        evaluation_id=evaluation_id,
+        vendor_id=vendor_id,
+        response_id=vendor["response_id"],
+        file=file.name[:200],
+        sha256=hashlib.sha256(raw).hexdigest(),
+        answers=summary.answers,
+        changed=summary.changed,
+        cleared=summary.cleared,
+        replaced=has_answers,
+        reopened=summary.reopened,
+        submitted=summary.submitted,
+    )
+    click.echo(
+        f"imported {summary.answers} answers for {vendor['name']} (vendor {vendor_id}): "
+        f"{summary.changed} changed, {summary.cleared} cleared" + (", submitted" if submit else "")
+    )
 
 
 @click.command("run-jobs")

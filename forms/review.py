@@ -22,6 +22,8 @@ class ManualScoreForm(FlaskForm):
 
 class VerificationForm(FlaskForm):
     deployment_id = HiddenField(validators=[DataRequired(), Length(max=40)])
+    # The fingerprint of the row the page showed: a row the vendor changed since is not verified blind.
+    fingerprint = HiddenField(validators=[Optional(), Length(max=64)])
     reference_checked = BooleanField(_l("Reference check completed"))
     evidence_reviewed = BooleanField(_l("Evidence reviewed"))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from stagefour.metrics import TrackRecord
+from stagefour.metrics import deployment_fingerprint
 from stagefour.metrics import parse_date
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
@@ -275,13 +276,22 @@ def verdict(tr: TrackRecord, flags: list[RedFlag], verifications: dict | None = 
 
 
 def verified_deployments(tr: TrackRecord, verifications: dict | None) -> list[str]:
-    """Qualifying deployments whose reference check and evidence review the buyer completed."""
+    """Qualifying deployments whose reference check and evidence review the buyer completed on the row as it is."""
     verifications = verifications or {}
     return sorted(
         d
         for d in tr.qualifying_ids
-        if (v := verifications.get(d)) and v.get("reference_checked") is True and v.get("evidence_reviewed") is True
+        if (v := verifications.get(d))
+        and v.get("reference_checked") is True
+        and v.get("evidence_reviewed") is True
+        and not changed_since_verified(tr.answers, d, v)
     )
+
+
+def changed_since_verified(answers: dict, deployment_id: str, verification: dict) -> bool:
+    """Whether the deployment row differs from the row the verification was made on (or none was named)."""
+    recorded = verification.get("fingerprint")
+    return recorded is None or recorded != deployment_fingerprint(answers, deployment_id)
 
 
 def _verdict(code: str, label: str, overlays: tuple) -> Verdict:

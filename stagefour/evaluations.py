@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from stagefour import comparison
 from stagefour import store
+from stagefour.checks import changed_since_verified
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import Response
 from stagefour.scoring import Result
@@ -84,19 +85,34 @@ def invite(
     return vendor_id, issue_link(db, vendor_id, actor, expires_at)
 
 
-def import_response(db: Database, vendor_id: int, response: Response, actor: str, submit: bool = False) -> int:
-    """Replace a vendor's answers with an imported response; returns the number of answers."""
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did, in counts (never the answers themselves)."""
+
+    answers: int  # answers in the imported response
+    changed: int  # answers written because they were new or different
+    cleared: int  # stored answers the import lacks, now cleared
+    reopened: bool  # the response was submitted and was reopened to take the import
+    submitted: bool
+
+
+def import_response(
+    db: Database, vendor_id: int, response: Response, actor: str, submit: bool = False
+) -> ImportSummary:
+    """Replace a vendor's answers with an imported response; what it changed, in counts."""
     vendor = store.get_vendor(db, vendor_id)
-    if vendor["status"] == "submitted":
-        store.set_response_status(db, vendor["response_id"], "reopened", actor, expect=("submitted",))
+    reopened = vendor["status"] == "submitted" and store.set_response_status(
+        db, vendor["response_id"], "reopened", actor, expect=("submitted",)
+    )
     current = store.load_answers(db, vendor["response_id"])
     changes = {qid: None for qid in current if qid not in response.answers} | dict(response.answers)
     versions = store.answer_versions(db, vendor["response_id"])
-    store.save_answers(db, vendor["response_id"], changes, versions, actor)
+    result = store.save_answers(db, vendor["response_id"], changes, versions, actor)
     store.set_response_language(db, vendor["response_id"], response.language)
     if submit:
         store.set_response_status(db, vendor["response_id"], "submitted", actor, expect=store.EDITABLE)
-    return len(response.answers)
+    cleared = sum(1 for qid in result.saved if changes[qid] is None)
+    return ImportSummary(len(response.answers), len(result.saved) - cleared, cleared, reopened, submit)
 
 
 @dataclass(frozen=True)
@@ -107,8 +123,19 @@ class VendorReview:
     answers: dict
     result: Result
     manual: list[dict]  # every evaluator's scores on manual items
-    verifications: dict  # deployment id -> {reference_checked, evidence_reviewed, note}
+    # deployment id -> {reference_checked, evidence_reviewed, note, fingerprint, changed}; `changed`:
+    # the vendor changed the row since it was verified, so the verification no longer counts.
+    verifications: dict
     threads: list[dict]  # clarification threads with their messages
+
+    @property
+    def changed_since_verified(self) -> list[str]:
+        """The deployments checked by the buyer that the vendor changed afterwards."""
+        return [
+            d
+            for d, v in self.verifications.items()
+            if v["changed"] and (v["reference_checked"] or v["evidence_reviewed"])
+        ]
 
 
 @dataclass(frozen=True)
@@ -158,7 +185,10 @@ def review_vendors(
             verifications=checks[rid],
             weights=weights or evaluation["weights"],
         )
-        out.append(VendorReview(v, answers[rid], result, mine, checks[rid], threads[rid]))
+        verified = {
+            d: dict(c, changed=changed_since_verified(answers[rid], d, c)) for d, c in sorted(checks[rid].items())
+        }
+        out.append(VendorReview(v, answers[rid], result, mine, verified, threads[rid]))
     return out
 
 

@@ -224,6 +224,8 @@ def _vendor(data: EvaluationExport, rank: int, review: VendorReview) -> dict:
                 "reference_checked": v["reference_checked"],
                 "evidence_reviewed": v["evidence_reviewed"],
                 "note": v["note"],
+                "fingerprint": v["fingerprint"],
+                "changed_since_verified": v["changed"],
             }
             for deployment, v in sorted(review.verifications.items())
         },

@@ -7,6 +7,8 @@ verdict (stagefour/checks.py) use the same facts, so a deployment qualifies in o
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -58,6 +60,19 @@ def _rows(answers: dict, question_id: str) -> list[dict]:
 def _label(row: dict, index: int) -> str:
     label = row.get("id")
     return str(label) if isinstance(label, str) and label.strip() else f"row {index + 1}"
+
+
+def deployment_fingerprint(answers: dict, deployment_id: str) -> str | None:
+    """SHA-256 of the canonical JSON of the B1 row with this id; None when no row, or several, have it.
+
+    Canonical: keys sorted, no spaces, UTF-8. A verification vouches for the row as it stood,
+    so any change of that row (a cell, a second row with its id, its removal) changes this.
+    """
+    rows = [r for r in _rows(answers, "B1") if r.get("id") == deployment_id]
+    if len(rows) != 1:
+        return None
+    canonical = json.dumps(rows[0], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class TrackRecord:

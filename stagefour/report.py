@@ -436,6 +436,7 @@ def comparison_model(comparison: Comparison, evaluation: dict, questionnaire: Qu
                 ],
                 "third_opinions": [qid for qid, i in result["items"].items() if i.get("needs_third_opinion")],
                 "verifications": review.verifications,
+                "changed_since_verified": review.changed_since_verified,
                 "threads": [
                     {
                         "question_id": t["question_id"],

@@ -153,7 +153,9 @@ def score_response(
 
     `manual_scores` maps a manual item's id to its evaluators' scores (0–5);
     `verifications` maps a B1 deployment id to `{"reference_checked": bool,
-    "evidence_reviewed": bool}`; `weights` overrides section weights by section id;
+    "evidence_reviewed": bool, "fingerprint": str}` (a verification counts only while the
+    row's fingerprint, metrics.deployment_fingerprint, is still the one it names);
+    `weights` overrides section weights by section id;
     `commitments` maps an engineer's name to the allocation (%) already promised elsewhere.
     """
     manual_scores = _manual(questionnaire, manual_scores or {})

@@ -221,6 +221,22 @@ def m001_initial(db: Database) -> None:
 # --- audit -------------------------------------------------------------------------------
 
 
+class Actor(str):
+    """An actor reference ("vendor:3") that carries facts every audit entry it writes records.
+
+    A vendor link's actor carries the link's issuer (issue 11): whatever a store function
+    writes as this actor, its audit entry names the link it came through, with no change to
+    the functions in between. It is a plain string everywhere else (columns, comparisons).
+    """
+
+    detail: dict
+
+    def __new__(cls, reference: str, **detail: Any) -> Actor:
+        actor = super().__new__(cls, reference)
+        actor.detail = detail
+        return actor
+
+
 def audit(
     db: Database,
     actor: str,
@@ -230,11 +246,12 @@ def audit(
     response_id: int | None = None,
     **detail: Any,
 ) -> int:
-    """Append one entry to the audit log; returns its id."""
+    """Append one entry to the audit log (with the facts an `Actor` carries); returns its id."""
+    detail = getattr(actor, "detail", {}) | detail
     return db.execute(
         "INSERT INTO audit_log (at, actor, action, evaluation_id, vendor_id, response_id, detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [now(), actor, action, evaluation_id, vendor_id, response_id, json.dumps(detail, ensure_ascii=False)],
+        [now(), str(actor), action, evaluation_id, vendor_id, response_id, json.dumps(detail, ensure_ascii=False)],
     ).lastrowid
 
 
@@ -438,7 +455,7 @@ def list_vendors(db: Database, evaluation_id: int) -> list[dict]:
 
 
 def issue_invitation(db: Database, vendor_id: int, token_hash: str, expires_at: str | None, actor: str) -> int:
-    """A new link for a vendor; any earlier link of theirs is revoked in the same transaction."""
+    """A new link for a vendor, recording who issued it; any earlier link of theirs is revoked with it."""
     vendor = get_vendor(db, vendor_id)
     stamp = now()
     with db.atomic():
@@ -446,8 +463,8 @@ def issue_invitation(db: Database, vendor_id: int, token_hash: str, expires_at: 
             "UPDATE invitations SET revoked_at = ? WHERE vendor_id = ? AND revoked_at IS NULL", [stamp, vendor_id]
         ).rowcount
         invitation_id = db.execute(
-            "INSERT INTO invitations (vendor_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
-            [vendor_id, token_hash, stamp, expires_at],
+            "INSERT INTO invitations (vendor_id, token_hash, created_at, expires_at, issued_by) VALUES (?, ?, ?, ?, ?)",
+            [vendor_id, token_hash, stamp, expires_at, user_of(actor)],
         ).lastrowid
         audit(
             db,
@@ -884,19 +901,20 @@ def manual_scores(db: Database, response_ids: list[int]) -> list[dict]:
 
 def set_verification(
     db: Database, response_id: int, deployment_id: str, reference_checked: bool, evidence_reviewed: bool,
-    note: str, user_id: int,
+    note: str, user_id: int, fingerprint: str | None,
 ) -> None:  # fmt: skip
-    """The buyer's reference check and evidence review of one B1 deployment."""
+    """The buyer's reference check and evidence review of one B1 deployment, as its row stood (`fingerprint`)."""
     response = get_response(db, response_id)
     with db.atomic():
         db.execute(
             "INSERT INTO verifications (response_id, deployment_id, reference_checked, evidence_reviewed, note, "
-            "updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id, deployment_id) "
-            "DO UPDATE SET reference_checked = excluded.reference_checked, "
+            "updated_by, updated_at, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (response_id, deployment_id) DO UPDATE SET reference_checked = excluded.reference_checked, "
             "evidence_reviewed = excluded.evidence_reviewed, note = excluded.note, "
-            "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-            [response_id, deployment_id, int(reference_checked), int(evidence_reviewed), note, user_id, now()],
-        )
+            "updated_by = excluded.updated_by, updated_at = excluded.updated_at, fingerprint = excluded.fingerprint",
+            [response_id, deployment_id, int(reference_checked), int(evidence_reviewed), note, user_id, now(),
+             fingerprint],
+        )  # fmt: skip
         audit(
             db,
             f"user:{user_id}",
@@ -907,11 +925,12 @@ def set_verification(
             deployment=deployment_id,
             reference_checked=reference_checked,
             evidence_reviewed=evidence_reviewed,
+            fingerprint=fingerprint,
         )
 
 
 def verifications(db: Database, response_ids: list[int]) -> dict[int, dict[str, dict]]:
-    """response id -> deployment id -> {reference_checked, evidence_reviewed, note}."""
+    """response id -> deployment id -> {reference_checked, evidence_reviewed, note, fingerprint}."""
     out: dict[int, dict[str, dict]] = {rid: {} for rid in response_ids}
     if not response_ids:
         return out
@@ -921,6 +940,7 @@ def verifications(db: Database, response_ids: list[int]) -> dict[int, dict[str, 
             "reference_checked": bool(r["reference_checked"]),
             "evidence_reviewed": bool(r["evidence_reviewed"]),
             "note": r["note"],
+            "fingerprint": r["fingerprint"],
         }
     return out
 
@@ -1026,7 +1046,7 @@ def clarifications(db: Database, response_ids: list[int]) -> dict[int, list[dict
 AUDIT_ACTOR_KINDS = {
     "buyer": ("actor LIKE ?", "user:%"),
     "vendor": ("actor LIKE ?", "vendor:%"),
-    "cli": ("actor = ?", "cli"),
+    "cli": ("(actor = ? OR actor LIKE 'cli:%')", "cli"),
     "anonymous": ("actor = ?", "anonymous"),
 }
 
@@ -1538,3 +1558,62 @@ def set_evaluation_access(
 def m011_users_without_role(db: Database) -> None:
     # A role is per team now (memberships, m010); the site-wide one of release 1 is gone.
     db["users"].transform(drop={"role"})
+
+
+# --- attribution (issue 11, item 5) ------------------------------------------------------------
+# Who really did it: every link records the user who issued it, so a change made through a
+# vendor's link also names that link's issuer (views/vendor.py gives the link's actor those
+# facts); and a verification records a fingerprint of the deployment row it verified.
+
+
+@migrations()
+def m014_attribution(db: Database) -> None:
+    from stagefour.metrics import deployment_fingerprint
+
+    db.execute("ALTER TABLE invitations ADD COLUMN issued_by INTEGER REFERENCES users(id)")
+    # The log says who issued each link: the n-th link_issued/link_reissued entry of a vendor
+    # made its n-th invitation (both are written in one transaction, in that order).
+    db.execute(
+        """
+        WITH issues AS (
+            SELECT vendor_id, CAST(substr(actor, 6) AS INTEGER) AS user_id,
+                   actor LIKE 'user:%' AS by_user,
+                   row_number() OVER (PARTITION BY vendor_id ORDER BY id) AS n
+            FROM audit_log WHERE action IN ('link_issued', 'link_reissued') AND vendor_id IS NOT NULL
+        ), links AS (
+            SELECT id, vendor_id, row_number() OVER (PARTITION BY vendor_id ORDER BY id) AS n FROM invitations
+        )
+        UPDATE invitations SET issued_by = (
+            SELECT i.user_id FROM links l JOIN issues i ON i.vendor_id = l.vendor_id AND i.n = l.n
+            WHERE l.id = invitations.id AND i.by_user AND i.user_id IN (SELECT id FROM users)
+        )
+        """
+    )
+    db.execute("ALTER TABLE verifications ADD COLUMN fingerprint TEXT")
+    # Verifications made before fingerprints vouch for the rows as they are now.
+    rows = _rows(
+        db,
+        "SELECT v.response_id, v.deployment_id, a.value FROM verifications v "
+        "LEFT JOIN answers a ON a.response_id = v.response_id AND a.question_id = 'B1'",
+    )
+    for r in rows:
+        answers = {"B1": json.loads(r["value"])} if r["value"] else {}
+        db.execute(
+            "UPDATE verifications SET fingerprint = ? WHERE response_id = ? AND deployment_id = ?",
+            [deployment_fingerprint(answers, r["deployment_id"]), r["response_id"], r["deployment_id"]],
+        )
+
+
+def user_of(actor: str) -> int | None:
+    """The user id of a `user:<id>` actor, else None (the command line, a vendor, a test)."""
+    kind, _sep, ident = str(actor).partition(":")
+    return int(ident) if kind == "user" and ident.isdigit() else None
+
+
+def original_inviters(db: Database, evaluation_id: int | None = None) -> dict[int, int | None]:
+    """Vendor id -> the user who issued the vendor's first link (None: not a user), of one evaluation or all."""
+    sql = """
+        SELECT i.vendor_id, i.issued_by FROM invitations i JOIN vendors v ON v.id = i.vendor_id
+        WHERE i.id IN (SELECT min(id) FROM invitations GROUP BY vendor_id) AND (? IS NULL OR v.evaluation_id = ?)
+    """
+    return {r["vendor_id"]: r["issued_by"] for r in _rows(db, sql, [evaluation_id, evaluation_id])}

@@ -259,18 +259,20 @@ def test_a_huge_row_number_in_response_json_is_an_error_on_its_row(questionnaire
 
 
 @pytest.mark.parametrize("literal", ["1" + "0" * 400, "1e27", "9" * 5000])
-def test_flask_score_and_import_response_on_a_huge_number_fail_clearly(tmp_path, runner, db, make_evaluation, literal):
+def test_flask_score_and_import_response_on_a_huge_number_fail_clearly(tmp_path, runner, db, make_vendor, literal):
     path = tmp_path / "response.json"
     path.write_text(response_text(A2=0).replace('"A2": 0', f'"A2": {literal}'), encoding="utf-8")
     scored = runner.invoke(args=["score", str(path)])
     assert scored.exit_code == 1
     assert isinstance(scored.exception, SystemExit)  # a ClickException, never a traceback
     assert scored.output.startswith("Error: ") and "Traceback" not in scored.output
-    evaluation_id = make_evaluation()
-    imported = runner.invoke(args=["import-response", str(evaluation_id), str(path)])
+    v = make_vendor()
+    imported = runner.invoke(
+        args=["import-response", str(v["evaluation_id"]), str(path), "--vendor-id", str(v["vendor_id"])]
+    )
     assert imported.exit_code == 1
     assert isinstance(imported.exception, SystemExit)
-    assert store.list_vendors(db, evaluation_id) == []  # nothing was written
+    assert store.load_answers(db, v["response_id"]) == {}  # nothing was written
 
 
 HOSTILE_TYPED = ["1e27", "1e400", "-1e400", "inf", "-inf", "nan", "9" * 4000, "-" + "9" * 4000, "9" * 5000]

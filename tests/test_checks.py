@@ -2,6 +2,7 @@
 
 import pytest
 
+from stagefour.metrics import deployment_fingerprint
 from stagefour.scoring import score_response
 
 from .conftest import AS_OF
@@ -197,7 +198,8 @@ def test_verdict_stage4_needs_the_buyers_verification(questionnaire, stage4_answ
     assert verdict(questionnaire, stage4_answers, verifications=half).code == "stage4_unverified"
     other = {"d3": {"reference_checked": True, "evidence_reviewed": True}}  # d3 does not qualify
     assert verdict(questionnaire, stage4_answers, verifications=other).code == "stage4_unverified"
-    done = {"d1": {"reference_checked": True, "evidence_reviewed": True}}
+    fingerprint = deployment_fingerprint(stage4_answers, "d1")  # the row as the buyer checked it
+    done = {"d1": {"reference_checked": True, "evidence_reviewed": True, "fingerprint": fingerprint}}
     result = score_response(questionnaire, stage4_answers, AS_OF, verifications=done)
     assert result.verdict.code == "stage4_verified"
     assert result.verified_share == 50.0

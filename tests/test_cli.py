@@ -4,8 +4,11 @@ import json
 
 import pytest
 
+from stagefour import store
+
 from .conftest import FIXTURES
 from .conftest import RESPONSES
+from .conftest import load_response_json
 
 
 def test_score_prints_the_result_as_json(runner):
@@ -199,3 +202,162 @@ def test_restore_accepts_a_backup_with_exactly_this_versions_schema(app, runner,
     result = runner.invoke(backup_command.restore, [backup, "--yes"])
     assert result.exit_code == 0, result.output
     assert _live_state(app)[1] == [("kept@example.com",)]
+
+
+# --- import-response (issue 11, item 5): the vendor by id, --replace, an audit entry with counts ---
+
+
+@pytest.fixture
+def importing(db, make_evaluation, make_vendor, tmp_path):
+    """An evaluation with vendor Northwind (no answers yet), and a response file for it."""
+    evaluation_id = make_evaluation()
+    vendor = make_vendor("Northwind Applied AI", evaluation_id)
+    path = tmp_path / "northwind.json"
+    path.write_text(json.dumps(load_response_json("stage4-deployer"), ensure_ascii=False), encoding="utf-8")
+    return {"evaluation_id": evaluation_id, "vendor": vendor, "path": path}
+
+
+def _import(runner, imp, *extra):
+    args = [
+        "import-response",
+        str(imp["evaluation_id"]),
+        str(imp["path"]),
+        "--vendor-id",
+        str(imp["vendor"]["vendor_id"]),
+    ]
+    return runner.invoke(args=[*args, *extra])
+
+
+def _imported(db, evaluation_id):
+    return [e for e in store.audit_entries(db, evaluation_id) if e["action"] == "response_imported"]
+
+
+def test_import_response_writes_the_answers_and_an_audit_entry_with_counts(runner, db, importing, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "ops-alice")
+    result = _import(runner, importing, "--submit")
+    assert result.exit_code == 0, result.output
+    v = importing["vendor"]
+    answers = store.load_answers(db, v["response_id"])
+    assert answers["A2"] == json.loads(importing["path"].read_text())["answers"]["A2"]
+    assert store.get_vendor(db, v["vendor_id"])["status"] == "submitted"
+    (entry,) = _imported(db, importing["evaluation_id"])
+    assert entry["actor"] == "cli:ops-alice"
+    detail = entry["detail"]
+    assert detail["answers"] == len(answers) == detail["changed"] and detail["cleared"] == 0
+    assert (detail["replaced"], detail["reopened"], detail["submitted"]) == (False, False, True)
+    assert detail["file"] == "northwind.json" and len(detail["sha256"]) == 64
+    assert "Northwind" not in json.dumps(detail)  # counts, never the answers themselves
+    saved = [e for e in store.audit_entries(db, importing["evaluation_id"]) if e["action"] == "answer_saved"]
+    assert {e["actor"] for e in saved} == {"cli:ops-alice"}
+    assert f"imported {len(answers)} answers for Northwind Applied AI" in result.output
+
+
+def test_import_response_refuses_to_replace_a_submitted_response_without_replace(runner, db, importing):
+    assert _import(runner, importing, "--submit").exit_code == 0
+    data = json.loads(importing["path"].read_text())
+    data["answers"]["A2"] = 1
+    data["answers"].pop("A3")
+    importing["path"].write_text(json.dumps(data), encoding="utf-8")
+    v = importing["vendor"]
+    before = store.load_answers(db, v["response_id"])
+    result = _import(runner, importing)
+    assert result.exit_code == 1
+    assert "is submitted: add --replace" in result.output and "Traceback" not in result.output
+    assert store.load_answers(db, v["response_id"]) == before
+    assert store.get_vendor(db, v["vendor_id"])["status"] == "submitted"
+    assert len(_imported(db, importing["evaluation_id"])) == 1
+    result = _import(runner, importing, "--replace")
+    assert result.exit_code == 0, result.output
+    assert store.load_answers(db, v["response_id"])["A2"] == 1
+    assert "A3" not in store.load_answers(db, v["response_id"])
+    latest = _imported(db, importing["evaluation_id"])[0]["detail"]
+    assert (latest["changed"], latest["cleared"], latest["replaced"], latest["reopened"]) == (1, 1, True, True)
+    assert store.get_vendor(db, v["vendor_id"])["status"] == "reopened"
+
+
+def test_import_response_refuses_to_replace_answers_in_progress_without_replace(runner, db, importing):
+    assert _import(runner, importing).exit_code == 0
+    result = _import(runner, importing)
+    assert result.exit_code == 1
+    assert "is already answered in part: add --replace" in result.output
+    assert len(_imported(db, importing["evaluation_id"])) == 1
+    assert _import(runner, importing, "--replace").exit_code == 0
+    latest = _imported(db, importing["evaluation_id"])[0]["detail"]
+    assert (latest["changed"], latest["cleared"], latest["replaced"]) == (0, 0, True)
+
+
+def test_import_response_names_an_owner_given_as_actor(runner, db, importing, make_user):
+    owner = make_user("owner", "olga@buyer.example")
+    result = _import(runner, importing, "--actor", "OLGA@buyer.example")
+    assert result.exit_code == 0, result.output
+    (entry,) = _imported(db, importing["evaluation_id"])
+    assert entry["actor"] == f"user:{owner}"
+    assert entry["detail"]["via"] == "import-response" and entry["detail"]["os_user"]
+
+
+@pytest.mark.parametrize(
+    ("who", "role"),
+    [
+        pytest.param("nobody@buyer.example", None, id="no such account"),
+        pytest.param("eve@buyer.example", "evaluator", id="an evaluator, not an owner"),
+        pytest.param("otto@other.example", "other team", id="an owner of another team"),
+    ],
+)
+def test_import_response_refuses_an_actor_who_is_not_an_owner_of_the_evaluation(
+    runner, db, importing, make_user, make_team, who, role
+):
+    if role == "other team":
+        make_user("owner", who, team_id=make_team("Other team"))
+    elif role:
+        make_user(role, who)
+    result = _import(runner, importing, "--actor", who)
+    assert result.exit_code == 1
+    assert f"--actor {who}: not an owner of evaluation" in result.output
+    assert store.load_answers(db, importing["vendor"]["response_id"]) == {}
+    assert _imported(db, importing["evaluation_id"]) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        pytest.param("unknown vendor", "no vendor 999999", id="unknown vendor id"),
+        pytest.param("other evaluation", "is not in evaluation", id="vendor of another evaluation"),
+        pytest.param("unknown evaluation", "no evaluation 999999", id="unknown evaluation"),
+        pytest.param("bad json", "not valid JSON", id="bad JSON"),
+        pytest.param("bad answer", "answers.B1[0].stage", id="an answer the questionnaire refuses"),
+        pytest.param("no file", "cannot read", id="missing file"),
+    ],
+)
+def test_import_response_refuses_wrong_input_clearly(
+    runner, db, importing, make_vendor, make_evaluation, case, message
+):
+    args = ["import-response", str(importing["evaluation_id"]), str(importing["path"])]
+    vendor_id = str(importing["vendor"]["vendor_id"])
+    if case == "unknown vendor":
+        vendor_id = "999999"
+    elif case == "other evaluation":
+        vendor_id = str(make_vendor("Elsewhere Ltd", make_evaluation(title="Another"))["vendor_id"])
+    elif case == "unknown evaluation":
+        args[1] = "999999"
+    elif case == "bad json":
+        importing["path"].write_text("{nope", encoding="utf-8")
+    elif case == "bad answer":
+        importing["path"].write_text(
+            json.dumps({"questionnaire": "ai-deployment-partner", "vendor": "N", "answers": {"B1": [{"stage": 7}]}})
+        )
+    elif case == "no file":
+        args[2] = str(importing["path"].with_name("absent.json"))
+    result = runner.invoke(args=[*args, "--vendor-id", vendor_id])
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert store.load_answers(db, importing["vendor"]["response_id"]) == {}
+    assert _imported(db, importing["evaluation_id"]) == []
+
+
+def test_import_response_needs_the_vendor_id_and_never_looks_up_a_name(runner, db, importing):
+    result = runner.invoke(args=["import-response", str(importing["evaluation_id"]), str(importing["path"])])
+    assert result.exit_code == 2
+    assert "Missing option '--vendor-id'" in result.output
+    assert store.load_answers(db, importing["vendor"]["response_id"]) == {}
+    assert len(store.list_vendors(db, importing["evaluation_id"])) == 1  # no vendor made from the file's name

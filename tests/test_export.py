@@ -14,6 +14,7 @@ import pytest
 import export_command
 from stagefour import export
 from stagefour import store
+from stagefour.metrics import deployment_fingerprint
 from stagefour.response import parse_response
 from stagefour.scoring import score_response
 
@@ -39,7 +40,8 @@ def demo(db, make_evaluation, make_vendor, make_user):
     evaluator = make_user("evaluator", "eva@example.com")
     northwind = vendors["stage4-deployer"]
     store.set_manual_score(db, northwind["response_id"], "C5", evaluator, 4, "Named the claims director and the DPO.")
-    store.set_verification(db, northwind["response_id"], "d1", True, True, "Spoke to their CIO.", evaluator)
+    checked = deployment_fingerprint(load_response_json("stage4-deployer")["answers"], "d1")
+    store.set_verification(db, northwind["response_id"], "d1", True, True, "Spoke to their CIO.", evaluator, checked)
     thread = store.open_clarification(db, northwind["response_id"], "B1", "Who signs off d2?", evaluator)
     store.add_clarification_message(
         db, northwind["response_id"], thread, f"vendor:{northwind['vendor_id']}", "Their COO, in writing."
@@ -130,7 +132,13 @@ def test_json_export_holds_the_whole_evaluation(db, demo, questionnaire):
         }
     ]
     assert northwind["verifications"] == {
-        "d1": {"reference_checked": True, "evidence_reviewed": True, "note": "Spoke to their CIO."}
+        "d1": {
+            "reference_checked": True,
+            "evidence_reviewed": True,
+            "note": "Spoke to their CIO.",
+            "fingerprint": deployment_fingerprint(load_response_json("stage4-deployer")["answers"], "d1"),
+            "changed_since_verified": False,
+        }
     }
     (thread,) = northwind["clarifications"]
     assert (thread["question_id"], thread["status"], thread["created_by"]) == ("B1", "open", "eva@example.com")

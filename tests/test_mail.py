@@ -192,8 +192,10 @@ def test_reissuing_emails_the_new_link(smtp, mail_app):
     client.post(f"/evaluations/{evaluation_id}/vendors/{vendor['id']}/reissue")
     second = _shown_link(client.get(f"/evaluations/{evaluation_id}").get_data(as_text=True))
     assert first != second
-    assert [first in m.get_content() for _r, m in inbox.messages] == [True, False]
+    # The invitation, the new link, and the notice that the link was replaced (never with a link).
+    assert [first in m.get_content() for _r, m in inbox.messages] == [True, False, False]
     assert second in inbox.messages[1][1].get_content()
+    assert "/v/" not in inbox.messages[2][1].get_content()
     assert _actions(db, evaluation_id).count("link_emailed") == 2
 
 

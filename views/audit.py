@@ -73,6 +73,11 @@ SENTENCES = {
     "vendor_added": _l("Vendor %(name)s added"),
     "file_uploaded": _l("File %(filename)s uploaded for %(question)s"),
     "files_removed": _l("%(count)s files no answer refers to removed (%(size)s bytes)"),
+    "response_imported": _l(
+        "Response of %(vendor)s imported from %(file)s: %(answers)s answers, %(changed)s changed, %(cleared)s cleared"
+    ),
+    "vendor_notified": _l("%(vendor)s told by e-mail (%(to)s) of the change to their link"),
+    "vendor_notice_failed": _l("E-mail to %(to)s about the change to their link failed: %(error)s"),
 }
 
 FILTERS = ("action", "actor", "vendor", "from", "to")
@@ -112,9 +117,31 @@ def who(actor: str, emails: dict[int, str], vendors: dict[int, str]) -> str:
             return vendors[int(ident)]
     if actor == "cli":
         return _("command line")
+    if kind == "cli" and ident:
+        return _("command line (%(user)s)", user=ident)
     if actor == "anonymous":
         return _("not logged in")
     return actor
+
+
+def who_through(entry: dict, emails: dict[int, str], vendors: dict[int, str], inviters: dict[int, int | None]) -> str:
+    """`who`, and for a vendor's entry made through a link issued by someone other than the user who
+    first invited that vendor (a reissue after a reopen, say), that link's issuer; for a user's
+    entry made by the import-response command, that command."""
+    name = who(entry["actor"], emails, vendors)
+    detail = entry["detail"] if isinstance(entry["detail"], dict) else {}
+    if detail.get("via") == "import-response" and entry["actor"].startswith("user:"):
+        return _("%(user)s, by import-response", user=name)
+    if not entry["actor"].startswith("vendor:") or "via_link_issued_by" not in detail:
+        return name
+    issuer = detail["via_link_issued_by"]
+    if issuer == inviters.get(entry["vendor_id"]):
+        return name
+    if issuer is None:
+        by = _("the command line")
+    else:
+        by = emails.get(issuer) or _("user %(id)s", id=issuer)
+    return _("%(vendor)s, through a link issued by %(issuer)s", vendor=name, issuer=by)
 
 
 def describe(entry: dict, vendors: dict[int, str], size: int = SHORT) -> str:
@@ -217,11 +244,12 @@ def _show(evaluation: dict | None, owned: tuple[int, ...] = ()):
     page = min(page, pages)
     entries = store.audit_search(db, audit_filter, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     emails = store.user_emails(db)
+    inviters = store.original_inviters(db, evaluation_id)
     titles = store.evaluation_titles(db) if evaluation is None else {}
     context["rows"] = [
         {
             "entry": e,
-            "who": who(e["actor"], emails, vendors),
+            "who": who_through(e, emails, vendors, inviters),
             "what": describe(e, vendors),
             "evaluation": titles.get(e["evaluation_id"]) if e["evaluation_id"] is not None else None,
         }
@@ -262,6 +290,7 @@ def evaluation_csv(evaluation_id: int):
         context = _context(evaluation, vendors, actions, errors=exc.args[0])
         return render_template("audit/log.html", **context), 400
     emails = store.user_emails(db)
+    inviters = store.original_inviters(db, evaluation_id)
     # Logged first, with the count the export will hold: the rows below stream out one by one.
     exported = store.audit(
         db,
@@ -281,7 +310,7 @@ def evaluation_csv(evaluation_id: int):
                 e["id"],
                 e["at"],
                 e["actor"],
-                who(e["actor"], emails, vendors),
+                who_through(e, emails, vendors, inviters),
                 e["action"],
                 describe(e, vendors, size=10_000),
                 e["evaluation_id"],

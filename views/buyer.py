@@ -39,6 +39,7 @@ from stagefour.questionnaire import QuestionnaireError
 from stagefour.questionnaire import load_questionnaire
 from stagefour.questionnaire import localize
 from stagefour.scoring import score_response
+from views import notices
 from views.auth import login_required
 from views.db import get_db
 from views.questionnaires import for_snapshot
@@ -439,6 +440,7 @@ def reissue_link(evaluation_id: int, vendor_id: int):
     expires_at = link_expiry(evaluation)
     token = evaluations.issue_link(get_db(), vendor_id, _actor(), expires_at)
     _hand_out(evaluation, vendor_id, token, expires_at)
+    notices.tell_vendor(evaluation, vendor, "reissued", _actor())  # issue 11: the vendor hears of it
     flash(_("%(name)s has a new link; the old one no longer works.", name=vendor["name"]), "success")
     return _back(evaluation_id)
 
@@ -452,6 +454,7 @@ def revoke_link(evaluation_id: int, vendor_id: int):
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="revoke")
     if store.revoke_invitations(get_db(), vendor_id, _actor()):
         flash(_("The link of %(name)s no longer works.", name=vendor["name"]), "success")
+        notices.tell_vendor(evaluation, vendor, "revoked", _actor())  # issue 11: the vendor hears of it
     else:
         flash(_("%(name)s had no working link.", name=vendor["name"]), "info")
     return _back(evaluation_id)

@@ -27,6 +27,7 @@ from stagefour import evidence
 from stagefour import store
 from stagefour.comparison import section_scores
 from stagefour.metrics import TrackRecord
+from stagefour.metrics import deployment_fingerprint
 from views.auth import login_required
 from views.buyer import load_evaluation
 from views.buyer import load_vendor
@@ -57,7 +58,12 @@ def response(evaluation_id: int, vendor_id: int):
     questionnaire, review = _review(evaluation, vendor)
     track = TrackRecord(review.answers, today(), evaluation["buyer_profile"])
     deployments = [
-        {"row": row, "qualifies": track.why_not_qualifying(row) is None, "why_not": track.why_not_qualifying(row)}
+        {
+            "row": row,
+            "qualifies": track.why_not_qualifying(row) is None,
+            "why_not": track.why_not_qualifying(row),
+            "fingerprint": deployment_fingerprint(review.answers, row["id"]),
+        }
         for row in track.deployments
         if row.get("id")
     ]
@@ -140,6 +146,15 @@ def verify(evaluation_id: int, vendor_id: int):
     ids = {row.get("id") for row in answers.get("B1") or [] if isinstance(row, dict)}
     if not form.validate() or form.deployment_id.data not in ids:
         abort(400)
+    fingerprint = deployment_fingerprint(answers, form.deployment_id.data)
+    if fingerprint is None:
+        flash(_("Several deployments have the id %(id)s: ask the vendor to tell them apart.",
+                id=form.deployment_id.data), "error")  # fmt: skip
+        return _back(evaluation_id, vendor_id, "verification")
+    if form.fingerprint.data and form.fingerprint.data != fingerprint:
+        flash(_("The vendor changed %(id)s since this page was shown: check it again.", id=form.deployment_id.data),
+              "error")  # fmt: skip
+        return _back(evaluation_id, vendor_id, "verification")
     store.set_verification(
         get_db(),
         vendor["response_id"],
@@ -148,6 +163,7 @@ def verify(evaluation_id: int, vendor_id: int):
         form.evidence_reviewed.data,
         form.note.data or "",
         g.user["id"],
+        fingerprint,
     )
     flash(_("The checks of %(id)s were saved.", id=form.deployment_id.data), "success")
     return _back(evaluation_id, vendor_id, "verification")

@@ -98,7 +98,13 @@ class Link:
 
     @property
     def actor(self) -> str:
-        return f"vendor:{self.response['vendor_id']}"
+        # Every entry written through a link names the link and who issued it (issue 11: a
+        # reissued link's holder is not necessarily the vendor; SECURITY.md, Attribution).
+        return store.Actor(
+            f"vendor:{self.response['vendor_id']}",
+            via_link=self.invitation["id"],
+            via_link_issued_by=self.invitation["issued_by"],
+        )
 
     def section(self, section_id: str) -> Section:
         section = next((s for s in self.questionnaire.sections if s.id == section_id), None)
