@@ -18,6 +18,7 @@ from views import errors
 from views import exports
 from views import i18n
 from views import limits
+from views import oidc
 from views import reports
 from views import review
 from views import vendor
@@ -55,6 +56,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Off by default: trusting these headers without a proxy lets clients forge their address.
         PROXY_FIX=None,
         RATELIMIT_STORAGE_URI="memory://",
+        # Sessions end after this long without a request, and this long after the login (SECURITY.md).
+        SESSION_IDLE_MINUTES=60,
+        SESSION_MAX_HOURS=12,
+        # Single sign-on with OpenID Connect (README, "Single sign-on"): off while OIDC_ISSUER is None.
+        OIDC_ISSUER=None,
+        OIDC_CLIENT_ID=None,
+        OIDC_CLIENT_SECRET=None,
+        OIDC_SCOPES="openid email profile",
+        OIDC_LABEL=None,
+        OIDC_GROUPS_CLAIM="groups",
+        OIDC_GROUPS={},
+        OIDC_PROVISION=False,
     )
     if test_config is None:
         instance.mkdir(parents=True, exist_ok=True)
@@ -72,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(oidc.bp)
     app.register_blueprint(buyer.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(review.bp)
