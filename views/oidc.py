@@ -111,11 +111,12 @@ def callback():
         token = client.authorize_access_token(claims_options=options)
         if "userinfo" not in token:  # no ID token, or a state without a nonce: nothing proves who this is
             raise JoseError("no ID token")
+        claims = _with_userinfo(client, token, dict(token["userinfo"]), config["OIDC_GROUPS_CLAIM"])
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError) as error:
         return _refuse("token_refused", error, _("Single sign-on failed. Try again, or log in with your password."))
     db = get_db()
     result = sso.sign_in(
-        db, issuer, dict(token["userinfo"]), claim=config["OIDC_GROUPS_CLAIM"], groups=config["OIDC_GROUPS"],
+        db, issuer, claims, claim=config["OIDC_GROUPS_CLAIM"], groups=config["OIDC_GROUPS"],
         provision=config["OIDC_PROVISION"],
     )  # fmt: skip
     if result.user is None:
@@ -125,6 +126,20 @@ def callback():
     start_session(result.user)
     store.audit(db, f"user:{result.user['id']}", "login_succeeded", via="sso", issuer=issuer)
     return redirect(target)
+
+
+def _with_userinfo(client, token: dict, claims: dict, groups_claim: str) -> dict:
+    """The ID token's claims, completed from the userinfo endpoint when they lack the e-mail or groups.
+
+    Many providers keep those out of the ID token by default. The ID token's own claims win, and
+    userinfo counts only for the same subject (OpenID Connect Core 5.3.2)."""
+    wanted = ("email", "email_verified", groups_claim)
+    if all(k in claims for k in wanted) or not client.load_server_metadata().get("userinfo_endpoint"):
+        return claims
+    info = client.userinfo(token=token)
+    if info.get("sub") != claims["sub"]:
+        raise JoseError("the userinfo is about another subject")
+    return {k: info[k] for k in wanted if k in info} | claims
 
 
 def _refuse(reason: str, error: Exception | None, message: str, **detail):

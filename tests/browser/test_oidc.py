@@ -51,8 +51,9 @@ def _db(app):
 def sso(request, tmp_path):
     """The app with single sign-on on, served on a free port, and the provider: (app base URL, app, provider).
 
-    A test marked `@pytest.mark.parametrize("sso", ["localhost"], indirect=True)` gets a provider
-    that names itself http://localhost:PORT while the app expects http://127.0.0.1:PORT."""
+    A test parametrized with `("sso", ["localhost"], indirect=True)` gets a provider that names
+    itself http://localhost:PORT while the app expects http://127.0.0.1:PORT; with "userinfo",
+    one whose ID tokens hold only the subject (e-mail and groups come from its userinfo)."""
     from app import create_app
 
     port = free_port()
@@ -77,8 +78,9 @@ def sso(request, tmp_path):
     database.close()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
-    named = f"http://localhost:{port}" if getattr(request, "param", None) == "localhost" else None
-    with run_provider(f"{base}/login/oidc/callback", port, issuer=named) as provider:
+    variant = getattr(request, "param", None)
+    named = f"http://localhost:{port}" if variant == "localhost" else None
+    with run_provider(f"{base}/login/oidc/callback", port, named, userinfo_only=variant == "userinfo") as provider:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         yield base, app, provider
@@ -138,6 +140,7 @@ def test_the_login_page_offers_single_sign_on(sso, page: Page):
     shot(page, "login-with-sso")
 
 
+@pytest.mark.parametrize("sso", [None, "userinfo"], indirect=True, ids=["claims in the ID token", "from userinfo"])
 def test_first_sso_login_provisions_the_user_in_the_mapped_team_and_logout_ends_it(sso, page: Page):
     base, app, provider = sso
     page.goto(f"{base}/login")

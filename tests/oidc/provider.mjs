@@ -5,6 +5,7 @@
 //   OIDC_ISSUER    the issuer it names in its discovery document and tokens (default: its own URL)
 //   OIDC_CLIENTS   JSON list of {client_id, client_secret, redirect_uris, post_logout_redirect_uris}
 //   OIDC_ACCOUNTS  JSON object: login -> claims (email, email_verified, groups, name ...)
+//   OIDC_USERINFO_ONLY  "1": the ID token holds only `sub`, the other claims come from userinfo
 // Dev interactions are on: any login typed into its form signs in as that account (an unknown
 // login gets no e-mail), any password is accepted. It prints "listening <issuer>" when ready.
 import http from 'node:http';
@@ -37,8 +38,9 @@ const provider = new Provider(issuer, {
     profile: ['name'],
     groups: ['groups'],
   },
-  // The e-mail and groups go into the ID token itself, as most providers can be told to do.
-  conformIdTokenClaims: false,
+  // The e-mail and groups go into the ID token itself (as most providers can be told to do),
+  // unless the test wants them only at the userinfo endpoint (as this library's default is).
+  conformIdTokenClaims: process.env.OIDC_USERINFO_ONLY === '1',
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },

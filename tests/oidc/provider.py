@@ -43,7 +43,7 @@ class Provider:
 
 
 @contextmanager
-def run_provider(redirect_uri: str, port: int, issuer: str | None = None) -> Iterator[Provider]:
+def run_provider(redirect_uri: str, port: int, issuer: str | None = None, userinfo_only=False) -> Iterator[Provider]:
     """Start provider.mjs for the two test clients and ACCOUNTS; stop it afterwards."""
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "oidc-provider").is_dir():
@@ -67,6 +67,7 @@ def run_provider(redirect_uri: str, port: int, issuer: str | None = None) -> Ite
         "OIDC_ISSUER": issuer or url,
         "OIDC_CLIENTS": json.dumps(clients),
         "OIDC_ACCOUNTS": json.dumps(ACCOUNTS),
+        "OIDC_USERINFO_ONLY": "1" if userinfo_only else "0",
     }
     command = [node, str(HERE / "provider.mjs")]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
