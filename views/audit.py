@@ -67,6 +67,12 @@ SENTENCES = {
     "evaluation_changed": _l("Evaluation settings changed"),
     "vendor_added": _l("Vendor %(name)s added"),
     "file_uploaded": _l("File %(filename)s uploaded for %(question)s"),
+    # sessions and single sign-on (T3)
+    "logout": _l("Logged out (every session of this account ended)"),
+    "sso_login_succeeded": _l("Logged in by single sign-on (%(issuer)s)"),
+    "sso_refused": _l("Single sign-on refused (%(reason)s)"),
+    "sso_linked": _l("Account %(user)s linked to single sign-on identity %(subject)s"),
+    "user_provisioned": _l("Account %(email)s made at its first single sign-on"),
 }
 
 FILTERS = ("action", "actor", "vendor", "from", "to")

@@ -124,7 +124,8 @@ def callback():
         return _refuse(result.refused, None, REFUSED[result.refused](), **detail)
     target = session.get(NEXT) or url_for("buyer.dashboard")
     start_session(result.user)
-    store.audit(db, f"user:{result.user['id']}", "login_succeeded", via="sso", issuer=issuer)
+    user = result.user
+    store.audit(db, f"user:{user['id']}", "sso_login_succeeded", issuer=issuer, subject=user["oidc_subject"])
     return redirect(target)
 
 

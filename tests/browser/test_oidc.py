@@ -155,9 +155,9 @@ def test_first_sso_login_provisions_the_user_in_the_mapped_team_and_logout_ends_
     assert store.user_teams(database, user["id"]) == [
         {"id": store.get_team_by_name(database, "Claims")["id"], "name": "Claims", "role": "owner"}
     ]
-    actions = [(e["actor"], e["action"], e["detail"].get("via")) for e in store.audit_entries(database)]
+    actions = [(e["actor"], e["action"], e["detail"].get("subject")) for e in store.audit_entries(database)]
     assert ("sso", "user_provisioned", None) in actions
-    assert actions[0] == (f"user:{user['id']}", "login_succeeded", "sso")
+    assert actions[0] == (f"user:{user['id']}", "sso_login_succeeded", "ada")
     # Logging out ends the local session: a copy of its cookie opens nothing afterwards.
     cookie = next(c for c in page.context.cookies() if c["name"] == "session")["value"]
     assert requests.get(f"{base}/", cookies={"session": cookie}, allow_redirects=False, timeout=10).status_code == 200
