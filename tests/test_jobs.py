@@ -90,12 +90,16 @@ def _config(tmp_path: Path, smtp_port: int, jobs_url: str) -> dict:
     }
 
 
+TEAM = "Claims"  # the owner's team, where the evaluations go
+
+
 def _buyer(app):
     """A logged-in owner's client of `app`, and a database connection."""
     from views.auth import hash_password
 
     db = store.open_db(app.config["DATABASE"])
-    store.create_user(db, "owner@example.com", hash_password(PASSWORD), "owner")
+    owner = store.create_user(db, "owner@example.com", hash_password(PASSWORD), "owner")
+    store.set_membership(db, store.create_team(db, TEAM, "test"), owner, "owner", "test")
     client = app.test_client()
     assert client.post("/login", data={"email": "owner@example.com", "password": PASSWORD}).status_code == 302
     return client, db
@@ -179,7 +183,8 @@ def test_run_jobs_sends_queued_emails_and_makes_pdfs_then_stops_on_sigterm(tmp_p
     client, db = _buyer(app)
     try:
         questionnaire = load_by_id("ai-deployment-partner")
-        evaluation_id = evaluations.start_evaluation(db, questionnaire, "Claims automation partner")
+        team_id = store.get_team_by_name(db, TEAM)["id"]
+        evaluation_id = evaluations.start_evaluation(db, questionnaire, "Claims automation partner", team_id=team_id)
         vendor_id, _token = evaluations.invite(db, evaluation_id, "Northwind", None, "test")
         answers = load_response_json("stage4-deployer")["answers"]
         evaluations.import_response(db, vendor_id, Response(questionnaire.id, "Northwind", answers), "test")
