@@ -22,6 +22,7 @@ from views import errors
 from views import exports
 from views import i18n
 from views import limits
+from views import oidc
 from views import reports
 from views import review
 from views import vendor
@@ -85,6 +86,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         REPORT_MAX_SECONDS=120,
         MAIL_RETRIES=5,
         MAIL_RETRY_DELAY=30,  # seconds, doubled after each failed try (~15 min in all)
+        # Sessions end after this long without a request, and this long after the login (SECURITY.md).
+        SESSION_IDLE_MINUTES=60,
+        SESSION_MAX_HOURS=12,
+        # Single sign-on with OpenID Connect (README, "Single sign-on"): off while OIDC_ISSUER is None.
+        OIDC_ISSUER=None,
+        OIDC_CLIENT_ID=None,
+        OIDC_CLIENT_SECRET=None,
+        OIDC_SCOPES="openid email profile",
+        OIDC_LABEL=None,
+        OIDC_GROUPS_CLAIM="groups",
+        OIDC_GROUPS={},
+        OIDC_PROVISION=False,
     )
     if test_config is None:
         instance.mkdir(parents=True, exist_ok=True)
@@ -110,6 +123,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Started by the first request, so each gunicorn worker (forked after import) gets its own threads.
         app.before_request(app.extensions["jobs"].ensure_consumer)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(oidc.bp)
     app.register_blueprint(buyer.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(review.bp)

@@ -289,8 +289,16 @@ def get_user(db: Database, user_id: int) -> dict | None:
 
 
 def set_password(db: Database, user_id: int, password_hash: str) -> None:
-    """Replace a user's password hash."""
-    db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+    """Replace a user's password hash, ending every session they have."""
+    db.execute(
+        "UPDATE users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
+        [password_hash, user_id],
+    )
+
+
+def end_sessions(db: Database, user_id: int) -> None:
+    """End every session of a user: each carries the session version it began with (issue 11)."""
+    db.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", [user_id])
 
 
 # --- questionnaire snapshots ---------------------------------------------------------------
@@ -1451,10 +1459,12 @@ def list_teams(db: Database) -> list[dict]:
 
 
 def set_membership(db: Database, team_id: int, user_id: int, role: str, actor: str) -> None:
-    """Make a user a member of a team with `role`, or change their role there."""
+    """Make a user a member of a team with `role`, or change their role there (which ends their sessions)."""
     if role not in ROLES:
         raise StoreError(f"unknown role {role!r}")
     with db.atomic():
+        if membership_role(db, team_id, user_id) not in (None, role):
+            end_sessions(db, user_id)
         db.execute(
             "INSERT INTO memberships (team_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
@@ -1464,10 +1474,11 @@ def set_membership(db: Database, team_id: int, user_id: int, role: str, actor: s
 
 
 def remove_membership(db: Database, team_id: int, user_id: int, actor: str) -> bool:
-    """Take a user out of a team (and off its restricted evaluations); False if not a member."""
+    """Take a user out of a team (and off its restricted evaluations, ending their sessions); False if not a member."""
     with db.atomic():
         count = db.execute("DELETE FROM memberships WHERE team_id = ? AND user_id = ?", [team_id, user_id]).rowcount
         if count:
+            end_sessions(db, user_id)
             db.execute(
                 "DELETE FROM evaluation_members WHERE user_id = ? "
                 "AND evaluation_id IN (SELECT id FROM evaluations WHERE team_id = ?)",
@@ -1617,3 +1628,32 @@ def original_inviters(db: Database, evaluation_id: int | None = None) -> dict[in
         WHERE i.id IN (SELECT min(id) FROM invitations GROUP BY vendor_id) AND (? IS NULL OR v.evaluation_id = ?)
     """
     return {r["vendor_id"]: r["issued_by"] for r in _rows(db, sql, [evaluation_id, evaluation_id])}
+
+
+# --- single sign-on (issue 11) ------------------------------------------------------------------
+# An account signs in through OpenID Connect as one (issuer, subject) pair: the provider's
+# stable id for the person, never the e-mail, which can change or be reassigned.
+
+
+@migrations()
+def m013_sso(db: Database) -> None:
+    db["users"].add_column("oidc_issuer", str)
+    db["users"].add_column("oidc_subject", str)
+    db.execute("CREATE UNIQUE INDEX users_oidc ON users (oidc_issuer, oidc_subject) WHERE oidc_subject IS NOT NULL")
+
+
+def get_user_by_oidc(db: Database, issuer: str, subject: str) -> dict | None:
+    """The account linked to this identity at this OpenID provider, or None."""
+    return _row(db, "SELECT * FROM users WHERE oidc_issuer = ? AND oidc_subject = ?", [issuer, subject])
+
+
+def link_oidc(db: Database, user_id: int, issuer: str, subject: str, actor: str) -> None:
+    """Bind an account to an identity at an OpenID provider (once: a linked account stays linked)."""
+    with db.atomic():
+        count = db.execute(
+            "UPDATE users SET oidc_issuer = ?, oidc_subject = ? WHERE id = ? AND oidc_subject IS NULL",
+            [issuer, subject, user_id],
+        ).rowcount
+        if not count:
+            raise StoreError(f"user {user_id} is already linked to an identity")
+        audit(db, actor, "sso_linked", user=user_id, issuer=issuer, subject=subject)

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from stagefour import store
+from views.auth import clock
+from views.auth import session_for
 
 from .conftest import FIXTURES
 from .conftest import PASSWORD
@@ -638,7 +640,7 @@ def csrf_client(tmp_path, questionnaire, stage4_answers):
     evaluations.import_response(db, vendor_id, Response("ai-deployment-partner", "N", stage4_answers), "t", True)
     client = app.test_client()
     with client.session_transaction() as session:
-        session["user_id"] = user_id
+        session.update(session_for(store.get_user(db, user_id), clock()))
     yield client, db, evaluation_id, vendor_id
     db.close()
 

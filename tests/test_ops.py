@@ -266,7 +266,9 @@ def _modes(folder: Path) -> dict[str, str]:
 
 def test_every_file_the_app_creates_under_instance_is_private(production_app, tmp_path):
     from stagefour import store
+    from views.auth import clock
     from views.auth import hash_password
+    from views.auth import session_for
 
     app, instance = production_app, tmp_path / "instance"
     db = store.open_db(app.config["DATABASE"])
@@ -275,7 +277,7 @@ def test_every_file_the_app_creates_under_instance_is_private(production_app, tm
     store.set_membership(db, team_id, owner, "owner", "test")
     client = app.test_client()
     with client.session_transaction() as session:
-        session["user_id"] = owner
+        session.update(session_for(store.get_user(db, owner), clock()))
     # Through the app: an evaluation, a vendor (and its link), an upload, a response PDF.
     assert (
         client.post(

@@ -78,6 +78,12 @@ SENTENCES = {
     ),
     "vendor_notified": _l("%(vendor)s told by e-mail (%(to)s) of the change to their link"),
     "vendor_notice_failed": _l("E-mail to %(to)s about the change to their link failed: %(error)s"),
+    # sessions and single sign-on (T3)
+    "logout": _l("Logged out (every session of this account ended)"),
+    "sso_login_succeeded": _l("Logged in by single sign-on (%(issuer)s)"),
+    "sso_refused": _l("Single sign-on refused (%(reason)s)"),
+    "sso_linked": _l("Account %(user)s linked to single sign-on identity %(subject)s"),
+    "user_provisioned": _l("Account %(email)s made at its first single sign-on"),
 }
 
 FILTERS = ("action", "actor", "vendor", "from", "to")

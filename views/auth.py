@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import time
+from datetime import timedelta
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -33,15 +36,69 @@ ROLE_LABELS = {"viewer": _l("viewer"), "evaluator": _l("evaluator"), "owner": _l
 _DUMMY_HASH = generate_password_hash("not a password")
 
 
+# What a login leaves in the session (issue 11): who, the user's session version then, and when
+# it began and was last used, in seconds since the epoch.
+SESSION_KEYS = ("user_id", "session_version", "login_at", "seen_at")
+# seen_at is rewritten at most this often, so a page and its assets do not each re-sign the cookie.
+SEEN_EVERY_SECONDS = 60
+
+
+def clock() -> int:
+    """The time the session lifetimes are measured with, in whole seconds (tests move it)."""
+    return int(time.time())
+
+
+def session_for(user: dict, at: int) -> dict:
+    """What a session holds for a user who logged in at `at`."""
+    return {"user_id": user["id"], "session_version": user["session_version"], "login_at": at, "seen_at": at}
+
+
+def start_session(user: dict) -> None:
+    """Log the user in: a fresh session (nothing of the one before survives), stamped with their version."""
+    session.clear()
+    session.update(session_for(user, clock()))
+
+
+def session_ended(user: dict | None, values, now: int, idle_minutes: int, max_hours: int) -> str | None:
+    """Why a session may no longer be used ("ended" or "expired"), or None while it is good."""
+    if user is None or user["disabled_at"] or values.get("session_version") != user["session_version"]:
+        return "ended"
+    login_at, seen_at = values.get("login_at"), values.get("seen_at")
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        return "ended"
+    if now - seen_at > idle_minutes * 60 or now - login_at > max_hours * 3600:
+        return "expired"
+    return None
+
+
+@bp.record_once
+def _session_lifetime(state) -> None:
+    # The signed cookie itself is refused past the absolute lifetime too (Flask checks its age).
+    config = state.app.config
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_MAX_HOURS"])
+
+
 @bp.before_app_request
 def load_logged_in_user() -> None:
+    """g.user: the session's user while the session is good; else the session is cleared, and why is flashed."""
+    g.user = None
     user_id = session.get("user_id")
-    user = store.get_user(get_db(), user_id) if user_id is not None else None
-    if user is not None and user["disabled_at"]:
-        # A disabled account's cookie opens nothing from its next request on (issue 11).
+    if user_id is None:
+        return
+    user = store.get_user(get_db(), user_id) if isinstance(user_id, int) else None
+    now = clock()
+    config = current_app.config
+    why = session_ended(user, session, now, config["SESSION_IDLE_MINUTES"], config["SESSION_MAX_HOURS"])
+    if why is not None:
         session.clear()
-        user = None
+        if why == "expired":
+            flash(_("Your session expired. Please log in again."), "info")
+        else:
+            flash(_("Your session was ended. Please log in again."), "info")
+        return
     g.user = user
+    if now - session["seen_at"] >= SEEN_EVERY_SECONDS:
+        session["seen_at"] = now
 
 
 def _to_login():
@@ -114,8 +171,7 @@ def login():
         user = store.get_user_by_email(db, form.email.data)
         ok = check_password_hash(user["password_hash"] if user else _DUMMY_HASH, form.password.data)
         if user and ok and not user["disabled_at"]:
-            session.clear()
-            session["user_id"] = user["id"]
+            start_session(user)
             store.audit(db, f"user:{user['id']}", "login_succeeded")
             return redirect(safe_next(request.args.get("next"), url_for("buyer.dashboard")))
         store.audit(db, "anonymous", "login_failed", email=form.email.data[:200])
@@ -125,6 +181,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the buyer's session."""
+    """End the buyer's sessions: this one, a copy of its cookie, and those in their other browsers."""
+    if g.user is not None:
+        db = get_db()
+        with db.atomic():
+            store.end_sessions(db, g.user["id"])
+            store.audit(db, f"user:{g.user['id']}", "logout")
     session.clear()
     return redirect(url_for("auth.login"))
