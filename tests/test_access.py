@@ -99,6 +99,27 @@ vendor.submit               POST    404        404     404        404    302    
 vendor.receipt              GET     404        404     404        404    302       302       302
 vendor.language             POST    404        404     404        404    302       302       302
 reports.vendor_receipt_pdf  GET     404        404     404        404    404       404       404
+# Accounts (issue 11, item 2, views/accounts.py): account_token = UNKNOWN_TOKEN, user_id = the viewer.
+accounts.account             GET     login      200     200        200    login     login     login
+accounts.change_password     GET     login      200     200        200    login     login     login
+accounts.change_password     POST    login      422     422        422    login     login     login
+accounts.totp                GET     login      200     200        200    login     login     login
+accounts.start_totp          POST    login      302     302        302    login     login     login
+accounts.confirm_totp        POST    login      302     302        302    login     login     login
+accounts.disable_totp        POST    login      302     302        302    login     login     login
+accounts.login_code          GET     login      login   login      login  login     login     login
+accounts.login_code          POST    login      login   login      login  login     login     login
+accounts.forgot_password     GET     200        200     200        200    200       200       200
+accounts.forgot_password     POST    422        422     422        422    422       422       422
+accounts.reset_password      GET     404        404     404        404    404       404       404
+accounts.reset_password      POST    404        404     404        404    404       404       404
+accounts.accept_invitation   GET     404        404     404        404    404       404       404
+accounts.accept_invitation   POST    404        404     404        404    404       404       404
+accounts.invite              GET     login      403     403        403    login     login     login
+accounts.invite              POST    login      403     403        403    login     login     login
+accounts.user                GET     login      403     403        403    login     login     login
+accounts.disable             POST    login      403     403        403    login     login     login
+accounts.enable              POST    login      403     403        403    login     login     login
 """
 
 # The form each POST sends in the matrix: valid where a valid form exists, so a refusal is
@@ -130,7 +151,7 @@ NAMES = {"a": "Alpha Corp", "b": "Beta Corp", "c": "Gamma Corp", "d": "Delta Cor
 
 
 def _parse(table: str) -> dict[tuple[str, str], dict[str, str]]:
-    lines = [line.split() for line in table.strip().splitlines()]
+    lines = [line.split() for line in table.strip().splitlines() if not line.startswith("#")]
     header, rows = lines[0], lines[1:]
     assert header == ["endpoint", "method", *ACTORS]
     expected: dict[tuple[str, str], dict[str, str]] = {}
@@ -307,6 +328,8 @@ def url(app, world: World, endpoint: str, actor: str, **override) -> str:
         "attachment_id": a["file"]["id"],
         "section_id": "A",
         "token": world.token(actor),
+        "account_token": UNKNOWN_TOKEN,
+        "user_id": world.users["viewer"],
     } | override
     unknown = set(rule.arguments) - set(values)
     if unknown:
