@@ -8,6 +8,7 @@ from wtforms import EmailField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
@@ -87,7 +88,11 @@ class InviteForm(FlaskForm):
     team = SelectField(_l("Team"), coerce=int, validate_choice=True)
     role = SelectField(
         _l("Role"),
-        choices=[("viewer", _l("viewer")), ("evaluator", _l("evaluator")), ("owner", _l("owner"))],
+        choices=[
+            SelectChoice("viewer", _l("viewer")),
+            SelectChoice("evaluator", _l("evaluator")),
+            SelectChoice("owner", _l("owner")),
+        ],  # fmt: skip
         default="evaluator",
         validate_choice=True,
     )

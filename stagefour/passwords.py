@@ -52,6 +52,12 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line for line in COMMON_FILE.read_text(encoding="utf-8").splitlines() if line)
 
 
+@functools.cache
+def _compact_common() -> frozenset[str]:
+    """The list with spaces and separators taken out, compared against a password taken out the same way."""
+    return frozenset(_SEPARATORS.sub("", p) for p in common_passwords())
+
+
 def normalise(password: str) -> str:
     """The password as it is checked and hashed: Unicode NFKC."""
     return unicodedata.normalize("NFKC", password)
@@ -59,8 +65,8 @@ def normalise(password: str) -> str:
 
 def _is_common(folded: str) -> bool:
     compact = _SEPARATORS.sub("", folded)
-    listed = common_passwords()
-    if folded in listed or compact in listed:
+    listed = _compact_common()
+    if folded.strip() in common_passwords() or compact in listed:
         return True
     # "passwordpassword", "abcabcabcabc", "aaaaaaaaaaaa": one unit over and over.
     repeated = _REPEATED.fullmatch(compact)

@@ -30,6 +30,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from forms.accounts import PASSWORD_HELP
 from forms.accounts import ChangePasswordForm
@@ -126,7 +127,7 @@ def _when(expires_at: str) -> str:
 
 def _invite_form() -> InviteForm:
     form = InviteForm()
-    form.team.choices = [(t["id"], t["name"]) for t in store.list_teams(get_db())]
+    form.team.choices = [SelectChoice(t["id"], t["name"]) for t in store.list_teams(get_db())]
     return form
 
 
