@@ -51,6 +51,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_command.restore)
     app.cli.add_command(export_command.export)
     app.cli.add_command(report_command.report)
+    app.cli.add_command(run_jobs)
     translate.register(app)
 
 
@@ -265,3 +266,21 @@ def import_response(evaluation_id: int, file: Path, submit: bool) -> None:
         vendor_id = vendor["id"]
     count = evaluations.import_response(db, vendor_id, response, "cli", submit=submit)
     click.echo(f"imported {count} answers for {response.vendor}" + (" (submitted)" if submit else ""))
+
+
+@click.command("run-jobs")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker threads (default: JOBS_WORKERS).")
+@with_appcontext
+def run_jobs(workers: int | None) -> None:
+    """Run the background jobs (PDFs, e-mail) in the foreground until SIGTERM (Huey's consumer)."""
+    import logging
+
+    jobs = current_app.extensions["jobs"]
+    if jobs.huey.immediate:
+        raise click.ClickException("JOBS_IMMEDIATE is on: jobs run as they are queued; there is nothing to consume")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    workers = workers or int(current_app.config["JOBS_WORKERS"])
+    click.echo(f"running jobs from {jobs.huey.storage.__class__.__name__} with {workers} worker(s)", err=True)
+    # SIGTERM (systemd's stop) lets a running job finish; a second one, or SIGINT, stops at once.
+    jobs.consumer(workers).run()

@@ -10,6 +10,7 @@ files are handled by the view (they need storage), not here.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -70,7 +71,7 @@ def _field(q: Question):
         return SelectMultipleField(choices=choices, validators=[Optional()])
     if t == "number":
         cls = IntegerField if q.integer else FloatField
-        return cls(validators=[Optional(), NumberRange(min=q.min, max=q.max)])
+        return cls(validators=[Optional(), _NumberRange(min=q.min, max=q.max)])
     if t == "date":
         return DateField(validators=[Optional()], format="%Y-%m-%d")
     if t == "url":
@@ -78,6 +79,17 @@ def _field(q: Question):
     if t == "email":
         return EmailField(validators=[Optional(), Length(max=q.max_length), Email(check_deliverability=False)])
     return None  # file (handled by the view) and computed (never answered)
+
+
+class _NumberRange(NumberRange):
+    """WTForms' NumberRange, except that a 4,000-digit integer is out of range, not an OverflowError."""
+
+    def __call__(self, form, field):
+        """Check the bounds; NumberRange's math.isnan() cannot take an int past a float's range."""
+        data = field.data
+        if isinstance(data, int) and not isinstance(data, bool) and not -(2**1000) < data < 2**1000:
+            field.data = math.inf if data > 0 else -math.inf  # as far out of range as it gets
+        super().__call__(form, field)
 
 
 class _RowMeta:

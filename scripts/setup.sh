@@ -6,9 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # WeasyPrint needs Pango and HarfBuzz's subsetter (fonts come with them); the tests render
-# PDFs to PNG with poppler and drive Debian's Chromium.
+# PDFs to PNG with poppler and drive Debian's Chromium; tests/production/ runs nginx, Redis and
+# openssl (a certificate) the way deploy/ and DEPLOYING.md set them up.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core
-                 poppler-utils qpdf chromium)
+                 poppler-utils qpdf chromium nginx-light redis-server openssl)
+# Services whose packages start them on install: the tests start their own on free loopback ports.
+SERVICES=(nginx-light:nginx redis-server:redis-server)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -18,6 +21,18 @@ if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # A service installed here is stopped and kept from starting at boot: nothing of it is left
+  # listening on ports 80 or 6379. A service that was there before this script is not touched.
+  for pair in "${SERVICES[@]}"; do
+    pkg=${pair%%:*} service=${pair#*:}
+    [[ " ${missing[*]} " == *" $pkg "* ]] || continue
+    if [ -d /run/systemd/system ]; then
+      $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
+    else
+      $sudo service "$service" stop >/dev/null 2>&1 || true
+      $sudo update-rc.d "$service" disable >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 PYTHON=${PYTHON:-python3}

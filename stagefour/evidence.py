@@ -13,8 +13,11 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import filetype
+
+from stagefour.questionnaire import Questionnaire
 
 # extension -> the MIME type its content must have
 BINARY_TYPES = {
@@ -111,3 +114,30 @@ def stored_path(folder: str | Path, attachment_id: str) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", attachment_id):
         raise ValueError("bad attachment id")
     return Path(folder) / attachment_id
+
+
+def referenced_ids(questionnaire: Questionnaire, answers: dict[str, Any]) -> set[str]:
+    """The ids of the stored files a response's answers refer to (file questions and group file fields)."""
+    ids: set[str] = set()
+    for question in questionnaire.questions.values():
+        value = answers.get(question.id)
+        if question.type == "file":
+            ids |= _file_ids(value)
+        elif question.type == "group" and isinstance(value, list):
+            file_fields = [f.id for f in question.fields if f.type == "file"]
+            for row in value:
+                if isinstance(row, dict):
+                    for field_id in file_fields:
+                        ids |= _file_ids(row.get(field_id))
+    return ids
+
+
+def _file_ids(value: Any) -> set[str]:
+    if not isinstance(value, list):
+        return set()
+    return {item["id"] for item in value if isinstance(item, dict) and isinstance(item.get("id"), str)}
+
+
+def delete_file(folder: str | Path, attachment_id: str) -> None:
+    """Remove a stored file; one already gone is no error."""
+    stored_path(folder, attachment_id).unlink(missing_ok=True)

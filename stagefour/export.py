@@ -389,7 +389,8 @@ def describe(question: Question, value: Any, language: str = DEFAULT_LANGUAGE) -
     if t == "multi":
         return "; ".join(question.option_label(v, language) for v in value) or _word("none", language)
     if t == "number":
-        return value
+        # a number stays a number; anything else stored there (old data) is written as text
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
     if t == "file":
         return "; ".join(f["name"] if isinstance(f, dict) else str(f) for f in value)
     if t == "id_list":

@@ -1,7 +1,8 @@
 """E-mail of a vendor's private link over SMTP (smtplib), when a mail server is configured.
 
 The settings come in as plain values so the core stays free of Flask; the caller writes the
-subject and body (in the vendor's language) and decides what to do when sending fails.
+subject and body (in the vendor's language). Links are sent by a job (stagefour/jobs.py) that
+Huey retries when sending fails.
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ class MailSettings:
     use_tls: bool = False
     username: str | None = None
     password: str | None = None
+
+    @classmethod
+    def from_config(cls, config) -> MailSettings:
+        """The settings in an app's config mapping (MAIL_SERVER, MAIL_PORT, …)."""
+        return cls(
+            server=config["MAIL_SERVER"],
+            port=int(config["MAIL_PORT"]),
+            sender=config["MAIL_SENDER"],
+            use_tls=bool(config["MAIL_USE_TLS"]),
+            username=config["MAIL_USERNAME"],
+            password=config["MAIL_PASSWORD"],
+        )
 
     @property
     def enabled(self) -> bool:

@@ -238,8 +238,30 @@ def content_hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# A number question without `min`/`max` gets these (questionnaires/README.md): a trillion is
+# more than any count or amount a vendor is asked for. Bounds an author gives stay within
+# ±10^15, where every integer is still exact as a float.
+DEFAULT_NUMBER_BOUND = 10**12
+MAX_NUMBER_BOUND = 10**15
+
+# The default questionnaire is ~100 kB; ten times that is room to grow, and a bound on the
+# work a file handed to `check-questionnaire` or dropped into questionnaires/ can cause.
+MAX_YAML_BYTES = 1_000_000
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """Safe loading that also refuses a key repeated in one mapping."""
+    """Safe loading that also refuses a key repeated in one mapping, and anchors and aliases."""
+
+    def compose_node(self, parent, index):
+        """Refuse `&anchor` and `*alias` before anything is composed or expanded."""
+        # A few nested aliases ("billion laughs", 500 bytes) expand to gigabytes in whatever
+        # walks the result (hashing, validation); no questionnaire needs them.
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -267,6 +289,8 @@ _StrictLoader.yaml_implicit_resolvers = {
 
 def parse_yaml(text: str, source: str = "questionnaire") -> Any:
     """Parse YAML text safely; errors name the line and column."""
+    if len(text) > MAX_YAML_BYTES:
+        raise QuestionnaireError([f"too large: {len(text)} characters, at most {MAX_YAML_BYTES}"], source)
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -282,7 +306,11 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     """Load and validate a questionnaire YAML file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_YAML_BYTES + 1)  # never more than the cap into memory
+        if len(raw) > MAX_YAML_BYTES:
+            raise QuestionnaireError([f"too large: more than {MAX_YAML_BYTES} bytes"], str(path))
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise QuestionnaireError([f"cannot read file: {exc}"], str(path)) from None
     return parse_questionnaire(parse_yaml(text, str(path)), str(path))
@@ -302,7 +330,9 @@ def _num(value: float) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)  # isfinite(10**400) would raise
 
 
 class _Builder:
@@ -538,6 +568,18 @@ class _Builder:
             for key in ("min", "max"):
                 if key in q:
                     kwargs[key] = self.number(q[key], f"{path}.{key}")
+                    if kwargs[key] is not None and abs(kwargs[key]) > MAX_NUMBER_BOUND:
+                        shown = (
+                            f"{kwargs[key]:.3g}"
+                            if isinstance(kwargs[key], float)
+                            else f"{len(str(kwargs[key]))} digits"
+                        )
+                        self.error(f"{path}.{key}", f"must be within ±{MAX_NUMBER_BOUND:,}, got {shown}")
+                        kwargs[key] = None
+                # Every number has finite bounds (issue 10): an answer of 1e27 or 10**400 is
+                # refused where it comes in, and never reaches scoring, formatting or a PDF.
+                if kwargs.get(key) is None:  # also after an error, so the checks below compare numbers
+                    kwargs[key] = DEFAULT_NUMBER_BOUND if key == "max" else -DEFAULT_NUMBER_BOUND
             if kwargs.get("min") is not None and kwargs.get("max") is not None and kwargs["min"] > kwargs["max"]:
                 self.error(f"{path}.max", f"max {_num(kwargs['max'])} is below min {_num(kwargs['min'])}")
             if "integer" in q:

@@ -17,7 +17,7 @@ says when and for whom that file was made.
 
 Words. The PDF's interface words are in the app's Babel catalogues (translations/, made by
 `flask --app app translate update|compile`), read here with Babel itself: the report is rendered
-outside a request (threads, CLI) in a language chosen per document, and the core imports no Flask.
+outside a request (jobs, CLI) in a language chosen per document, and the core imports no Flask.
 """
 
 from __future__ import annotations
@@ -27,8 +27,11 @@ import hashlib
 import json
 import mimetypes
 import os
+import queue
 import re
-import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -45,8 +48,6 @@ from urllib.parse import urlsplit
 from babel import Locale
 from babel.dates import format_date
 from babel.dates import format_datetime
-from babel.numbers import format_decimal
-from babel.numbers import format_percent
 from babel.support import NullTranslations
 from babel.support import Translations
 from jinja2 import Environment
@@ -59,6 +60,8 @@ from sqlite_utils import Database
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
+from stagefour.numbers import readable_number
+from stagefour.numbers import readable_percent
 from stagefour.questionnaire import Band
 from stagefour.questionnaire import Condition
 from stagefour.questionnaire import Question
@@ -209,9 +212,7 @@ class Formats:
 
     def number(self, value: float | None, pattern: str = "#,##0.#") -> str:
         """A number with at most one decimal, or a dash."""
-        if value is None:
-            return "—"
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return readable_number(value, self.locale, pattern)
 
     def points(self, value: float | None) -> str:
         """Item points (up to two decimals: means of evaluator scores)."""
@@ -219,9 +220,7 @@ class Formats:
 
     def percent(self, value: float | None) -> str:
         """A share given on 0–100."""
-        if value is None:
-            return "—"
-        return format_percent(value / 100, format=self.percent_pattern, locale=self.locale)
+        return readable_percent(value, self.locale, self.percent_pattern)
 
     def day(self, value: str | date | None) -> str:
         """A date, long form."""
@@ -269,7 +268,7 @@ class Formats:
             return "; ".join(q.option_label(v, self.lang) for v in value) or self.gettext("None of these")
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                return str(value)
+                return self.number(value)  # old data of the wrong type: short text, never a raise
             unit = localize(q.unit, self.lang)
             return self.number(value, "#,##0.##") + (f" {unit}" if unit else "")
         if kind == "date":
@@ -870,38 +869,131 @@ def make_receipt(
     return render_pdf(receipt_html(vendor, evaluation, answers, questionnaire, lang, size))
 
 
+# --- bounded rendering ------------------------------------------------------------------------
+
+# Defaults of REPORT_MAX_PAGES and REPORT_MAX_SECONDS: a 20-vendor comparison is ~150 pages and
+# ~25 s; a 304-page response PDF took 60 s and was killed by gunicorn's timeout (issue 10).
+MAX_PAGES = 300
+MAX_SECONDS = 120.0
+PAGES_EXIT = 3  # the child's exit status when the PDF would have more pages than allowed
+
+
+class TooLarge(Exception):
+    """A PDF past a cap: `reason` is "pages" or "seconds", `limit` the cap it went past."""
+
+    def __init__(self, reason: str, limit: float, found: int | None = None):
+        self.reason = reason
+        self.limit = limit
+        super().__init__(f"more than {limit:g} {reason}" + (f" ({found})" if found else ""))
+
+
+def render_bounded(
+    html: str,
+    max_pages: int = MAX_PAGES,
+    max_seconds: float = MAX_SECONDS,
+    progress: Callable[[str], None] | None = None,
+) -> Rendered:
+    """render_pdf in a child process: killed past `max_seconds`, refused past `max_pages` before it is written.
+
+    WeasyPrint cannot be interrupted inside a thread, and a big layout keeps hundreds of MB;
+    a child process can be killed at the time cap and gives all its memory back when it ends.
+    """
+    progress = progress or (lambda stage: None)
+    with tempfile.TemporaryDirectory(prefix="stagefour-pdf-") as folder:
+        source, target, errors = (Path(folder) / name for name in ("in.html", "out.pdf", "errors.txt"))
+        source.write_text(html, encoding="utf-8")
+        began = time.perf_counter()
+        lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        said: dict[str, str] = {}
+        with (
+            open(errors, "wb") as stderr,
+            subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(source), str(target), str(max_pages)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            ) as child,
+        ):
+            reader = threading.Thread(target=lambda: [lines.put(line) for line in child.stdout], daemon=True)
+            reader.start()
+            deadline = time.monotonic() + max_seconds
+            while True:
+                try:
+                    child.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() > deadline:
+                        child.kill()
+                        child.wait()
+                        reader.join(timeout=5)
+                        raise TooLarge("seconds", max_seconds) from None
+                while not lines.empty():
+                    word, _, value = lines.get().strip().partition(" ")
+                    said[word] = value
+                    if word == "stage":
+                        progress(value)
+                if child.returncode is not None:
+                    break
+            reader.join(timeout=5)
+        while not lines.empty():
+            word, _, value = lines.get().strip().partition(" ")
+            said[word] = value
+        if child.returncode == PAGES_EXIT:
+            raise TooLarge("pages", max_pages, int(said.get("pages", 0)))
+        if child.returncode != 0:
+            tail = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"the PDF renderer failed (exit {child.returncode}): {' '.join(tail)}")
+        return Rendered(
+            target.read_bytes(),
+            int(said["pages"]),
+            float(said.get("layout", 0)),
+            time.perf_counter() - began - float(said.get("layout", 0)),
+        )
+
+
+CHILD = "import sys; from stagefour import report; sys.exit(report.render_child(sys.argv[1:]))"
+
+
+def render_child(argv: list[str]) -> int:
+    """The child process of render_bounded: HTML file → PDF file, saying its stages on stdout."""
+    from weasyprint import HTML
+
+    source, target, max_pages = argv
+    html = Path(source).read_text(encoding="utf-8")
+    print("stage layout", flush=True)
+    start = time.perf_counter()
+    document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher()).render()
+    print(f"pages {len(document.pages)}", flush=True)
+    print(f"layout {time.perf_counter() - start:.3f}", flush=True)
+    if len(document.pages) > int(max_pages):
+        return PAGES_EXIT
+    print("stage writing", flush=True)
+    document.write_pdf(target)
+    return 0
+
+
 # --- cache -----------------------------------------------------------------------------------
 
-STALE_AFTER = 600  # seconds without progress after which another process may take a build over
 KEEP_FILES = 500  # PDFs kept in the cache folder; the oldest go first
-_claims_lock = threading.Lock()
-_claims: dict[str, dict] = {}  # marker path -> progress of the builds this process runs
-# One background build at a time per process: each takes a core and up to ~350 MB (20 vendors);
-# more wait their turn ("queued") rather than share the core and multiply the memory.
-MAX_PARALLEL_BUILDS = 1
-_build_slots = threading.BoundedSemaphore(MAX_PARALLEL_BUILDS)
-_seconds_per_vendor = [0.9]  # learnt from the builds made here, for the progress estimate
+TEMPORARY_AFTER = 600  # seconds after which a temporary file is a crash's leftover
 
 
 def estimate_seconds(vendors: int) -> float:
     """A guess at how long a comparison of this many vendors takes to make."""
-    return 0.6 + _seconds_per_vendor[0] * max(vendors, 1)
-
-
-def _learn(vendors: int, seconds: float) -> None:
-    rate = max(seconds - 0.6, 0.1) / max(vendors, 1)
-    _seconds_per_vendor[0] = 0.5 * _seconds_per_vendor[0] + 0.5 * rate
+    return 1.5 + 0.9 * max(vendors, 1)
 
 
 @dataclass
 class BuildStatus:
-    """Where a PDF is: ready, building (stage, seconds so far, estimate), failed, or absent."""
+    """Where a PDF is: ready, building (stage, seconds so far, estimate), failed (why), or absent."""
 
     state: str
     stage: str = ""
     elapsed: float = 0.0
     estimate: float = 0.0
     error: str = ""
+    reason: str = ""  # "pages" or "seconds" when a cap stopped it (stagefour/jobs.py)
+    limit: float = 0
 
     @property
     def percent(self) -> int:
@@ -926,206 +1018,38 @@ class BuildStatus:
             "estimate": round(self.estimate, 1),
             "percent": self.percent,
             "error": self.error,
+            "reason": self.reason,
+            "limit": self.limit,
         }
 
 
 class ReportCache:
-    """PDFs stored by key in a folder; each key built once at a time, across threads and processes.
-
-    A build claims its key in this process (a set guarded by a lock) and on disk (a marker
-    file created with O_EXCL), so two requests, or two gunicorn workers, never make the same
-    PDF at once. The PDF is written to a temporary file and renamed into place before the
-    marker goes, so a reader sees either the marker or the finished file. A marker whose
-    process is gone, or that has not moved for STALE_AFTER seconds, is taken over.
-    """
+    """Finished PDFs stored by key in a folder (who builds what, and when, is stagefour/jobs.py's)."""
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
 
-    def _path(self, key: str, suffix: str) -> Path:
-        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
-            raise ValueError("a report key is 64 lower-case hex digits")
-        return self.folder / f"{key}{suffix}"
-
     def pdf_path(self, key: str) -> Path:
         """Where the PDF of a key is (or will be)."""
-        return self._path(key, ".pdf")
+        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+            raise ValueError("a report key is 64 lower-case hex digits")
+        return self.folder / f"{key}.pdf"
 
     def get(self, key: str) -> Path | None:
         """The finished PDF of a key, if there is one."""
         path = self.pdf_path(key)
         return path if path.is_file() else None
 
-    def status(self, key: str) -> BuildStatus:
-        """Ready, building (with progress), failed, or absent."""
-        if self.get(key):
-            return BuildStatus("ready", "done")
-        marker = self._path(key, ".building")
-        with _claims_lock:
-            mine = _claims.get(str(marker))
-            if mine is not None:
-                return BuildStatus("building", mine["stage"], time.time() - mine["started"], mine["estimate"])
-        info = _read_marker(marker)
-        if info is not None and not self._stale(marker, info):
-            return BuildStatus(
-                "building",
-                info.get("stage", ""),
-                time.time() - info.get("started", time.time()),
-                info.get("estimate", 0),
-            )
-        error = self._path(key, ".error")
-        if error.is_file():
-            return BuildStatus("failed", error=error.read_text(encoding="utf-8", errors="replace")[:500])
-        return BuildStatus("absent")
-
-    def clear_failure(self, key: str) -> None:
-        """Forget a failed build, so the next request tries again."""
-        self._path(key, ".error").unlink(missing_ok=True)
-
-    def _stale(self, marker: Path, info: dict) -> bool:
-        if info.get("host") == socket.gethostname() and info.get("pid") != os.getpid():
-            try:
-                os.kill(int(info["pid"]), 0)
-            except ProcessLookupError:
-                return True  # the process that claimed it is gone
-            except (PermissionError, ValueError, KeyError, TypeError):
-                pass
-        elif info.get("pid") == os.getpid():
-            with _claims_lock:
-                if str(marker) not in _claims:
-                    return True  # claimed by this process, whose build is over
-        try:
-            return time.time() - marker.stat().st_mtime > STALE_AFTER
-        except FileNotFoundError:
-            return True
-
-    def claim(self, key: str, estimate: float) -> bool:
-        """Take the right to build a key; False when it is built or being built elsewhere."""
-        marker = self._path(key, ".building")
-        with _claims_lock:
-            if str(marker) in _claims:
-                return False
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for _attempt in range(2):
-                try:
-                    fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-                except FileExistsError:
-                    info = _read_marker(marker) or {}
-                    if not self._stale_unlocked(marker, info):
-                        return False
-                    marker.unlink(missing_ok=True)
-                    continue
-                state = {
-                    "pid": os.getpid(),
-                    "host": socket.gethostname(),
-                    "started": time.time(),
-                    "stage": "queued",
-                    "estimate": estimate,
-                }
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(state, f)
-                _claims[str(marker)] = state
-                break
-            else:
-                return False
-        if self.get(key):  # finished by another process between our look and our claim
-            self._release(key)
-            return False
-        return True
-
-    def _stale_unlocked(self, marker: Path, info: dict) -> bool:
-        # claim() holds _claims_lock already; _stale() takes it only for our own pid.
-        if info.get("pid") == os.getpid():
-            return str(marker) not in _claims or time.time() - marker.stat().st_mtime > STALE_AFTER
-        return self._stale(marker, info)
-
-    def progress(self, key: str, stage: str) -> None:
-        """Record the stage a claimed build is at (other processes read it from the marker)."""
-        marker = self._path(key, ".building")
-        with _claims_lock:
-            state = _claims.get(str(marker))
-            if state is None:
-                return
-            state["stage"] = stage
-            snapshot = dict(state)
-        temporary = marker.with_suffix(f".building.{os.getpid()}.{threading.get_ident()}.tmp")
-        temporary.write_text(json.dumps(snapshot), encoding="utf-8")
-        # A rename keeps the marker in place throughout, so nobody can claim the key meanwhile.
-        os.replace(temporary, marker)
-
-    def _release(self, key: str) -> None:
-        marker = self._path(key, ".building")
-        marker.unlink(missing_ok=True)
-        with _claims_lock:
-            _claims.pop(str(marker), None)
-
     def store(self, key: str, pdf: bytes) -> Path:
-        """Write a claimed key's PDF into place."""
+        """Write a key's PDF into place (a temporary file renamed, so a reader never sees half a PDF)."""
         path = self.pdf_path(key)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = path.with_suffix(f".pdf.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(pdf)
         os.replace(temporary, path)
         return path
-
-    def build(self, key: str, make: Callable[[Callable[[str], None]], Rendered]) -> Rendered:
-        """Run `make(progress)` for a claimed key, store the PDF, release the claim; failures are kept."""
-        try:
-            rendered = make(lambda stage: self.progress(key, stage))
-            self.store(key, rendered.pdf)
-            self._path(key, ".error").unlink(missing_ok=True)
-            return rendered
-        except BaseException as exc:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._path(key, ".error").write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
-            raise
-        finally:
-            self._release(key)
-            self.prune()
-
-    def start(
-        self,
-        key: str,
-        make: Callable[[Callable[[str], None]], Rendered],
-        estimate: float,
-        vendors: int = 1,
-        on_done: Callable[[Rendered, float], None] | None = None,
-    ) -> bool:
-        """Build a key in a background thread unless it is built or being built; True if started."""
-        if not self.claim(key, estimate):
-            return False
-
-        def started(progress: Callable[[str], None]) -> Rendered:
-            progress("preparing")
-            return make(progress)
-
-        def run() -> None:
-            with _build_slots:
-                began = time.perf_counter()
-                try:
-                    rendered = self.build(key, started)
-                except Exception:  # kept in the .error file and shown on the progress page
-                    return
-                seconds = time.perf_counter() - began
-            _learn(vendors, seconds)
-            if on_done is not None:
-                on_done(rendered, seconds)
-
-        threading.Thread(target=run, name=f"report-{key[:12]}", daemon=True).start()
-        return True
-
-    def wait(self, key: str, timeout: float = 60.0) -> Path | None:
-        """The PDF once no build of it is running any more (None if it failed or time ran out)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.status(key)
-            if status.state == "ready":
-                return self.pdf_path(key)
-            if status.state in ("failed", "absent"):
-                return self.get(key)
-            time.sleep(0.05)
-        return None
 
     def prune(self, keep: int = KEEP_FILES) -> None:
         """Remove the oldest PDFs beyond `keep`, and temporary files left by a crash."""
@@ -1142,17 +1066,7 @@ class ReportCache:
                 continue
             if path.suffix == ".pdf":
                 pdfs.append((stat.st_mtime, path))
-            elif path.name.endswith(".tmp") and now - stat.st_mtime > STALE_AFTER:
+            elif path.name.endswith(".tmp") and now - stat.st_mtime > TEMPORARY_AFTER:
                 path.unlink(missing_ok=True)
         for _, path in sorted(pdfs, reverse=True)[keep:]:
             path.unlink(missing_ok=True)
-
-
-def _read_marker(marker: Path) -> dict | None:
-    try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {}  # being written: treat as a live claim
-    return data if isinstance(data, dict) else {}

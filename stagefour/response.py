@@ -201,10 +201,13 @@ def _check_number(question: Question, value: Any, path: str, errors: list[str]) 
         expected = f"expected {noun} of at most {_num(hi)}"
     else:
         expected = f"expected {noun}"
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and question.integer and not float(value).is_integer():
+    # No float() of an int here: 10**400 would raise OverflowError instead of being refused.
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok and isinstance(value, float) and not math.isfinite(value):
         ok = False
     if ok and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+        ok = False
+    if ok and question.integer and isinstance(value, float) and not value.is_integer():
         ok = False
     if not ok:
         errors.append(f"{path}: {expected}, got {_show(value)}")
@@ -278,5 +281,8 @@ def _kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**60:
+        # str() of an int past 4,300 digits raises; nobody needs to read the digits back
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."

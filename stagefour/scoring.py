@@ -26,6 +26,7 @@ from stagefour.metrics import parse_date
 from stagefour.questionnaire import MAX_POINTS
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
+from stagefour.response import check_value
 from stagefour.response import is_answered
 
 SCORED, UNANSWERED, PENDING, NOT_APPLICABLE, UNSCORED = "scored", "unanswered", "pending", "not_applicable", "unscored"
@@ -157,6 +158,7 @@ def score_response(
     """
     manual_scores = _manual(questionnaire, manual_scores or {})
     weights = weights or {}
+    answers = scorable_answers(questionnaire, answers)
     tr = TrackRecord(answers, as_of, buyer_profile)
     done = completeness(questionnaire, answers)
     sections = []
@@ -202,6 +204,41 @@ class Completeness:
     by_section: dict  # section id -> (required answered, required)
     missing: tuple[str, ...]
     percent: float
+
+
+def scorable_answers(questionnaire: Questionnaire, answers: dict) -> dict:
+    """The answers that fit their questions; a stored value that does not counts as unanswered.
+
+    Everything that comes in is validated, but what is stored can be older than a bound (a
+    number question's default range, issue 10) or written by hand: a text where a number
+    belongs, inf, 1e300. Scoring, metrics and red flags compare and round such values and
+    used to raise, a 500 on every page that shows the evaluation. A group keeps its rows and
+    loses only the cells that do not fit.
+    """
+    out = {}
+    for qid, value in answers.items():
+        question = questionnaire.questions.get(qid)
+        if question is None or value is None:
+            continue
+        problems: list[str] = []
+        check_value(question, value, qid, problems)
+        if not problems:
+            out[qid] = value
+        elif question.type == "group" and isinstance(value, list):
+            out[qid] = [_fitting_cells(question, row) for row in value if isinstance(row, dict)]
+    return out
+
+
+def _fitting_cells(group: Question, row: dict) -> dict:
+    cells = {}
+    for key, cell in row.items():
+        field_ = group.field_by_id(key)
+        problems: list[str] = []
+        if field_ is not None and cell is not None:
+            check_value(field_, cell, key, problems)
+            if not problems:
+                cells[key] = cell
+    return cells
 
 
 def completeness(questionnaire: Questionnaire, answers: dict) -> Completeness:

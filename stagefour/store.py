@@ -12,6 +12,7 @@ costs ~0.2 ms per commit here (../shared/TESTING.md), far below a request's cost
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils import Migrations
+
+from stagefour.changes import answer_change
 
 BUSY_TIMEOUT_MS = 5000
 EDITABLE = ("invited", "in_progress", "reopened")
@@ -38,6 +41,10 @@ class StoreError(Exception):
 
 class NotEditable(StoreError):
     """The response is submitted (locked) and cannot change until the buyer reopens it."""
+
+
+# The largest integer SQLite stores (a signed 64-bit INTEGER); ids from outside are checked against it.
+MAX_ROW_ID = 2**63 - 1
 
 
 def _rows(db: Database, sql: str, params: Sequence = ()) -> list[dict]:
@@ -222,13 +229,13 @@ def audit(
     vendor_id: int | None = None,
     response_id: int | None = None,
     **detail: Any,
-) -> None:
-    """Append one entry to the audit log."""
-    db.execute(
+) -> int:
+    """Append one entry to the audit log; returns its id."""
+    return db.execute(
         "INSERT INTO audit_log (at, actor, action, evaluation_id, vendor_id, response_id, detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [now(), actor, action, evaluation_id, vendor_id, response_id, json.dumps(detail, ensure_ascii=False)],
-    )
+    ).lastrowid
 
 
 def audit_entries(db: Database, evaluation_id: int | None = None, limit: int = 500) -> list[dict]:
@@ -492,7 +499,10 @@ def load_answers_and_versions(db: Database, response_id: int) -> tuple[dict[str,
     SQLite gathers the answers into one JSON object, so Python decodes once, not once per answer.
     """
     answers, versions = db.execute(
-        "SELECT json_group_object(question_id, json(value)), json_group_object(question_id, changed_version) "
+        # A value SQLite's JSON refuses (Infinity, written by an older version) reads as its text, never an error.
+        "SELECT json_group_object(question_id, "
+        "CASE WHEN json_valid(value) THEN json(value) ELSE json_quote(value) END), "
+        "json_group_object(question_id, changed_version) "
         "FROM answers WHERE response_id = ?",
         [response_id],
     ).fetchone()
@@ -586,7 +596,7 @@ def save_answers(
                 "value = excluded.value, changed_version = excluded.changed_version, "
                 "changed_by = excluded.changed_by, changed_seq = excluded.changed_seq, "
                 "updated_at = excluded.updated_at",
-                [response_id, qid, json.dumps(value, ensure_ascii=False), new_version, writer, seq, stamp],
+                [response_id, qid, _answer_json(qid, value), new_version, writer, seq, stamp],
             )
             audit(
                 db,
@@ -596,9 +606,8 @@ def save_answers(
                 vendor_id=response["vendor_id"],
                 response_id=response_id,
                 question=qid,
-                before=before,
-                after=value,
                 version=new_version,
+                **answer_change(before, value),  # bounded: a large answer is summarised, never copied whole
             )
             result.saved.append(qid)
         if result.saved:
@@ -610,6 +619,14 @@ def save_answers(
             result.version = new_version
         result.saved_at = stamp
     return result
+
+
+def _answer_json(question_id: str, value: Any) -> str:
+    """An answer as JSON that SQLite's JSON functions read: no NaN or Infinity (they are not JSON)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise StoreError(f"{question_id}: not a finite number, cannot be stored") from None
 
 
 def _evaluation_of_response(db: Database, response_id: int) -> int:
@@ -682,6 +699,55 @@ def add_attachment(
             filename=filename,
             size=size,
         )
+
+
+def attachment_bytes(db: Database, response_id: int) -> int:
+    """How many bytes of files a response holds (what its storage quota counts)."""
+    row = _row(db, "SELECT COALESCE(SUM(size), 0) AS n FROM attachments WHERE response_id = ?", [response_id])
+    return row["n"]
+
+
+def drop_unreferenced_attachments(
+    db: Database,
+    response_id: int,
+    candidates: set[str],
+    referenced: Callable[[dict[str, Any]], set[str]],
+    actor: str,
+) -> list[str]:
+    """Forget those of `candidates` that no answer of the response refers to; returns their ids.
+
+    `referenced` reads the file ids out of the answers; it runs on the answers as they stand
+    inside this transaction, so a file another save has just taken into an answer is kept.
+    The caller deletes the files themselves once this has committed.
+    """
+    if not candidates:
+        return []
+    with write_transaction(db):
+        kept = referenced(load_answers(db, response_id))
+        marks = ",".join("?" * len(candidates))
+        rows = _rows(
+            db,
+            f"SELECT id, question_id, filename, size FROM attachments WHERE response_id = ? AND id IN ({marks})",
+            [response_id, *sorted(candidates)],
+        )
+        dropped = [r for r in rows if r["id"] not in kept]
+        if dropped:
+            db.execute(
+                f"DELETE FROM attachments WHERE id IN ({','.join('?' * len(dropped))})", [r["id"] for r in dropped]
+            )
+            response = get_response(db, response_id)
+            audit(
+                db,
+                actor,
+                "files_removed",
+                evaluation_id=response["evaluation_id"],
+                vendor_id=response["vendor_id"],
+                response_id=response_id,
+                count=len(dropped),
+                size=sum(r["size"] for r in dropped),
+                files=[r["filename"] for r in dropped][:20],
+            )
+    return [r["id"] for r in dropped]
 
 
 def get_attachment(db: Database, response_id: int, attachment_id: str) -> dict | None:
@@ -1010,6 +1076,15 @@ def audit_search(db: Database, f: AuditFilter, limit: int | None = None, offset:
     return [dict(r, detail=json.loads(r["detail"])) for r in _rows(db, sql, params)]
 
 
+def audit_stream(db: Database, f: AuditFilter, before_id: int | None = None) -> Iterator[dict]:
+    """The audit entries matching `f` (older than `before_id`), newest first, one at a time."""
+    where, params = _audit_where(f)
+    if before_id is not None:
+        where, params = (where + " AND" if where else " WHERE") + " id < ?", [*params, before_id]
+    for r in db.query(f"SELECT * FROM audit_log{where} ORDER BY id DESC", params):
+        yield dict(r, detail=json.loads(r["detail"]))
+
+
 def audit_count(db: Database, f: AuditFilter) -> int:
     """How many audit entries match `f`."""
     where, params = _audit_where(f)
@@ -1045,6 +1120,75 @@ def evaluation_titles(db: Database) -> dict[int, str]:
     return {r["id"]: r["title"] for r in _rows(db, "SELECT id, title FROM evaluations")}
 
 
+# --- links just issued, held for one showing (m004) ----------------------------------------------
+
+
+@migrations()
+def m004_issued_links(db: Database) -> None:
+    # A fresh link's token waits here, not in the signed-but-readable session cookie, until the
+    # evaluation page shows it once to the user who issued it (issue 10).
+    db["issued_links"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "evaluation_id": int,
+            "vendor_id": int,
+            "token": str,
+            "expires_at": str,
+            "emailed_to": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "evaluation_id", "vendor_id", "token", "created_at"},
+        foreign_keys=[
+            ("user_id", "users", "id"),
+            ("evaluation_id", "evaluations", "id"),
+            ("vendor_id", "vendors", "id"),
+        ],
+    )
+    db["issued_links"].create_index(["user_id", "evaluation_id"])
+
+
+def hold_issued_link(
+    db: Database,
+    user_id: int,
+    evaluation_id: int,
+    vendor_id: int,
+    token: str,
+    expires_at: str | None,
+    emailed_to: str | None,
+    forget_before: str,
+) -> None:
+    """Keep a fresh link for its one showing to its issuer; the vendor's earlier one and stale ones go."""
+    with db.atomic():
+        # Never audited: the log keeps that a link was issued, never the link.
+        db.execute("DELETE FROM issued_links WHERE vendor_id = ? OR created_at < ?", [vendor_id, forget_before])
+        db.execute(
+            "INSERT INTO issued_links (user_id, evaluation_id, vendor_id, token, expires_at, emailed_to, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [user_id, evaluation_id, vendor_id, token, expires_at, emailed_to, now()],
+        )
+
+
+def take_issued_links(db: Database, user_id: int, evaluation_id: int, forget_before: str) -> list[dict]:
+    """The links a user issued in an evaluation since `forget_before`, deleted as they are read."""
+    mine = "SELECT 1 FROM issued_links WHERE user_id = ? AND evaluation_id = ? LIMIT 1"
+    if _row(db, mine, [user_id, evaluation_id]) is None:
+        return []  # the usual case: a plain read, no write transaction
+    with write_transaction(db):  # two tabs loading at once: only one of them shows the link
+        links = _rows(
+            db,
+            "SELECT vendor_id, token, expires_at, emailed_to FROM issued_links "
+            "WHERE user_id = ? AND evaluation_id = ? AND created_at >= ? ORDER BY id",
+            [user_id, evaluation_id, forget_before],
+        )
+        db.execute(
+            "DELETE FROM issued_links WHERE (user_id = ? AND evaluation_id = ?) OR created_at < ?",
+            [user_id, evaluation_id, forget_before],
+        )
+    return links
+
+
 # --- backups -------------------------------------------------------------------------------
 # SQLite's online backup API copies a consistent snapshot while the app keeps writing (in WAL
 # mode readers never block writers). Imports are local so this section stays append-only.
@@ -1064,6 +1208,8 @@ def backup_to(db: Database, path: str) -> int:
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
     try:
+        # Private from its first byte whatever the process's umask: a backup holds every answer.
+        os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         copy = sqlite3.connect(temporary)
         try:
             db.conn.backup(copy)
@@ -1119,11 +1265,49 @@ def check_backup(path: str) -> list[str]:
             return [f"{path}: not a Stagefour database (no Stagefour migrations applied)"]
         if unknown:
             return [f"{path}: made by a newer Stagefour (migrations {', '.join(unknown)}); upgrade first"]
-        return []
+        return _schema_problems(path, conn, applied)
     except sqlite3.DatabaseError as exc:
         return [f"{path}: not an SQLite database ({exc})"]
     finally:
         conn.close()
+
+
+def _schema_rows(conn) -> dict[tuple[str, str], str]:
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    return {(kind, name): " ".join((sql or "").split()) for kind, name, sql in rows}
+
+
+def _schema_problems(path: str, conn, applied: set[str]) -> list[str]:
+    """How the backup's tables, indexes, triggers and views differ from what its migrations make.
+
+    A trigger or view smuggled into a backup would run inside the live app after a restore
+    (issue 10), so the schema must be exactly the one this version's migrations produce.
+    """
+    import sqlite3
+
+    names = [m.name for m in migrations._migrations]
+    if set(names[: len(applied)]) != applied:
+        return [f"{path}: its migrations ({', '.join(sorted(applied))}) are not a sequence this version made"]
+    reference = Database(memory=True)
+    try:
+        migrations.apply(reference, stop_before=names[len(applied)] if len(applied) < len(names) else None)
+        expected = _schema_rows(reference.conn)
+    finally:
+        reference.close()
+    try:
+        found = _schema_rows(conn)
+    except sqlite3.DatabaseError as exc:
+        return [f"{path}: cannot read its schema ({exc})"]
+    problems = [f"{path}: unexpected {kind} {name!r}" for kind, name in sorted(found.keys() - expected.keys())]
+    problems += [f"{path}: missing {kind} {name!r}" for kind, name in sorted(expected.keys() - found.keys())]
+    problems += [
+        f"{path}: {kind} {name!r} differs from this version's"
+        for kind, name in sorted(found.keys() & expected.keys())
+        if found[(kind, name)] != expected[(kind, name)]
+    ]
+    if problems:
+        problems.append(f"{path}: its schema is not one this version of Stagefour knows; nothing was restored")
+    return problems
 
 
 def restore_from(db: Database, path: str, timeout: float = 10.0) -> list[str]:

@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -25,12 +26,12 @@ import pytest
 
 from stagefour import evaluations
 from stagefour import evidence
+from stagefour import report
 from stagefour import store
 from stagefour.evaluations import hash_token
 from stagefour.library import load_by_id
 from stagefour.response import Response
 from views.auth import hash_password
-from views.buyer import ISSUED
 
 from .conftest import PASSWORD
 
@@ -368,7 +369,7 @@ def _csp(header: str) -> dict[str, list[str]]:
 
 
 def assert_security_headers(response, what: str = "") -> None:
-    """CSP that allows no inline script, no framing, no sniffing, no referrer."""
+    """CSP that allows no inline script, no framing, no sniffing, referrers to this site only."""
     csp = _csp(response.headers.get("Content-Security-Policy", ""))
     scripts = csp.get("script-src", csp.get("default-src"))
     assert scripts, f"{what}: the CSP does not restrict scripts"
@@ -382,7 +383,7 @@ def assert_security_headers(response, what: str = "") -> None:
     assert csp.get("base-uri") in (["'none'"], ["'self'"]), what
     assert response.headers.get("X-Frame-Options") == "DENY", what
     assert response.headers.get("X-Content-Type-Options") == "nosniff", what
-    assert response.headers.get("Referrer-Policy") == "no-referrer", what
+    assert response.headers.get("Referrer-Policy") == "same-origin", what
 
 
 def snapshot(db) -> dict[str, list]:
@@ -616,6 +617,64 @@ def test_every_kind_of_response_has_the_security_headers(app, db, world):
         assert "no-store" in responses[label].headers.get("Cache-Control", ""), label
 
 
+# The PDF routes with a page size that exists, so they answer with a PDF (or the page that says it is being made).
+REAL_PDF_QUERY = {endpoint: {"size": "a4", "lang": "en"} for endpoint in HARMLESS_QUERY}
+
+
+def _fetch(client, target: str, **kwargs):
+    """GET and read the whole response (a sent file stays open until then)."""
+    with client.get(target, **kwargs) as response:
+        response.get_data()
+    return response
+
+
+def test_no_response_but_a_static_file_may_be_kept_by_a_cache(app, db, world, monkeypatch):
+    """Every route of the URL map, as the owner (buyer routes) or vendor A (link routes), PDFs made for real."""
+    monkeypatch.setattr(report, "render_pdf", lambda html, progress=None: report.Rendered(PDF, 1, 0.0, 0.0))
+    a = world.vendors["a"]
+    seen: dict[str, str] = {}
+
+    def check(response, what: str) -> None:
+        seen[what] = f"{response.status_code} {response.mimetype}"
+        assert response.headers.get("Cache-Control") == "no-store", f"{what}: {response.headers.get('Cache-Control')}"
+        assert "Expires" not in response.headers and "Pragma" not in response.headers, what
+
+    # The link routes first: the owner's routes withdraw and replace vendor A's link.
+    for endpoint, method in sorted(ROUTES, key=lambda route: route[0] not in LINK_ENDPOINTS):
+        actor = "vendor_a" if endpoint in LINK_ENDPOINTS else "owner"
+        client = visitor(app, world, actor)  # a fresh one each time: one of the routes logs out
+        target = url(app, world, endpoint, actor)
+        if method == "GET":
+            response = _fetch(client, target, query_string=REAL_PDF_QUERY.get(endpoint, {}))
+        else:
+            response = request(client, method, target, endpoint)
+        check(response, f"{method} {target} as {actor}")
+    # The PDFs once made: the comparison (built beside the request) and B's receipt.
+    clients = {actor: visitor(app, world, actor) for actor in ("owner", "vendor_b")}
+    evaluation, options = f"/evaluations/{world.evaluation_id}", "?size=a4&lang=en"
+    check(_fetch(clients["owner"], f"{evaluation}/report.pdf{options}"), "comparison PDF started")
+    for _ in range(500):
+        if clients["owner"].get(f"{evaluation}/report/status{options}").json["state"] != "building":
+            break
+        time.sleep(0.01)
+    check(_fetch(clients["owner"], f"{evaluation}/report.pdf{options}"), "comparison PDF")
+    b = world.vendors["b"]
+    store.set_response_status(db, b["response_id"], "submitted", "test", expect=store.EDITABLE)
+    check(_fetch(clients["vendor_b"], f"/v/{b['token']}/receipt.pdf?size=a4&lang=en"), "receipt PDF")
+    check(_fetch(clients["owner"], "/no/such/page"), "unknown page")
+    # Each kind of private file was really served (not an error page in its place).
+    kinds = {what.split(" as ")[0].rsplit("/", 1)[-1].split("?")[0]: status for what, status in seen.items()}
+    assert seen["comparison PDF"] == seen["receipt PDF"] == "200 application/pdf", seen
+    assert kinds["response.pdf"] == "200 application/pdf", seen
+    assert kinds["export.csv"] == kinds["audit.csv"] == "200 text/csv", seen
+    assert kinds["export.json"] == "200 application/json", seen
+    assert kinds[a["file"]["id"]] == f"200 {a['file']['content_type']}", seen  # both evidence downloads
+    assert sum(status.startswith("200 text/html") for status in seen.values()) >= 10, seen
+    # Static files keep their normal caching (revalidated by ETag).
+    static = _fetch(clients["owner"], "/static/style.css")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
 def _set_cookie(response) -> str:
     return next((h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")), "")
 
@@ -645,20 +704,54 @@ def test_the_session_never_holds_secrets(app, world):
     assert world.token("vendor_a") not in content
 
 
-def test_an_issued_link_leaves_the_session_once_shown_and_only_its_hash_is_stored(app, db, world):
+def _session_cookies(app, response) -> list[dict]:
+    """What each session cookie a response sets holds, decoded as anyone holding the cookie can."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    headers = [h.split(";", 1)[0] for h in response.headers.getlist("Set-Cookie")]
+    return [serializer.loads(h.removeprefix("session=")) for h in headers if h.startswith("session=") and h[8:]]
+
+
+def test_an_issued_link_never_enters_the_cookie_and_is_shown_once_to_its_issuer_only(app, db, world):
+    other_owner = store.create_user(db, "owner2@example.com", PASSWORD_HASH, "owner")
     client = visitor(app, world, "owner")
-    added = client.post(f"/evaluations/{world.evaluation_id}/vendors", data={"name": "Delta Corp"})
+    page = f"/evaluations/{world.evaluation_id}"
+    added = client.post(f"{page}/vendors", data={"name": "Delta Corp"})
     assert added.status_code == 302
-    with client.session_transaction() as session:
-        [issued] = session[ISSUED]
-    token = issued["token"]
-    page = _text(client.get(f"/evaluations/{world.evaluation_id}"))
-    assert f"/v/{token}" in page
-    with client.session_transaction() as session:
-        assert token not in repr(dict(session))
-    assert f"/v/{token}" not in _text(client.get(f"/evaluations/{world.evaluation_id}"))  # shown once only
+    [held] = db["issued_links"].rows
+    token = held["token"]
+    assert store.find_invitation(db, hash_token(token))["vendor_name"] == "Delta Corp"
+    cookies = _session_cookies(app, added)
+    assert cookies and cookies[-1].get("user_id") == world.users["owner"]  # decoding works: the cookie is readable
+    assert token not in repr(cookies) and token not in repr(added.headers)
+    # Other buyers, the issuer's own other pages: the link is not shown, and still held.
+    for user_id in (other_owner, world.users["viewer"]):
+        stranger = app.test_client()
+        with stranger.session_transaction() as session:
+            session["user_id"] = user_id
+        assert token not in _text(stranger.get(page))
+    assert token not in _text(client.get("/"))
+    assert [r["token"] for r in db["issued_links"].rows] == [token]
+    # The evaluation page shows it to its issuer once; then nothing keeps it but its hash.
+    shown = client.get(page)
+    assert f"/v/{token}" in _text(shown)
+    assert token not in repr(_session_cookies(app, shown))
+    assert f"/v/{token}" not in _text(client.get(page))
     assert store.find_invitation(db, hash_token(token)) is not None
     assert not [t for t, rows in snapshot(db).items() if any(token in r for r in rows)]
+
+
+def test_an_issued_link_not_shown_within_15_minutes_is_never_shown_and_a_newer_one_replaces_it(app, db, world):
+    client = visitor(app, world, "owner")
+    page = f"/evaluations/{world.evaluation_id}"
+    vendor_id = world.vendors["a"]["vendor_id"]
+    client.post(f"{page}/vendors/{vendor_id}/reissue")
+    client.post(f"{page}/vendors/{vendor_id}/reissue")
+    [held] = db["issued_links"].rows  # the first new link, replaced by the second before it was shown, is gone
+    assert store.find_invitation(db, hash_token(held["token"]))["revoked_at"] is None
+    sixteen_minutes_ago = (datetime.now(UTC) - timedelta(minutes=16)).isoformat(timespec="seconds")
+    db["issued_links"].update(held["id"], {"created_at": sixteen_minutes_ago})
+    assert held["token"] not in _text(client.get(page))
+    assert db["issued_links"].count == 0
 
 
 # --- CSRF ---------------------------------------------------------------------------------------
@@ -835,3 +928,62 @@ def test_a_vendor_working_through_the_form_is_never_limited(limited_app):
     client = limited_app.test_client()
     statuses = {client.get(f"/v/{token}/s/{'ABCDEFGHIJ'[i % 10]}").status_code for i in range(150)}
     assert statuses == {200}
+
+
+@pytest.fixture
+def guarded_app(tmp_path):
+    """The rate limits and CSRF both on, as in production; counts reset; a real link (its token on .token)."""
+    from app import create_app
+    from views.limits import limiter
+
+    app = create_app(app_config(tmp_path, RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=True))
+    limiter.reset()
+    db = store.open_db(app.config["DATABASE"])
+    evaluation_id = evaluations.start_evaluation(db, default_questionnaire(), "Limits")
+    _, app.token = evaluations.invite(db, evaluation_id, "Real Vendor", None, "test")
+    db.close()
+    yield app
+    limiter.reset()
+
+
+# Every POST a link takes, each the way a guesser would send it: no session, so no CSRF token.
+LINK_POSTS = [r for r in POST_ROUTES if r[0] in LINK_ENDPOINTS]
+
+
+def _post_without_csrf(client, world_free_url: str):
+    return client.post(world_free_url, data={"A2": "3", "body": "hello", "language": "de"})
+
+
+def _link_url(app, endpoint: str, token: str) -> str:
+    values = {"token": token, "section_id": "A", "thread_id": 1, "attachment_id": "x" * 24}
+    rule = _rule(app, endpoint)
+    return app.url_map.bind("localhost").build(endpoint, {k: values[k] for k in rule.arguments})
+
+
+def test_posts_to_unknown_links_without_csrf_count_as_guesses(guarded_app):
+    """CSRF would refuse them (400) before the link is looked up; the guard answers first, and counts."""
+    assert len(LINK_POSTS) >= 5
+    client = guarded_app.test_client()
+    guesses = [_link_url(guarded_app, endpoint, f"{'G' * 30}{i:013d}") for i, (endpoint, _m) in
+               enumerate(LINK_POSTS * (60 // len(LINK_POSTS) + 1))][:60]  # fmt: skip
+    statuses = [_post_without_csrf(client, target).status_code for target in guesses]
+    assert statuses == [404] * 60, statuses
+    for endpoint, _method in LINK_POSTS:  # the 61st, on every kind of link POST, and a real link too
+        assert _post_without_csrf(client, _link_url(guarded_app, endpoint, "H" * 43)).status_code == 429
+        assert _post_without_csrf(client, _link_url(guarded_app, endpoint, guarded_app.token)).status_code == 429
+    assert client.get(f"/v/{guarded_app.token}").status_code == 429
+
+
+def test_a_real_links_post_without_csrf_gets_the_vendor_page_and_is_not_counted(guarded_app):
+    client = guarded_app.test_client()
+    section = f"/v/{guarded_app.token}/s/C"
+    for _ in range(70):
+        page = client.post(section, data={"C4": "Typed before the session expired"})
+        assert page.status_code == 400
+        html = _text(page)
+        assert "nothing was saved yet" in html and "Typed before the session expired" in html
+    for endpoint, _method in LINK_POSTS:
+        assert _post_without_csrf(client, _link_url(guarded_app, endpoint, guarded_app.token)).status_code in (400, 404)
+    # None of that was counted: the client still has all its misses.
+    statuses = [client.get(f"/v/{'G' * 30}{i:013d}").status_code for i in range(61)]
+    assert statuses == [404] * 60 + [429]

@@ -118,3 +118,84 @@ def test_check_questionnaire_bad_yaml_names_the_line(runner, tmp_path):
     result = runner.invoke(args=["check-questionnaire", str(path)])
     assert result.exit_code != 0
     assert "line 3" in result.output
+
+
+# --- restore refuses a schema this version does not make ---------------------------------------------
+
+
+def _backup_with(app, tmp_path, change: str | None) -> str:
+    """A backup of a fresh database, then `change` (SQL) run on the copy."""
+    import sqlite3
+
+    from stagefour import store
+
+    source = store.open_db(str(tmp_path / "source.sqlite3"))
+    store.migrate(source)
+    store.create_user(source, "kept@example.com", "not-a-hash", "owner")
+    copy = str(tmp_path / "backup.sqlite3")
+    store.backup_to(source, copy)
+    source.close()
+    if change:
+        conn = sqlite3.connect(copy)
+        conn.executescript(change)
+        conn.close()
+    return copy
+
+
+def _live_state(app) -> tuple[list, list]:
+    import sqlite3
+
+    conn = sqlite3.connect(app.config["DATABASE"])
+    try:
+        schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        users = conn.execute("SELECT email FROM users ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    return schema, users
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            "CREATE TRIGGER steal AFTER INSERT ON answers BEGIN DELETE FROM users; END;",
+            "unexpected trigger 'steal'",
+        ),
+        ("CREATE TRIGGER users_touch AFTER UPDATE ON users BEGIN SELECT 1; END;", "unexpected trigger 'users_touch'"),
+        ("CREATE VIEW peek AS SELECT * FROM users;", "unexpected view 'peek'"),
+        ("DROP INDEX idx_invitations_token_hash;", "missing index 'idx_invitations_token_hash'"),
+        ("DROP TRIGGER audit_log_no_delete;", "missing trigger 'audit_log_no_delete'"),
+        ("CREATE TABLE extra (x);", "unexpected table 'extra'"),
+        (
+            "DROP TRIGGER audit_log_no_delete;"
+            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT 1; END;",
+            "trigger 'audit_log_no_delete' differs",
+        ),
+        ("ALTER TABLE users ADD COLUMN note TEXT;", "table 'users' differs"),
+    ],
+    ids=["trigger", "trigger-on-users", "view", "no-index", "no-trigger", "table", "changed-trigger", "column"],
+)
+def test_restore_refuses_a_backup_whose_schema_this_version_does_not_make(app, runner, tmp_path, change, message):
+    import backup_command
+    from stagefour import store
+
+    live = store.open_db(app.config["DATABASE"])
+    store.create_user(live, "live@example.com", "not-a-hash", "owner")
+    live.close()
+    before = _live_state(app)
+    backup = _backup_with(app, tmp_path, change)
+    result = runner.invoke(backup_command.restore, [backup, "--yes"])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "not one this version of Stagefour knows" in result.output
+    assert "Traceback" not in result.output
+    assert _live_state(app) == before
+
+
+def test_restore_accepts_a_backup_with_exactly_this_versions_schema(app, runner, tmp_path):
+    import backup_command
+
+    backup = _backup_with(app, tmp_path, None)
+    result = runner.invoke(backup_command.restore, [backup, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert _live_state(app)[1] == [("kept@example.com",)]

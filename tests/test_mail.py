@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
 from email import message_from_bytes
 from email import policy
 from urllib.parse import urlsplit
@@ -84,13 +86,16 @@ def test_a_closed_port_raises_mail_error():
 
 @pytest.fixture
 def mail_app(tmp_path):
-    """Build an app whose MAIL_PORT is given: mail_app(port) -> (client, db), logged in as an owner."""
+    """Build an app whose MAIL_PORT is given: mail_app(port, **config) -> (client, db), logged in as an owner.
+
+    Jobs run as they are queued (Huey's immediate mode) unless `config` asks for a real queue."""
     from app import create_app
     from views.auth import hash_password
 
     opened = []
+    apps = []
 
-    def make(port):
+    def make(port, **config):
         app = create_app(
             {
                 "TESTING": True,
@@ -102,7 +107,9 @@ def mail_app(tmp_path):
                 "MAIL_PORT": port,
                 "MAIL_SENDER": "procurement@buyer.example",
             }
+            | config
         )
+        apps.append(app)
         db = store.open_db(app.config["DATABASE"])
         opened.append(db)
         user_id = store.create_user(db, "owner@example.com", hash_password(PASSWORD), "owner")
@@ -112,8 +119,28 @@ def mail_app(tmp_path):
         return client, db
 
     yield make
+    for app in apps:
+        app.extensions["jobs"].stop_consumer()
     for db in opened:
         db.close()
+
+
+def queued(tmp_path, **config) -> dict:
+    """The config of a real job queue (Huey on SQLite) whose consumer starts with the first request."""
+    return {
+        "JOBS_IMMEDIATE": False,
+        "JOBS_URL": f"sqlite://{tmp_path / 'jobs.sqlite3'}",
+        "JOBS_POLL_SECONDS": 0.05,
+        "MAIL_RETRY_DELAY": 0.1,
+    } | config
+
+
+def wait_for(condition, timeout: float = 30):
+    """Poll `condition()` until it is true (a job runs in another thread); its last value."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
 
 
 def _evaluation(client, db) -> int:
@@ -143,7 +170,7 @@ def test_adding_a_vendor_with_an_address_emails_the_link_shown_on_the_page(smtp,
     )
     page = client.get(f"/evaluations/{evaluation_id}").get_data(as_text=True)
     link = _shown_link(page)
-    assert "It was also e-mailed to bids@northwind.example." in page
+    assert "An e-mail with it to bids@northwind.example is queued" in page
     ((recipients, message),) = inbox.messages
     assert recipients == ["bids@northwind.example"]
     assert message["To"] == "bids@northwind.example"
@@ -180,8 +207,61 @@ def test_a_vendor_without_an_address_gets_no_email(smtp, mail_app):
     assert "link_emailed" not in _actions(db, evaluation_id)
 
 
-def test_when_the_smtp_port_is_closed_the_vendor_and_link_are_kept_and_the_buyer_is_told(mail_app):
+def test_when_the_smtp_server_is_down_the_email_is_retried_until_it_is_up(mail_app, tmp_path):
+    from huey.signals import SIGNAL_RETRYING
+
+    port = free_port()  # nothing listens yet
+    client, db = mail_app(port, **queued(tmp_path))
+    failed_once = threading.Event()
+    client.application.extensions["jobs"].huey.signal(SIGNAL_RETRYING)(lambda *args: failed_once.set())
+    evaluation_id = _evaluation(client, db)
+    response = client.post(
+        f"/evaluations/{evaluation_id}/vendors", data={"name": "Northwind", "contact_email": "bids@northwind.example"}
+    )
+    assert response.status_code == 302
+    page = client.get(f"/evaluations/{evaluation_id}").get_data(as_text=True)
+    assert "An e-mail with it to bids@northwind.example is queued" in page
+    link = _shown_link(page)
+    assert failed_once.wait(30), "the first try should fail: no SMTP server yet"
+    assert not {"link_emailed", "link_email_failed"} & set(_actions(db, evaluation_id))
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert wait_for(lambda: inbox.messages), "the retried e-mail never arrived"
+    finally:
+        controller.stop()
+    ((recipients, message),) = inbox.messages
+    assert recipients == ["bids@northwind.example"] and link in message.get_content()
+    assert wait_for(lambda: "link_emailed" in _actions(db, evaluation_id))
+    assert "link_email_failed" not in _actions(db, evaluation_id)
+
+
+def test_an_email_that_fails_every_try_is_recorded_in_the_audit_log(mail_app, tmp_path):
+    client, db = mail_app(free_port(), **queued(tmp_path, MAIL_RETRIES=2))
+    evaluation_id = _evaluation(client, db)
+    client.post(
+        f"/evaluations/{evaluation_id}/vendors", data={"name": "Northwind", "contact_email": "bids@northwind.example"}
+    )
+    (vendor,) = store.list_vendors(db, evaluation_id)
+    assert vendor["name"] == "Northwind" and vendor["invitation_id"]
+    failed = wait_for(lambda: [e for e in store.audit_entries(db, evaluation_id) if e["action"] == "link_email_failed"])
+    assert len(failed) == 1
+    assert failed[0]["detail"]["to"] == "bids@northwind.example" and failed[0]["vendor_id"] == vendor["id"]
+    assert "ConnectionRefusedError" in failed[0]["detail"]["error"]
+    assert "link_emailed" not in _actions(db, evaluation_id)
+    # The link is still shown to the buyer, who can send it themselves.
+    link = _shown_link(client.get(f"/evaluations/{evaluation_id}").get_data(as_text=True))
+    assert client.get(urlsplit(link).path).status_code == 200
+
+
+def test_when_the_queue_is_down_the_buyer_is_told_and_the_link_is_kept(mail_app, monkeypatch):
     client, db = mail_app(free_port())
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("the job queue is down")
+
+    monkeypatch.setattr(client.application.extensions["jobs"], "send_link", refuse)
     evaluation_id = _evaluation(client, db)
     response = client.post(
         f"/evaluations/{evaluation_id}/vendors", data={"name": "Northwind", "contact_email": "bids@northwind.example"}

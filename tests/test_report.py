@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import http.server
 import io
-import os
-import subprocess
 import threading
 import time
 import urllib.request
@@ -18,6 +16,7 @@ from pypdf import PdfReader
 from stagefour import evaluations
 from stagefour import report
 from stagefour import store
+from stagefour.library import load_by_id
 from stagefour.questionnaire import localize
 from stagefour.response import Response
 from tests.conftest import AS_OF
@@ -404,79 +403,74 @@ def fake_rendered(pdf: bytes = b"%PDF-1.4\n% fake\n") -> report.Rendered:
     return report.Rendered(pdf, 1, 0.0, 0.0)
 
 
-def test_cache_claims_a_key_once_across_threads(tmp_path):
-    cache = report.ReportCache(tmp_path)
+def test_cache_stores_a_pdf_under_its_key_readable_by_its_owner_only(tmp_path):
+    cache = report.ReportCache(tmp_path / "reports")
     key = "a" * 64
-    results = []
-    barrier = threading.Barrier(8)
-
-    def claim():
-        barrier.wait()
-        results.append(cache.claim(key, 1.0))
-
-    threads = [threading.Thread(target=claim) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results.count(True) == 1
-    cache.build(key, lambda progress: fake_rendered())
-    assert cache.get(key).read_bytes().startswith(b"%PDF")
-    assert not (tmp_path / f"{key}.building").exists()
+    assert cache.get(key) is None
+    path = cache.store(key, fake_rendered().pdf)
+    assert cache.get(key) == path and path.read_bytes().startswith(b"%PDF")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in (tmp_path / "reports").iterdir()] == [f"{key}.pdf"]
 
 
-def test_cache_leaves_a_build_of_another_live_process_alone(tmp_path):
-    cache = report.ReportCache(tmp_path)
-    key = "b" * 64
-    marker = tmp_path / f"{key}.building"
-    import json
-    import socket
-
-    marker.write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "started": time.time()}))
-    assert cache.claim(key, 1.0) is False
-    assert cache.status(key).state == "building"
+@pytest.mark.parametrize("key", ["A" * 64, "a" * 63, "../" + "a" * 61, "g" * 64, ""])
+def test_cache_refuses_a_key_that_is_not_64_hex_digits(tmp_path, key):
+    with pytest.raises(ValueError):
+        report.ReportCache(tmp_path).store(key, b"%PDF")
+    assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("why", ["dead process", "no progress for too long"])
-def test_cache_takes_over_a_stale_build(tmp_path, why):
-    import json
-    import socket
-
-    cache = report.ReportCache(tmp_path)
-    key = "c" * 64
-    marker = tmp_path / f"{key}.building"
-    if why == "dead process":
-        finished = subprocess.Popen(["true"])
-        finished.wait()
-        dead = finished.pid
-        marker.write_text(json.dumps({"pid": dead, "host": socket.gethostname(), "started": time.time()}))
-    else:
-        marker.write_text(json.dumps({"pid": os.getppid(), "host": "elsewhere", "started": 0}))
-        old = time.time() - report.STALE_AFTER - 5
-        os.utime(marker, (old, old))
-    assert cache.claim(key, 1.0) is True
-    cache.build(key, lambda progress: fake_rendered())
-    assert cache.get(key)
+def test_bounded_render_makes_the_pdf_in_a_child_process_and_says_its_stages(made):
+    html = report.comparison_html(made.model, load_by_id("ai-deployment-partner"), "en", "a4", None, "x")
+    stages = []
+    rendered = report.render_bounded(html, max_pages=500, max_seconds=300, progress=stages.append)
+    assert rendered.pdf.startswith(b"%PDF") and rendered.pages == made.rendered["a4"].pages
+    assert len(PdfReader(io.BytesIO(rendered.pdf)).pages) == rendered.pages
+    assert stages == ["layout", "writing"]
 
 
-def test_cache_keeps_a_failure_until_it_is_shown(tmp_path):
-    cache = report.ReportCache(tmp_path)
-    key = "d" * 64
-    assert cache.claim(key, 1.0)
+def test_bounded_render_refuses_a_pdf_past_the_page_cap_before_writing_it(made):
+    html = report.comparison_html(made.model, load_by_id("ai-deployment-partner"), "en", "a4", None, "x")
+    with pytest.raises(report.TooLarge) as refused:
+        report.render_bounded(html, max_pages=2, max_seconds=300)
+    assert refused.value.reason == "pages" and refused.value.limit == 2
+    assert f"({made.rendered['a4'].pages})" in str(refused.value)
 
-    def broken(progress):
-        raise RuntimeError("layout exploded")
 
-    with pytest.raises(RuntimeError):
-        cache.build(key, broken)
-    status = cache.status(key)
-    assert status.state == "failed" and "layout exploded" in status.error
-    cache.clear_failure(key)
-    assert cache.status(key).state == "absent"
-    assert cache.claim(key, 1.0)
+def test_bounded_render_kills_a_render_past_the_time_cap():
+    # Starting Python and importing WeasyPrint alone takes longer than a hundredth of a second.
+    with pytest.raises(report.TooLarge) as refused:
+        report.render_bounded("<p>x</p>", max_pages=10, max_seconds=0.01)
+    assert refused.value.reason == "seconds"
 
 
 # --- the web ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path, request):
+    """The app on a real job queue (Huey on SQLite in tmp_path) whose consumer threads start with the
+    first request; parametrize indirectly with False to queue jobs with no consumer running."""
+    from app import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE": str(tmp_path / "test.sqlite3"),
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "REPORT_FOLDER": str(tmp_path / "reports"),
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "JOBS_IMMEDIATE": False,
+            "JOBS_URL": f"sqlite://{tmp_path / 'jobs.sqlite3'}",
+            "JOBS_IN_PROCESS": getattr(request, "param", True),
+            "JOBS_WORKERS": 2,  # two workers, so only the slot's lock keeps a slot's builds apart
+            "JOBS_POLL_SECONDS": 0.05,
+        }
+    )
+    yield app
+    app.extensions["jobs"].stop_consumer()
 
 
 @pytest.fixture
@@ -489,22 +483,31 @@ def reports_folder(app, tmp_path):
 
 @pytest.fixture
 def builds(monkeypatch):
-    """Replace WeasyPrint by a fast fake that counts its calls and records the HTML it was given."""
-    calls = SimpleNamespace(count=0, html=[], delay=0.0, fail=False)
+    """Replace WeasyPrint by a fast fake that counts its calls, the most at once per language, and their HTML."""
+    calls = SimpleNamespace(count=0, html=[], delay=0.0, fail=False, running={}, most={}, started=threading.Event())
     lock = threading.Lock()
 
-    def fake_render(html, progress=None):
+    def fake_render(html, progress=None, **caps):
+        lang = html.partition('lang="')[2][:2]
         with lock:
             calls.count += 1
             calls.html.append(html)
-        if progress:
-            progress("layout")
-        time.sleep(calls.delay)
-        if calls.fail:
-            raise RuntimeError("WeasyPrint fell over")
-        return fake_rendered(b"%PDF-1.4\n% fake " + str(calls.count).encode() + b"\n")
+            calls.running[lang] = calls.running.get(lang, 0) + 1
+            calls.most[lang] = max(calls.most.get(lang, 0), calls.running[lang])
+        try:
+            if progress:
+                progress("layout")
+            calls.started.set()
+            time.sleep(calls.delay)
+            if calls.fail:
+                raise RuntimeError("WeasyPrint fell over")
+            return fake_rendered(b"%PDF-1.4\n% fake " + str(calls.count).encode() + b"\n")
+        finally:
+            with lock:
+                calls.running[lang] -= 1
 
     monkeypatch.setattr(report, "render_pdf", fake_render)
+    monkeypatch.setattr(report, "render_bounded", fake_render)
     return calls
 
 
@@ -515,8 +518,18 @@ def fetch(client, url: str):
     return response
 
 
+def fetch_made(client, url: str, timeout: float = 30):
+    """GET a PDF's URL until the job has made it (the progress page answers 202 meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = fetch(client, url)
+        if response.status_code != 202 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
+
+
 def audited(db, evaluation_id: int, timeout: float = 5) -> list[dict]:
-    """The report_made entries of an evaluation, once there is one (the build thread writes it last)."""
+    """The report_made entries of an evaluation, once there is one (the job writes it last)."""
     deadline = time.monotonic() + timeout
     while True:
         made = [e for e in store.audit_entries(db, evaluation_id) if e["action"] == "report_made"]
@@ -563,7 +576,7 @@ def test_comparison_is_made_once_then_served_from_the_cache(
     assert '<meta http-equiv="refresh" content="2">' in page
     assert "Making the PDF" in page and "<progress" in page and "<script" not in page
     status = wait_ready(client, f"/evaluations/{evaluation_id}/report/status?lang=en")
-    assert status["state"] == "ready" and status["percent"] == 100
+    assert status["state"] == "ready" and status["percent"] == 100, status
     assert builds.count == 1
 
     start = time.perf_counter()
@@ -615,21 +628,77 @@ def test_two_concurrent_requests_make_one_pdf(app, db, make_user, make_evaluatio
     assert builds.count == 1
 
 
-def test_build_in_another_worker_is_not_repeated(client, make_user, login, make_vendor, reports_folder, builds):
-    """A marker file left by a live process (another gunicorn worker) means: wait, don't build."""
-    import json
-    import socket
+@pytest.mark.parametrize("app", [False], indirect=True)
+def test_a_newer_state_supersedes_a_queued_older_build(
+    app, client, db, make_user, login, make_evaluation, make_vendor, reports_folder, builds
+):
+    evaluation_id = make_evaluation()
+    make_vendor("Northwind Applied AI", evaluation_id, northwind(), submit=True)
+    login(make_user())
+    url = f"/evaluations/{evaluation_id}/report.pdf?lang=en"
+    status_url = f"/evaluations/{evaluation_id}/report/status?lang=en"
+    assert fetch(client, url).status_code == 202
+    assert fetch(client, url).status_code == 202  # a duplicate request finds the queued job
+    older = client.get(status_url).get_json()
+    assert older["state"] == "building" and older["stage"] == "queued"
+    make_vendor("Brightline AI Labs", evaluation_id, brightline(), submit=True)
+    assert fetch(client, url).status_code == 202
+    jobs = app.extensions["jobs"]
+    assert jobs.huey.pending_count() == 2  # queued: the older (revoked) and the newer
+    assert jobs.pdf_status(older["key"]).state == "absent"
+    jobs.ensure_consumer()
+    assert wait_ready(client, status_url)["state"] == "ready"
+    assert builds.count == 1, "the older state was never built"
+    assert "Brightline AI Labs" in builds.html[0]
+    assert fetch(client, url).status_code == 200
+    assert [p.name for p in reports_folder.glob("*.pdf")] == [f"{client.get(status_url).get_json()['key']}.pdf"]
+    assert len(audited(db, evaluation_id)) == 1
 
+
+def test_one_build_per_evaluation_language_and_size_at_a_time(
+    client, make_user, login, make_evaluation, make_vendor, reports_folder, builds
+):
+    evaluation_id = make_evaluation()
+    make_vendor("Northwind Applied AI", evaluation_id, northwind(), submit=True)
+    login(make_user())
+    url = f"/evaluations/{evaluation_id}/report.pdf?lang=en"
+    status_url = f"/evaluations/{evaluation_id}/report/status?lang=en"
+    builds.delay = 1.0
+    assert client.get(url).status_code == 202
+    assert builds.started.wait(10)
+    make_vendor("Brightline AI Labs", evaluation_id, brightline(), submit=True)
+    assert client.get(url).status_code == 202  # the newer state waits for the slot (2 workers are idle)
+    assert client.get(f"/evaluations/{evaluation_id}/report.pdf?lang=de").status_code == 202  # another slot
+    assert wait_ready(client, status_url)["state"] == "ready"
+    assert wait_ready(client, f"/evaluations/{evaluation_id}/report/status?lang=de")["state"] == "ready"
+    assert builds.count == 3
+    # Two workers: without the slot's lock the newer English build would have run beside the older one.
+    assert builds.most == {"en": 1, "de": 1}
+    assert fetch(client, url).status_code == 200
+
+
+@pytest.mark.parametrize("cap", ["REPORT_MAX_PAGES", "REPORT_MAX_SECONDS"])
+def test_a_pdf_past_a_cap_stops_with_a_message_the_buyer_can_act_on(
+    app, client, db, make_user, login, make_vendor, reports_folder, cap
+):
     vendor = make_vendor(answers=northwind(), submit=True)
     login(make_user())
-    status = client.get(f"/evaluations/{vendor['evaluation_id']}/report/status?lang=en").get_json()
-    assert status["state"] == "absent"
-    reports_folder.mkdir()
-    marker = reports_folder / f"{status['key']}.building"
-    marker.write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "started": time.time()}))
-    response = client.get(f"/evaluations/{vendor['evaluation_id']}/report.pdf?lang=en")
-    assert response.status_code == 202
-    assert builds.count == 0
+    app.config[cap] = {"REPORT_MAX_PAGES": 1, "REPORT_MAX_SECONDS": 0.01}[cap]
+    url = f"/evaluations/{vendor['evaluation_id']}/report.pdf?lang=en"
+    assert client.get(url).status_code == 202
+    status = wait_ready(client, f"/evaluations/{vendor['evaluation_id']}/report/status?lang=en", timeout=60)
+    assert (
+        status["state"] == "failed"
+        and status["reason"] == {"REPORT_MAX_PAGES": "pages", "REPORT_MAX_SECONDS": "seconds"}[cap]
+    )
+    shown = client.get(url)
+    assert shown.status_code == 422
+    page = shown.get_data(as_text=True)
+    assert "ask an administrator to raise " + cap in page and "Try again" in page
+    assert 'http-equiv="refresh"' not in page
+    assert list(reports_folder.glob("*.pdf")) == []
+    assert audited(db, vendor["evaluation_id"], timeout=0) == []
+    assert client.get(url).status_code == 202  # shown once; the next request tries again
 
 
 def test_failed_build_is_shown_then_retried(client, make_user, login, make_vendor, reports_folder, builds):
@@ -680,7 +749,11 @@ def test_vendor_receipt_exists_only_after_submit(client, db, make_vendor, report
     url = f"/v/{vendor['token']}/receipt.pdf"
     assert client.get(url).status_code == 404
     store.set_response_status(db, vendor["response_id"], "submitted", "test", expect=store.EDITABLE)
-    response = fetch(client, url)
+    making = client.get(url)
+    # Made by a job, not in the request: the vendor sees the same progress page as a buyer.
+    assert making.status_code == 202 and "Making the PDF" in making.get_data(as_text=True)
+    assert making.headers["Cache-Control"] == "no-store"
+    response = fetch_made(client, url)
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
@@ -695,25 +768,29 @@ def test_vendor_token_opens_only_its_own_receipt(client, make_evaluation, make_v
     evaluation_id = make_evaluation()
     mine = make_vendor("Northwind Applied AI", evaluation_id, northwind(), submit=True)
     theirs = make_vendor("Brightline AI Labs", evaluation_id, brightline(), submit=True)
-    assert fetch(client, f"/v/{mine['token']}/receipt.pdf").status_code == 200
+    assert fetch_made(client, f"/v/{mine['token']}/receipt.pdf").status_code == 200
     assert "Northwind Applied AI" in builds.html[-1] and "Brightline" not in builds.html[-1]
     assert "Priya Raman" not in builds.html[-1]
     # Nothing in the vendor's URL names a vendor: a made-up or altered token opens nothing.
     assert client.get(f"/v/{mine['token'][:-2]}xx/receipt.pdf").status_code == 404
-    assert fetch(client, f"/v/{mine['token']}/receipt.pdf?vendor={theirs['vendor_id']}").status_code == 200
+    assert fetch_made(client, f"/v/{mine['token']}/receipt.pdf?vendor={theirs['vendor_id']}").status_code == 200
     assert "Brightline" not in builds.html[-1]
 
 
 def test_buyer_gets_any_vendors_response_of_their_evaluation_only(
-    client, make_user, login, make_evaluation, make_vendor, reports_folder, builds
+    client, db, make_user, login, make_evaluation, make_vendor, reports_folder, builds
 ):
     first = make_evaluation()
     other = make_evaluation(title="Another evaluation")
     vendor = make_vendor("Northwind Applied AI", first, northwind(), submit=False)
     stranger = make_vendor("Brightline AI Labs", other, brightline(), submit=True)
     login(make_user("viewer"))
-    response = fetch(client, f"/evaluations/{first}/vendors/{vendor['vendor_id']}/response.pdf")
+    response = fetch_made(client, f"/evaluations/{first}/vendors/{vendor['vendor_id']}/response.pdf")
     assert response.status_code == 200
+    made = audited(db, first)
+    assert [(e["action"], e["detail"]["report"], e["vendor_id"]) for e in made] == [
+        ("report_made", "response", vendor["vendor_id"])
+    ]
     assert "not submitted yet" in builds.html[-1]
     assert client.get(f"/evaluations/{first}/vendors/{stranger['vendor_id']}/response.pdf").status_code == 404
 

@@ -7,22 +7,24 @@ and DELETE (store.m001_initial). Issue 5, item 5.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 from flask import Blueprint
+from flask import Response
 from flask import g
 from flask import render_template
 from flask import request
-from flask import send_file
+from flask import stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from stagefour import store
+from stagefour.changes import is_summary
 from stagefour.export import csv_cell
 from views.auth import login_required
 from views.buyer import load_evaluation
@@ -67,6 +69,7 @@ SENTENCES = {
     "evaluation_changed": _l("Evaluation settings changed"),
     "vendor_added": _l("Vendor %(name)s added"),
     "file_uploaded": _l("File %(filename)s uploaded for %(question)s"),
+    "files_removed": _l("%(count)s files no answer refers to removed (%(size)s bytes)"),
 }
 
 FILTERS = ("action", "actor", "vendor", "from", "to")
@@ -88,6 +91,9 @@ def shorten(value: Any, size: int = SHORT) -> str:
     """An answer as short text: strings as they are, anything else as JSON; cut with … past `size`."""
     if value is None:
         return _("(empty)")
+    if is_summary(value):  # a large answer, kept in the log as its start, size and hash
+        start = " ".join(str(value.get("start", "")).split())[: max(size - 1, 1)]
+        return _("%(start)s… (%(size)s bytes)", start=start, size=value.get("bytes", "?"))
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
     return text if len(text) <= size else text[: size - 1] + "…"
@@ -246,40 +252,46 @@ def evaluation_csv(evaluation_id: int):
     except FilterError as exc:
         context = _context(evaluation, vendors, actions, errors=exc.args[0])
         return render_template("audit/log.html", **context), 400
-    entries = store.audit_search(db, audit_filter)
     emails = store.user_emails(db)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for e in entries:
-        cells = (
-            e["id"],
-            e["at"],
-            e["actor"],
-            who(e["actor"], emails, vendors),
-            e["action"],
-            describe(e, vendors, size=10_000),
-            e["evaluation_id"],
-            e["vendor_id"],
-            e["response_id"],
-            json.dumps(e["detail"], ensure_ascii=False),
-        )
-        writer.writerow([csv_cell(c) for c in cells])
-    store.audit(
+    # Logged first, with the count the export will hold: the rows below stream out one by one.
+    exported = store.audit(
         db,
         f"user:{g.user['id']}",
         "audit_exported",
         evaluation_id=evaluation_id,
-        entries=len(entries),
+        entries=store.audit_count(db, audit_filter),
         filters={k: request.args[k] for k in FILTERS if request.args.get(k)},
     )
-    response = send_file(
-        io.BytesIO(buffer.getvalue().encode("utf-8-sig")),
-        mimetype="text/csv",
-        as_attachment=True,
-        download_name=f"audit-evaluation-{evaluation_id}.csv",
-        etag=False,
-    )
+
+    def rows() -> Iterator[str]:
+        line = _Line()
+        writer = csv.writer(line, lineterminator="\r\n")
+        yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the BOM tells spreadsheets it is UTF-8
+        for e in store.audit_stream(db, audit_filter, before_id=exported):  # what was counted, not later entries
+            cells = (
+                e["id"],
+                e["at"],
+                e["actor"],
+                who(e["actor"], emails, vendors),
+                e["action"],
+                describe(e, vendors, size=10_000),
+                e["evaluation_id"],
+                e["vendor_id"],
+                e["response_id"],
+                json.dumps(e["detail"], ensure_ascii=False),
+            )
+            yield writer.writerow([csv_cell(c) for c in cells])
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-evaluation-{evaluation_id}.csv"'
     # The log quotes vendors' confidential answers: no copy in a shared or browser cache.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+class _Line:
+    """A file for csv.writer that hands each written line back instead of keeping it."""
+
+    def write(self, text: str) -> str:
+        """Return the line csv.writer wrote (csv.writer.writerow returns it in turn)."""
+        return text

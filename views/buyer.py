@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Blueprint
@@ -15,7 +16,6 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import session
 from flask import url_for
 from flask_babel import force_locale
 from flask_babel import get_locale
@@ -44,9 +44,9 @@ from views.questionnaires import for_snapshot
 
 bp = Blueprint("buyer", __name__)
 
-# Session key of the links issued but not yet shown: a token is kept only until the page
-# that displays it once has been rendered (the database keeps only its hash).
-ISSUED = "issued_links"
+# A link just issued is held server-side (store.hold_issued_link), never in the session cookie,
+# until the evaluation page shows it once to whoever issued it; unshown after this long, it goes.
+ISSUED_LINK_KEPT_FOR = timedelta(minutes=15)
 
 # Library files parsed once per file version: path -> (mtime, questionnaire).
 _library: dict[str, tuple[int, Questionnaire]] = {}
@@ -266,13 +266,13 @@ def _profile_summary(questionnaire: Questionnaire, profile: dict) -> list[tuple[
     return out
 
 
+def _issued_links_since() -> str:
+    return (datetime.now(UTC) - ISSUED_LINK_KEPT_FOR).isoformat(timespec="seconds")
+
+
 def _take_issued_links(evaluation_id: int, vendors: list[dict]) -> list[dict]:
-    """The links issued for this evaluation and not yet shown; they leave the session now."""
-    pending = session.get(ISSUED, [])
-    mine = [p for p in pending if p["evaluation_id"] == evaluation_id]
-    if not mine:
-        return []
-    session[ISSUED] = [p for p in pending if p["evaluation_id"] != evaluation_id]
+    """The links this user issued for this evaluation and has not seen yet; they leave the database now."""
+    mine = store.take_issued_links(get_db(), g.user["id"], evaluation_id, _issued_links_since())
     names = {v["id"]: v["name"] for v in vendors}
     return [
         dict(
@@ -288,25 +288,21 @@ def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     vendors = _vendor_rows(evaluation, questionnaire)
     new_links = _take_issued_links(evaluation["id"], vendors)
-    response = current_app.make_response(
-        (
-            render_template(
-                "buyer/evaluation.html",
-                evaluation=evaluation,
-                questionnaire=questionnaire,
-                vendors=vendors,
-                profile=_profile_summary(questionnaire, evaluation["buyer_profile"]),
-                form=form,
-                new_links=new_links,
-                mail_enabled=bool(current_app.config["MAIL_SERVER"]),
-            ),
-            status,
-        )
+    # Like every page but the static files, this one is never kept by a cache (views/errors.py):
+    # it may show a working link.
+    return (
+        render_template(
+            "buyer/evaluation.html",
+            evaluation=evaluation,
+            questionnaire=questionnaire,
+            vendors=vendors,
+            profile=_profile_summary(questionnaire, evaluation["buyer_profile"]),
+            form=form,
+            new_links=new_links,
+            mail_enabled=bool(current_app.config["MAIL_SERVER"]),
+        ),
+        status,
     )
-    if new_links:
-        # A page that shows a working link must not be kept in a cache or the back button's history.
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/evaluations/<int:evaluation_id>")
@@ -329,7 +325,7 @@ def _mail_settings() -> mail.MailSettings:
 
 
 def _email_link(evaluation: dict, vendor: dict, url: str, expires_at: str) -> str | None:
-    """E-mail the link when a server is configured and the vendor has an address; the address it went to."""
+    """Queue the link's e-mail when a server is configured and the vendor has an address; the address."""
     settings = _mail_settings()
     if not settings.enabled or not vendor["contact_email"]:
         return None
@@ -347,13 +343,15 @@ def _email_link(evaluation: dict, vendor: dict, url: str, expires_at: str) -> st
             url=url,
             expires=expires_at.replace("T", " ").removesuffix("+00:00"),
         )
-    db = get_db()
     try:
-        mail.send_link(settings, vendor["contact_email"], subject, body)
-    except mail.MailError as exc:
-        current_app.logger.warning("link e-mail to vendor %s failed: %s", vendor["id"], exc)
+        # A job retries a failed send (stagefour/jobs.py) and audits link_emailed or link_email_failed.
+        current_app.extensions["jobs"].send_link(
+            vendor["contact_email"], subject, body, evaluation["id"], vendor["id"], _actor()
+        )
+    except Exception as exc:  # the queue itself is down: say so, the link is still shown
+        current_app.logger.warning("link e-mail to vendor %s could not be queued: %s", vendor["id"], exc)
         store.audit(
-            db,
+            get_db(),
             _actor(),
             "link_email_failed",
             evaluation_id=evaluation["id"],
@@ -369,25 +367,17 @@ def _email_link(evaluation: dict, vendor: dict, url: str, expires_at: str) -> st
             "error",
         )
         return None
-    store.audit(
-        db, _actor(), "link_emailed", evaluation_id=evaluation["id"], vendor_id=vendor["id"], to=vendor["contact_email"]
-    )
     return vendor["contact_email"]
 
 
 def _hand_out(evaluation: dict, vendor_id: int, token: str, expires_at: str) -> None:
-    """E-mail a fresh link if possible, and keep it in the session until the evaluation page shows it once."""
+    """E-mail a fresh link if possible, and hold it until the evaluation page shows it once to this user."""
     vendor = store.get_vendor(get_db(), vendor_id)
     url = url_for("vendor.overview", token=token, _external=True)
     emailed_to = _email_link(evaluation, vendor, url, expires_at)
-    entry = {
-        "evaluation_id": evaluation["id"],
-        "vendor_id": vendor_id,
-        "token": token,
-        "expires_at": expires_at,
-        "emailed_to": emailed_to,
-    }
-    session[ISSUED] = [p for p in session.get(ISSUED, []) if p["vendor_id"] != vendor_id] + [entry]
+    store.hold_issued_link(
+        get_db(), g.user["id"], evaluation["id"], vendor_id, token, expires_at, emailed_to, _issued_links_since()
+    )
 
 
 def _back(evaluation_id: int, anchor: str = ""):

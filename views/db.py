@@ -14,6 +14,7 @@ import threading
 from flask import Flask
 from flask import current_app
 from flask import g
+from werkzeug.routing import IntegerConverter
 
 from stagefour import store
 
@@ -41,8 +42,20 @@ def release_db(exception: BaseException | None = None) -> None:
         db.conn.rollback()
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a URL, bounded to what SQLite stores: a larger id is a 404, never a 500."""
+
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int = store.MAX_ROW_ID, signed: bool = False
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
-    """Apply pending migrations now, and release the connection after each request."""
+    """Apply pending migrations now, release the connection after each request, bound URL ids."""
+    # Before any blueprint adds a rule: an id of 2**63 or 10**23 used to reach sqlite3 and
+    # raise OverflowError (a 500) from every route with an id in it (issue 10).
+    app.url_map.converters["int"] = RowIdConverter
     database = store.open_db(app.config["DATABASE"])
     try:
         store.migrate(database)

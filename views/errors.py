@@ -42,8 +42,13 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        # Vendor links carry their token in the path: never send it to another site.
-        response.headers["Referrer-Policy"] = "no-referrer"
-        if request.blueprint == "vendor":
+        # Vendor links carry their token in the path: never send it to another site. Same-origin
+        # requests keep their Referer and a real Origin, which the CSRF checks need over HTTPS
+        # (views/csrf.py); `no-referrer` made browsers send neither, and every POST failed there.
+        response.headers["Referrer-Policy"] = "same-origin"
+        # Every page, export, PDF and file but the static ones is someone's private data (or,
+        # on a vendor link, carries a working token): no browser or proxy cache may keep it.
+        # No `Pragma: no-cache`: it only ever meant something to HTTP/1.0 caches (RFC 9111, 5.4).
+        if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
         return response

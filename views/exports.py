@@ -70,6 +70,9 @@ def _export(evaluation_id: int, fmt: str):
     return response
 
 
+AS_OF_RANGE = (date(1970, 1, 1), date(9000, 12, 31))
+
+
 def _language(available: tuple[str, ...]) -> str:
     """`?lang=` when given (400 if the questionnaire lacks it), else the buyer's UI language, else English."""
     chosen = request.args.get("lang")
@@ -87,6 +90,10 @@ def _as_of(today: date) -> date:
     if value is None:
         return today
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         abort(400)
+    # The windows reach months back and forth from as_of: year 1 or 9999 overflowed into a 500.
+    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+        abort(400)
+    return day

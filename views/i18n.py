@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -17,7 +18,6 @@ from flask import session
 from flask_babel import Babel
 from flask_babel import format_date
 from flask_babel import format_datetime
-from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import get_timezone
 from flask_babel import get_translations
@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from stagefour.evidence import BINARY_TYPES
 from stagefour.evidence import TEXT_TYPES
+from stagefour.numbers import readable_number
 from stagefour.questionnaire import localize
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
@@ -90,7 +91,12 @@ def switch_language():
 
 
 def _datetime(value: str | None) -> str:
-    return _datetime_in(value, str(get_locale()), str(get_timezone())) if value else ""
+    if not value:
+        return ""
+    try:
+        return _datetime_in(value, str(get_locale()), str(get_timezone()))
+    except (TypeError, ValueError, OverflowError):
+        return str(value)[:60]  # whatever old data holds is shown, never a 500
 
 
 @lru_cache(maxsize=4096)
@@ -100,19 +106,27 @@ def _datetime_in(value: str, locale: str, timezone: str) -> str:
 
 
 def _day(value: str | None) -> str:
-    return format_date(date.fromisoformat(value), "long") if value else ""
+    if not value:
+        return ""
+    try:
+        return format_date(date.fromisoformat(value), "long")
+    except (TypeError, ValueError, OverflowError):
+        return str(value)[:60]
 
 
-def _number(value: float | None) -> str:
-    return format_decimal(value, format="#,##0.#") if value is not None else "—"
+def _number(value: Any) -> str:
+    return readable_number(value, get_locale())
 
 
-def _filesize(size: int) -> str:
+def filesize(size: Any) -> str:
+    """A size in bytes, kB or MB for the reader's locale; anything else shown as it is."""
+    if isinstance(size, bool) or not isinstance(size, int | float):
+        return readable_number(size, get_locale())  # old data of the wrong type, shown, never a 500
     if size < 1000:
-        return _("%(n)s bytes", n=size)
+        return _("%(n)s bytes", n=readable_number(size, get_locale()))
     if size < 1_000_000:
-        return _("%(n)s kB", n=format_decimal(size / 1000, format="#,##0.#"))
-    return _("%(n)s MB", n=format_decimal(size / 1_000_000, format="#,##0.#"))
+        return _("%(n)s kB", n=readable_number(size / 1000, get_locale()))
+    return _("%(n)s MB", n=readable_number(size / 1_000_000, get_locale()))
 
 
 VERDICT_LABELS = {
@@ -152,7 +166,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(_day, "day")
     app.add_template_filter(_number, "number")
-    app.add_template_filter(_filesize, "filesize")
+    app.add_template_filter(filesize, "filesize")
     app.add_template_global(ACCEPTED_UPLOADS, "accepted_files")
     app.add_template_global(lambda status: str(STATUS_LABELS.get(status, status)), "status_label")
     app.add_template_global(zip, "zip")

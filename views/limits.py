@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from flask import Flask
 from flask import abort
+from flask import g
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
+
+from stagefour import store
+from stagefour.evaluations import hash_token
+from views.db import get_db
 
 LOGIN = "10 per minute"
 # Only refused lookups count, so a vendor working through the questionnaire is never slowed;
@@ -25,16 +30,30 @@ limiter = Limiter(key_func=get_remote_address)
 _GUESSES = parse(LINK_GUESSES)
 
 
-def _refuse_link_guessers() -> None:
-    """Before any vendor-link request: a client that has used up its misses is refused (429).
+def find_link(token: str) -> dict | None:
+    """The invitation a link's token opens, or None: looked up once a request, by the guard, then the view."""
+    found = g.get("vendor_link")
+    if found is None or found[0] != token:
+        found = g.vendor_link = (token, store.find_invitation(get_db(), hash_token(token)))
+    return found[1]
+
+
+def _guard_links() -> None:
+    """Before any vendor-link request, and before CSRFProtect: 429 for a client out of misses, 404 for a miss.
 
     Flask-Limiter's route and blueprint limits resolve their configuration on every request
     (~0.1 ms, a tenth of a vendor page, bench/vendor_page.py); the counter behind them does
     not, so the link routes ask it directly, through the same storage and the same switch.
+    A token that opens nothing is answered here, so a POST without a CSRF token counts as a
+    guess like any other instead of getting CSRF's 400 uncounted; the view reuses the lookup.
     """
-    if limiter.enabled and _guarded_here():
-        if not limiter.limiter.test(_GUESSES, "link-guesses", get_remote_address()):
-            abort(429)
+    if not _guarded_here():
+        return
+    if limiter.enabled and not limiter.limiter.test(_GUESSES, "link-guesses", get_remote_address()):
+        abort(429)
+    token = (request.view_args or {}).get("token")
+    if token is not None and find_link(token) is None:
+        abort(404)
 
 
 def _count_link_misses(response):
@@ -50,10 +69,10 @@ def _guarded_here() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Flask-Limiter for the decorated limits, and the guard of the vendor links."""
+    """Flask-Limiter for the decorated limits, and the guard of the vendor links (call before CSRFProtect's)."""
     limiter.init_app(app)
     # The link routes have no Flask-Limiter limit (the guard below counts for them), so
     # Flask-Limiter skips its per-request resolution there, through its documented filter.
     limiter.request_filter(_guarded_here)
-    app.before_request(_refuse_link_guessers)
+    app.before_request(_guard_links)
     app.after_request(_count_link_misses)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import UTC
 from datetime import date
@@ -41,14 +42,15 @@ from forms.vendor import row_count
 from forms.vendor import section_form_class
 from stagefour import evidence
 from stagefour import store
-from stagefour.evaluations import hash_token
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
 from stagefour.response import digest
 from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
 from views.db import get_db
+from views.i18n import filesize
 from views.i18n import safe_next
+from views.limits import find_link
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("vendor", __name__, url_prefix="/v")
@@ -63,7 +65,7 @@ class Link:
         if not TOKEN.match(token):
             abort(404)
         db = get_db()
-        invitation = store.find_invitation(db, hash_token(token))
+        invitation = find_link(token)  # the link guard's lookup (views/limits.py), not a second query
         if invitation is None:
             abort(404)
         self.token = token
@@ -189,8 +191,11 @@ def section(token: str, section_id: str):
     section = link.section(section_id)
     answers, versions = link.answers_and_versions()
     values = display_values(section, answers)
+    groups = {q.id: q for q in section.questions if q.type == "group"}
     for qid in request.args.getlist("add"):
-        if any(q.id == qid and q.type == "group" for q in section.questions):
+        # Each `add` is one empty row, up to the group's max_rows: `?add=D1` repeated used to
+        # render (and keep) a page of any size (issue 10).
+        if qid in groups and len(values[qid]) < groups[qid].max_rows:
             values[qid].append({})
     return _render_section(link, section, answers, versions, values, {}, {})
 
@@ -259,18 +264,66 @@ def _macro(template: str, name: str):
 # link, and the section list's is one of the progress it shows, so both are kept by those (LRU):
 # after a save only what changed renders again. Keys hold the questionnaire's content hash and
 # a digest of the shown value, never a version. Each key holds the token: no link sees another's.
-_fragments: dict[tuple, Markup] = {}
-_navs: dict[tuple, Markup] = {}
-KEPT_SIZE = 4096
+# Both are bounded by the bytes they hold, not by entries: one entry can be a group of 200 rows
+# (megabytes), and what a page shows is partly chosen by whoever holds a link (issue 10).
+FRAGMENT_BYTES = 16 * 1024 * 1024
+NAV_BYTES = 2 * 1024 * 1024
+KEY_BYTES = 256  # what a key and the dict's bookkeeping cost beside the HTML, roughly
 
 
-def _kept(cache: dict[tuple, Markup], key: tuple, render: Callable[[], Markup]) -> Markup:
-    html = cache.pop(key, None)
+class KeptHtml:
+    """Rendered HTML by key, least recently used first out, bounded by the bytes it holds.
+
+    Not cachetools' LRUCache: behind the same lock its layers cost ~2.3 µs a hit against ~1.4 µs
+    here (timeit, 40 fragments, the shared machine), ~35 µs of a page's ~1.3 ms, and the page has
+    ~4 % left above 0.8 × a plain template (bench/RESULTS.md).
+    """
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.size = 0  # bytes counted in; never less than what `items` holds
+        self.items: dict[tuple, Markup] = {}
+        self._lock = threading.Lock()  # the dev server and gthread workers run requests in threads
+
+    def get(self, key: tuple) -> Markup | None:
+        """The HTML kept for `key`, now the most recently used; None if not kept."""
+        with self._lock:
+            html = self.items.pop(key, None)
+            if html is not None:
+                self.items[key] = html
+        return html
+
+    def put(self, key: tuple, html: Markup) -> None:
+        """Keep `html`, dropping the least recently used until the budget holds; one over it is not kept."""
+        weight = len(html) + KEY_BYTES
+        if weight > self.budget:
+            return
+        with self._lock:
+            old = self.items.pop(key, None)
+            if old is not None:
+                self.size -= len(old) + KEY_BYTES
+            self.items[key] = html
+            self.size += weight
+            while self.size > self.budget:
+                dropped = self.items.pop(next(iter(self.items)))
+                self.size -= len(dropped) + KEY_BYTES
+
+    def clear(self) -> None:
+        """Forget everything (tests, after a catalogue changes)."""
+        with self._lock:
+            self.items.clear()
+            self.size = 0
+
+
+_fragments = KeptHtml(FRAGMENT_BYTES)
+_navs = KeptHtml(NAV_BYTES)
+
+
+def _kept(cache: KeptHtml, key: tuple, render: Callable[[], Markup]) -> Markup:
+    html = cache.get(key)
     if html is None:
         html = render()
-        if len(cache) >= KEPT_SIZE:
-            cache.pop(next(iter(cache), None), None)
-    cache[key] = html  # re-inserted: most recently used last
+        cache.put(key, html)
     return html
 
 
@@ -359,7 +412,10 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
     """Validate and store a section's posted answers; never loses what validated."""
     errors: dict[str, list] = {}
     formdata = _clean_rows(section, formdata, action, errors)
-    kept_files = _files(link, section, formdata, files, errors)
+    with_files = _has_files(section)
+    before = link.answers() if with_files else {}
+    uploaded: set[str] = set()  # the ids of the files this request stored
+    kept_files = _files(link, section, formdata, files, errors, uploaded)
     # CSRFProtect has already checked the token for the whole app.
     form_class = section_form_class(link.questionnaire, section)
     form = form_class(formdata=formdata, meta={"csrf": False})
@@ -382,7 +438,17 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
         seq = int(seq) if seq.isdigit() and len(seq) < 18 else None
         result = store.save_answers(get_db(), link.response["id"], values, base_versions, link.actor, writer, seq)
     except store.NotEditable:
+        _drop_files(link, set(uploaded))
         abort(409)
+    if with_files:
+        replaced = evidence.referenced_ids(link.questionnaire, {q.id: before.get(q.id) for q in section.questions})
+        dropped = set(_drop_files(link, set(uploaded) | replaced))
+        for name, refs in kept_files.items():
+            for ref in [r for r in refs if r["id"] in dropped]:
+                refs.remove(ref)  # an upload whose answer was refused is gone: the page must not offer it
+                errors.setdefault(name, []).append(
+                    _("%(file)s was not kept because this answer was not saved: choose it again.", file=ref["name"])
+                )
     return {
         "formdata": formdata,
         "saved": result.saved,
@@ -427,6 +493,8 @@ def _clean_rows(section: Section, formdata, action: str, errors: dict) -> MultiD
     rows: dict[str, dict[int, list]] = {qid: {} for qid in groups}
     out = MultiDict()
     for key, value in formdata.items(multi=True):
+        if not isinstance(key, str):  # a multipart part whose name Werkzeug could not read
+            continue
         qid, dash, rest = key.partition("-")
         if not dash or qid not in groups:
             out.add(key, value)
@@ -445,9 +513,31 @@ def _clean_rows(section: Section, formdata, action: str, errors: dict) -> MultiD
     return out
 
 
-def _files(link: Link, section: Section, formdata, files, errors: dict) -> dict[str, list[dict]]:
-    """Each file field's references after this save: those kept plus new uploads."""
+def _has_files(section: Section) -> bool:
+    return any(
+        q.type == "file" or (q.type == "group" and any(f.type == "file" for f in q.fields)) for q in section.questions
+    )
+
+
+def _drop_files(link: Link, candidates: set[str]) -> list[str]:
+    """Delete those of `candidates` no answer refers to (rows, then files); returns their ids."""
+    dropped = store.drop_unreferenced_attachments(
+        get_db(),
+        link.response["id"],
+        candidates,
+        lambda answers: evidence.referenced_ids(link.questionnaire, answers),
+        link.actor,
+    )
+    for attachment_id in dropped:
+        evidence.delete_file(current_app.config["UPLOAD_FOLDER"], attachment_id)
+    return dropped
+
+
+def _files(link: Link, section: Section, formdata, files, errors: dict, uploaded: set) -> dict[str, list[dict]]:
+    """Each file field's references after this save: those kept plus new uploads (recorded in `uploaded`)."""
     db = get_db()
+    quota = current_app.config["RESPONSE_QUOTA_BYTES"]
+    used: int | None = None
     out: dict[str, list[dict]] = {}
     names = []
     for q in section.questions:
@@ -474,6 +564,19 @@ def _files(link: Link, section: Section, formdata, files, errors: dict) -> dict[
             if len(refs) >= q.max_files:
                 errors.setdefault(name, []).append(_("At most %(n)s files.", n=q.max_files))
                 break
+            if used is None:
+                used = store.attachment_bytes(db, link.response["id"])
+            if used + accepted.size > quota:
+                errors.setdefault(name, []).append(
+                    _(
+                        "%(file)s was not stored: this response's files would take more than %(quota)s. "
+                        "Remove files you no longer need and save, then upload it again.",
+                        file=accepted.filename,
+                        quota=filesize(quota),
+                    )
+                )
+                continue
+            used += accepted.size
             attachment_id = evidence.new_attachment_id()
             evidence.store_file(current_app.config["UPLOAD_FOLDER"], attachment_id, data)
             store.add_attachment(
@@ -487,6 +590,7 @@ def _files(link: Link, section: Section, formdata, files, errors: dict) -> dict[
                 accepted.sha256,
                 link.actor,
             )
+            uploaded.add(attachment_id)
             refs.append(
                 {
                     "id": attachment_id,

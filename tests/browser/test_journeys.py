@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page
@@ -314,7 +315,13 @@ def test_vendor_fills_every_section_leaves_comes_back_submits_and_downloads_the_
     expect(again.locator("dl.facts")).to_contain_text(f"Journey {language.upper()}")
     shot(again, f"journey-vendor-receipt-{language}")
     assert _status(app, response_id) == "submitted"
-    receipt = again.request.get(f"{link}/receipt.pdf")
+    # The receipt is made by the job queue: the first answers are the progress page (202), as the
+    # buyer's PDF above; ask again, as that page does, until it is the PDF.
+    for _ in range(120):
+        receipt = again.request.get(f"{link}/receipt.pdf")
+        if receipt.status != 202:
+            break
+        time.sleep(0.5)
     assert receipt.ok and receipt.headers["content-type"] == "application/pdf"
     assert receipt.body().startswith(b"%PDF")
     again.context.close()
