@@ -939,7 +939,8 @@ def guarded_app(tmp_path):
     app = create_app(app_config(tmp_path, RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=True))
     limiter.reset()
     db = store.open_db(app.config["DATABASE"])
-    evaluation_id = evaluations.start_evaluation(db, default_questionnaire(), "Limits")
+    team_id = store.create_team(db, "Limits", "test")
+    evaluation_id = evaluations.start_evaluation(db, default_questionnaire(), "Limits", team_id=team_id)
     _, app.token = evaluations.invite(db, evaluation_id, "Real Vendor", None, "test")
     db.close()
     yield app

@@ -95,7 +95,8 @@ def _buyer(app):
     from views.auth import hash_password
 
     db = store.open_db(app.config["DATABASE"])
-    store.create_user(db, "owner@example.com", hash_password(PASSWORD), "owner")
+    user_id = store.create_user(db, "owner@example.com", hash_password(PASSWORD), "owner")
+    store.set_membership(db, store.create_team(db, "Procurement", "test"), user_id, "owner", "test")
     client = app.test_client()
     assert client.post("/login", data={"email": "owner@example.com", "password": PASSWORD}).status_code == 302
     return client, db
@@ -179,7 +180,8 @@ def test_run_jobs_sends_queued_emails_and_makes_pdfs_then_stops_on_sigterm(tmp_p
     client, db = _buyer(app)
     try:
         questionnaire = load_by_id("ai-deployment-partner")
-        evaluation_id = evaluations.start_evaluation(db, questionnaire, "Claims automation partner")
+        team_id = store.get_team_by_name(db, "Procurement")["id"]
+        evaluation_id = evaluations.start_evaluation(db, questionnaire, "Claims automation partner", team_id=team_id)
         vendor_id, _token = evaluations.invite(db, evaluation_id, "Northwind", None, "test")
         answers = load_response_json("stage4-deployer")["answers"]
         evaluations.import_response(db, vendor_id, Response(questionnaire.id, "Northwind", answers), "test")
