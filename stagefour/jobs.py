@@ -18,8 +18,10 @@ asked for: a queued task of an older key is revoked, and one that starts anyway 
 key outdated and exits at once. The renderer runs in a child process killed at
 REPORT_MAX_SECONDS and refuses a PDF past REPORT_MAX_PAGES before writing it (report.py).
 
-E-mail. A link e-mail is a task retried MAIL_RETRIES times with a growing delay; it is audited
-as `link_emailed` when the server takes it and `link_email_failed` after the last attempt.
+E-mail. Every e-mail (a vendor's link, an account invitation or reset link) is one task retried
+MAIL_RETRIES times with a growing delay; it is audited with the caller's action names: for a
+vendor's link `link_emailed` when the server takes it and `link_email_failed` after the last
+attempt, for an account link `account_emailed` and `account_email_failed`.
 """
 
 from __future__ import annotations
@@ -97,13 +99,13 @@ class Jobs:
         self._consumer_lock = threading.Lock()
         self.comparison_task = huey.task(name="comparison_pdf")(self._comparison)
         self.response_task = huey.task(name="response_pdf")(self._response)
-        self.link_email_task = huey.task(
-            name="link_email",
+        self.email_task = huey.task(
+            name="email",
             retries=int(config.get("MAIL_RETRIES", 5)),
             retry_delay=float(config.get("MAIL_RETRY_DELAY", 30)),
             retry_backoff=2,
             context=True,
-        )(self._link_email)
+        )(self._email)
 
     @classmethod
     def from_config(cls, config: Mapping, instance_path: str) -> Jobs:
@@ -369,33 +371,29 @@ class Jobs:
 
     # --- e-mail --------------------------------------------------------------------------------
 
-    def send_link(self, to: str, subject: str, body: str, evaluation_id: int, vendor_id: int, actor: str) -> None:
-        """Queue the e-mail of a vendor's link; it is retried until the server takes it or the tries run out."""
-        self.link_email_task(to, subject, body, evaluation_id, vendor_id, actor)
+    def send_email(self, to: str, subject: str, body: str, actor: str, sent: str, failed: str, **audit) -> None:
+        """Queue an e-mail, retried until the server takes it or the tries run out; audited as `sent` or
+        (after the last try) `failed`, with `audit`'s fields (evaluation_id, vendor_id or anything else)."""
+        self.email_task(to, subject, body, actor, sent, failed, audit)
 
-    def _link_email(self, to, subject, body, evaluation_id, vendor_id, actor, task=None) -> None:
-        """Send one link e-mail; on failure Huey retries it, and the last failure is audited."""
+    def send_link(self, to: str, subject: str, body: str, evaluation_id: int, vendor_id: int, actor: str) -> None:
+        """Queue the e-mail of a vendor's link (audited as link_emailed or link_email_failed)."""
+        self.send_email(to, subject, body, actor, "link_emailed", "link_email_failed",
+                        evaluation_id=evaluation_id, vendor_id=vendor_id)  # fmt: skip
+
+    def _email(self, to, subject, body, actor, sent, failed, audit, task=None) -> None:
+        """Send one e-mail; on failure Huey retries it, and the last failure is audited."""
         db = store.open_db(self.config["DATABASE"])
         try:
             try:
                 mail.send_link(mail.MailSettings.from_config(self.config), to, subject, body)
             except mail.MailError as exc:
                 last = task is None or not task.retries
-                log.warning(
-                    "link e-mail to vendor %s failed (%s): %s", vendor_id, "final" if last else "will retry", exc
-                )
+                log.warning("e-mail for %s failed (%s): %s", audit, "final" if last else "will retry", exc)
                 if last:
-                    store.audit(
-                        db,
-                        actor,
-                        "link_email_failed",
-                        evaluation_id=evaluation_id,
-                        vendor_id=vendor_id,
-                        to=to,
-                        error=str(exc)[:500],
-                    )
+                    store.audit(db, actor, failed, to=to, error=str(exc)[:500], **audit)
                 raise
-            store.audit(db, actor, "link_emailed", evaluation_id=evaluation_id, vendor_id=vendor_id, to=to)
+            store.audit(db, actor, sent, to=to, **audit)
         finally:
             db.close()
 
