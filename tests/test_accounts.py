@@ -353,11 +353,31 @@ def test_with_a_mail_server_the_invitation_is_emailed_not_shown(app, client, db,
     assert "account_emailed" in audit_actions(db)
 
 
-def test_when_the_mail_server_fails_the_invitation_link_is_shown_to_copy(app, client, db, admin, team):
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
+def test_when_the_job_queue_is_down_the_invitation_link_is_shown_to_copy(app, client, db, admin, team, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise ConnectionError("the job queue is down")
+
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    monkeypatch.setattr(app.extensions["jobs"], "send_email", refuse)
     assert invite(client, team=team).status_code == 302
     assert held_link(client).startswith("/invitation/")
     assert "account_email_failed" in audit_actions(db)
+
+
+def test_an_invitation_email_the_server_refuses_is_audited_as_failed(app, db, admin, team):
+    from app import create_app
+
+    # The job's retries are stagefour/jobs.py's (tests/test_mail.py); here it runs once, and fails.
+    config = {k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE", "UPLOAD_FOLDER", "REPORT_FOLDER")}
+    failing = create_app(config | {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "MAIL_RETRIES": 0,
+                                   "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port()})  # fmt: skip
+    client = failing.test_client()
+    log_in(client, "admin@example.com")
+    assert invite(client, team=team).status_code == 302
+    failed = [e for e in store.audit_entries(db) if e["action"] == "account_email_failed"]
+    assert len(failed) == 1 and failed[0]["detail"]["to"] == "new.colleague@example.com"
+    assert failed[0]["detail"]["what"] == "invitation" and "/invitation/" not in json.dumps(failed[0])
+    assert len(store.open_invitations(db)) == 1  # still open: the administrator can invite again
 
 
 # --- disable and enable ---------------------------------------------------------------------------
@@ -850,3 +870,26 @@ def test_the_audit_log_names_every_account_event_and_holds_no_secret(app, client
     tokens = [p.rsplit("/", 1)[1] for p in (invitation, reset)]
     for secret_text in (*tokens, secret, *codes, NEW_PASSWORD, OTHER_PASSWORD, "the final password here"):
         assert secret_text not in log and secret_text.replace("-", "") not in log
+
+
+# --- logs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (f'"GET /invitation/{"k" * 43} HTTP/1.1" 200', '"GET /invitation/[token] HTTP/1.1" 200'),
+        (f"Exception on /password/reset/{'k' * 43} [POST]", "Exception on /password/reset/[token] [POST]"),
+        (
+            f'referer="https://stagefour.example/invitation/{"k" * 43}"',
+            'referer="https://stagefour.example/invitation/[token]"',
+        ),
+        (f"/login?next=%2Fpassword%2Freset%2F{'k' * 43}", "/login?next=%2Fpassword%2Freset%2F[token]"),
+        ("POST /password/forgot HTTP/1.1", "POST /password/forgot HTTP/1.1"),
+        ("GET /admin/users/invite HTTP/1.1", "GET /admin/users/invite HTTP/1.1"),
+    ],
+)
+def test_account_link_tokens_are_redacted_from_log_lines(line, expected):
+    from stagefour import redact
+
+    assert redact.redact(line) == expected

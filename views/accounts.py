@@ -39,7 +39,6 @@ from forms.accounts import ForgotPasswordForm
 from forms.accounts import InviteForm
 from forms.accounts import NewPasswordForm
 from stagefour import accounts
-from stagefour import mail
 from stagefour import store
 from views.auth import PENDING_LOGIN
 from views.auth import hash_password
@@ -82,40 +81,24 @@ def admin_required(view):
     return wrapped
 
 
-def _no_store(response):
-    """A page showing a secret (a link, a TOTP secret, recovery codes) is kept by no cache."""
-    response = current_app.make_response(response)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _link_hours() -> float:
     return float(current_app.config["ACCOUNT_LINK_HOURS"])
 
 
-def _mail_settings() -> mail.MailSettings:
-    config = current_app.config
-    return mail.MailSettings(
-        server=config["MAIL_SERVER"],
-        port=int(config["MAIL_PORT"]),
-        sender=config["MAIL_SENDER"],
-        use_tls=bool(config["MAIL_USE_TLS"]),
-        username=config["MAIL_USERNAME"],
-        password=config["MAIL_PASSWORD"],
-    )
-
-
 def _send(to: str, subject: str, body: str, actor: str, what: str) -> bool:
-    """E-mail an account link; False (and audited, logged) when no server is set or sending fails."""
+    """Queue an account link's e-mail (retried, then audited: stagefour/jobs.py); False when no mail
+    server is configured or the queue is down (then audited and logged here)."""
+    if not current_app.config["MAIL_SERVER"]:
+        return False
     try:
-        sent = mail.send_link(_mail_settings(), to, subject, body)
-    except mail.MailError as exc:
-        current_app.logger.warning("%s e-mail failed: %s", what, exc)
+        current_app.extensions["jobs"].send_email(
+            to, subject, body, actor, "account_emailed", "account_email_failed", what=what
+        )
+    except Exception as exc:  # the queue itself is down: the caller shows the link instead
+        current_app.logger.warning("%s e-mail could not be queued: %s", what, exc)
         store.audit(get_db(), actor, "account_email_failed", what=what, to=to, error=str(exc)[:500])
         return False
-    if sent:
-        store.audit(get_db(), actor, "account_emailed", what=what, to=to)
-    return sent
+    return True
 
 
 def _when(expires_at: str) -> str:
@@ -145,7 +128,7 @@ def _render_invite(form: InviteForm, status: int = 200):
         invitations=store.open_invitations(db),
         mail_enabled=bool(current_app.config["MAIL_SERVER"]),
     )
-    return _no_store((page, status))
+    return page, status
 
 
 @bp.route("/admin/users/invite", methods=["GET", "POST"])
@@ -182,7 +165,8 @@ def invite():
         url=url,
     )
     if _send(email, subject, body, _actor(), "invitation"):
-        flash(_("The invitation was e-mailed to %(email)s.", email=email), "success")
+        # Not shown to the administrator as well: whoever holds the link chooses the account's password.
+        flash(_("The invitation is on its way to %(email)s.", email=email), "success")
     else:
         if current_app.config["MAIL_SERVER"]:
             flash(_("The e-mail to %(email)s could not be sent: copy the link below and send it yourself.",
@@ -195,7 +179,7 @@ def invite():
 def _closed_link(state: str, purpose: str):
     """The page of a link that opens nothing: 404 when it never existed, 410 when it did."""
     page = render_template("account/link_closed.html", state=state, purpose=purpose)
-    return _no_store((page, 404 if state == "missing" else 410))
+    return page, 404 if state == "missing" else 410
 
 
 def _token_row(purpose: str, token: str) -> dict | None:
@@ -223,7 +207,7 @@ def accept_invitation(account_token: str):
         flash(_("Your account is ready. Log in with your e-mail address and your new password."), "success")
         return redirect(url_for("auth.login"))
     page = render_template("account/set_password.html", form=form, row=row, purpose="invite", help=PASSWORD_HELP)
-    return _no_store((page, 422 if request.method == "POST" else 200))
+    return page, 422 if request.method == "POST" else 200
 
 
 # --- disable and enable (site administrators) ------------------------------------------------------
@@ -360,7 +344,7 @@ def reset_password(account_token: str):
         flash(_("Your password was changed and every session of your account ended. Log in."), "success")
         return redirect(url_for("auth.login"))
     page = render_template("account/set_password.html", form=form, row=row, purpose="reset", help=PASSWORD_HELP)
-    return _no_store((page, 422 if request.method == "POST" else 200))
+    return page, 422 if request.method == "POST" else 200
 
 
 # --- the second factor --------------------------------------------------------------------------------
@@ -381,7 +365,7 @@ def _render_totp(form: CodeForm, status: int = 200):
         secret=secret,
         codes_left=store.recovery_codes_left(get_db(), user["id"]),
     )
-    return _no_store((page, status))
+    return page, status
 
 
 @bp.get("/account/two-factor")
@@ -415,7 +399,7 @@ def confirm_totp():
         hashes = [accounts.hash_recovery_code(c) for c in codes]
         if step is not None and store.confirm_totp(get_db(), user["id"], step, hashes):
             # Shown in this response and never again (only their hashes are kept): no redirect here.
-            return _no_store(render_template("account/recovery_codes.html", codes=codes))
+            return render_template("account/recovery_codes.html", codes=codes)
         form.code.errors.append(_("This code is not right. Enter the code your app shows now."))
     return _render_totp(form, 422)
 
