@@ -870,6 +870,13 @@ def test_the_audit_log_names_every_account_event_and_holds_no_secret(app, client
     tokens = [p.rsplit("/", 1)[1] for p in (invitation, reset)]
     for secret_text in (*tokens, secret, *codes, NEW_PASSWORD, OTHER_PASSWORD, "the final password here"):
         assert secret_text not in log and secret_text.replace("-", "") not in log
+    # Each reads as a sentence on the audit pages, not as its action code.
+    from views.audit import describe
+
+    with app.test_request_context():
+        for entry in store.audit_entries(db, limit=10_000):
+            if entry["action"].startswith(("account_", "invitation_", "password_", "totp_", "recovery_")):
+                assert describe(entry, {}) != entry["action"], entry["action"]
 
 
 # --- logs ---------------------------------------------------------------------------------------
