@@ -323,7 +323,7 @@ def _url(app, rule, evaluation_id, vendor_id) -> str | None:
             values[name] = evaluation_id
         elif name == "vendor_id":
             values[name] = vendor_id
-        elif name in ("thread_id",):
+        elif name in ("thread_id", "user_id"):
             values[name] = 1
         else:
             values[name] = "x"

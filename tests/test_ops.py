@@ -271,6 +271,7 @@ def test_every_file_the_app_creates_under_instance_is_private(production_app, tm
     app, instance = production_app, tmp_path / "instance"
     db = store.open_db(app.config["DATABASE"])
     owner = store.create_user(db, "owner@example.com", hash_password("a long password"), "owner")
+    store.set_membership(db, store.create_team(db, "Procurement", "test"), owner, "owner", "test")
     client = app.test_client()
     with client.session_transaction() as session:
         session["user_id"] = owner
