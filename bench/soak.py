@@ -16,6 +16,7 @@ gunicorn worker and of the job consumer over time. Not a test: nothing is assert
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
 import json
 import multiprocessing
@@ -134,16 +135,21 @@ def buyer_loop(stack: dict, evaluation_id: int, vendor_ids: list[int], deadline:
     _, page, _ = c.request("GET", "/login")
     c.request("POST", "/login", {"csrf_token": csrf_of(page), "email": stack["email"], "password": stack["password"]})
     e = f"/evaluations/{evaluation_id}"
-    i = 0
+    i, waiting = 0, None
     while time.perf_counter() < deadline:
         i += 1
         for path in ("/", e, f"{e}/vendors/{vendor_ids[i % len(vendor_ids)]}", f"{e}/compare", f"{e}/export.csv"):
             c.request("GET", path)
         if i % 5 == 0:
             c.request("GET", f"{e}/export.json")
-        status, _, _ = c.request("GET", f"{e}/report.pdf")
-        if status == 202:  # being made: poll its status as the progress page does
+        # The PDF as a browser gets it: the progress page (202) reloads itself onto its own URL
+        # until that answers with the PDF; a new download starts once the last one arrived.
+        status, page, _ = c.request("GET", waiting or f"{e}/report.pdf")
+        if status == 202:
+            waiting = html.unescape(re.search(rb'content="2; url=([^"]+)"', page)[1].decode())
             c.request("GET", f"{e}/report/status")
+        else:
+            waiting = None
         time.sleep(0.5)  # a person reading
     out.append({"timings": c.timings, "errors": c.errors, "statuses": c.statuses, "acked": None})
 

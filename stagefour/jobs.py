@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 STALE_AFTER = 900
 # How long a task waits before trying again when its slot is building another key.
 SLOT_BUSY_RETRY_SECONDS = 1
+NEWER_KEPT = 32  # replaced states a slot remembers for their waiters
 
 
 def huey_for(url: str | None, instance_path: str, immediate: bool = False):
@@ -86,6 +87,20 @@ def _state_key(key: str) -> str:
 
 def _task_id(key: str) -> str:
     return f"pdf-{key}"
+
+
+def _newer_key(slot: str) -> str:
+    return f"newer:{slot}"
+
+
+def comparison_slot(evaluation_id: int, lang: str, size: str) -> str:
+    """The slot of an evaluation's comparison PDF: one build at a time, the newest state wins."""
+    return f"slot:comparison:{evaluation_id}:{lang}:{size}"
+
+
+def response_slot(vendor_id: int, lang: str, size: str) -> str:
+    """The slot of a vendor's response PDF (their receipt)."""
+    return f"slot:response:{vendor_id}:{lang}:{size}"
 
 
 class Jobs:
@@ -186,7 +201,27 @@ class Jobs:
             if older and older["stage"] == "queued":
                 self.huey.revoke_by_id(_task_id(previous), revoke_once=True)
                 self.huey.delete(_state_key(previous))
+                self._remember_newer(slot, previous, key)
         self.huey.enqueue(task.s(key=key, slot=slot, id=_task_id(key), **arguments))
+
+    def _remember_newer(self, slot: str, old: str, new: str) -> None:
+        """Whoever waits for the PDF of `old` is given `new`, a later state of the same slot, instead.
+
+        Without this a buyer whose vendors keep saving never gets a PDF: each refresh of the
+        progress page would ask for the newest state, whose build a newer save outdates again
+        (bench/soak.py saw 0 PDFs in 53 requests). Chains are kept one step long, and a slot
+        remembers its last NEWER_KEPT replacements only, so the map stays small.
+        """
+        if old == new:
+            return
+        newer = self.huey.get(_newer_key(slot), peek=True) or {}
+        newer = {waited: (new if got == old else got) for waited, got in newer.items() if waited != new}
+        newer[old] = new
+        self.huey.put(_newer_key(slot), dict(list(newer.items())[-NEWER_KEPT:]))
+
+    def answer_for(self, key: str, slot: str) -> str:
+        """The key whose PDF answers a wait for `key`: itself, or the later state of its slot that replaced it."""
+        return (self.huey.get(_newer_key(slot), peek=True) or {}).get(key, key)
 
     def request_comparison(
         self,
@@ -203,7 +238,7 @@ class Jobs:
         self._request(
             self.comparison_task,
             key,
-            f"slot:comparison:{evaluation_id}:{lang}:{size}",
+            comparison_slot(evaluation_id, lang, size),
             report.estimate_seconds(vendors),
             evaluation_id=evaluation_id,
             lang=lang,
@@ -218,7 +253,7 @@ class Jobs:
         self._request(
             self.response_task,
             key,
-            f"slot:response:{vendor_id}:{lang}:{size}",
+            response_slot(vendor_id, lang, size),
             report.estimate_seconds(1),
             evaluation_id=evaluation_id,
             vendor_id=vendor_id,
@@ -230,17 +265,20 @@ class Jobs:
     # --- tasks ---------------------------------------------------------------------------------
 
     def _build(self, key: str, slot: str, prepare: Callable, audit: Callable) -> None:
-        """Run one PDF build of a slot: prepare(db) → (html, details) or None when `key` is outdated."""
-        if self.huey.get(slot, peek=True) not in (None, key):
-            self.huey.delete(_state_key(key))  # a newer state was asked for: this one is never shown
+        """Run one PDF build of a slot: prepare(db) → (html, details, the key of the state it shows) or None."""
+        newest = self.huey.get(slot, peek=True)
+        if newest not in (None, key):
+            # A newer state was asked for: its build answers whoever waits for this one.
+            self.huey.delete(_state_key(key))
+            self._remember_newer(slot, key, newest)
             return
         try:
             with self.huey.lock_task(slot):
-                self._build_locked(key, prepare, audit)
+                self._build_locked(key, slot, prepare, audit)
         except TaskLockedException:
             raise RetryTask(delay=SLOT_BUSY_RETRY_SECONDS) from None
 
-    def _build_locked(self, key: str, prepare: Callable, audit: Callable) -> None:
+    def _build_locked(self, key: str, slot: str, prepare: Callable, audit: Callable) -> None:
         cache = report.ReportCache(self._folder())
         if cache.get(key):
             self.huey.delete(_state_key(key))
@@ -268,7 +306,13 @@ class Jobs:
             if prepared is None:
                 self.huey.delete(_state_key(key))
                 return
-            html, details = prepared
+            html, details, built = prepared
+            if built != key:
+                # Changed since it was asked for: make the state as it is now, for this wait and later ones.
+                self._remember_newer(slot, key, built)
+                if cache.get(built):
+                    self.huey.delete(_state_key(key))
+                    return
             began = time.perf_counter()
             rendered = report.render_bounded(
                 html,
@@ -276,12 +320,12 @@ class Jobs:
                 max_seconds=float(self.config.get("REPORT_MAX_SECONDS", report.MAX_SECONDS)),
                 progress=progress,
             )
-            cache.store(key, rendered.pdf)
+            cache.store(built, rendered.pdf)
             self.huey.delete(_state_key(key))
             try:
                 audit(
                     db,
-                    details | {"key": key, "pages": rendered.pages, "seconds": round(time.perf_counter() - began, 2)},
+                    details | {"key": built, "pages": rendered.pages, "seconds": round(time.perf_counter() - began, 2)},
                 )
             except Exception:  # the PDF is made; a failed audit entry must not hide it
                 log.exception("could not record report_made for %s", key)
@@ -308,7 +352,7 @@ class Jobs:
             cache.prune()
 
     def _comparison(self, key, slot, evaluation_id, lang, size, as_of, actor, generated_by) -> None:
-        """Make the comparison PDF of an evaluation as it is now, if that is still the state `key` names."""
+        """Make the comparison PDF of an evaluation as it is now (the state `key` names, or a later one)."""
 
         def prepare(db):
             evaluation = store.get_evaluation(db, evaluation_id)
@@ -319,11 +363,10 @@ class Jobs:
             # One read transaction: the key checked and the data the PDF is made from see the same rows.
             with db.atomic():
                 inputs = report.comparison_inputs(db, evaluation)
-                if report.comparison_key(inputs, questionnaire, day, lang, size) != key:
-                    return None
+                built = report.comparison_key(inputs, questionnaire, day, lang, size)
                 model = report.comparison_model(compare(db, evaluation, questionnaire, day), evaluation, questionnaire)
-            html = report.comparison_html(model, questionnaire, lang, size, store.now(), generated_by, key)
-            return html, {"vendors": len(model["vendors"])}
+            html = report.comparison_html(model, questionnaire, lang, size, store.now(), generated_by, built)
+            return html, {"vendors": len(model["vendors"])}, built
 
         def audit(db, details):
             store.audit(
@@ -340,7 +383,7 @@ class Jobs:
         self._build(key, slot, prepare, audit)
 
     def _response(self, key, slot, evaluation_id, vendor_id, lang, size, actor) -> None:
-        """Make a vendor's response PDF, if their answers are still those `key` names."""
+        """Make a vendor's response PDF from their answers as they are now (those `key` names, or later ones)."""
 
         def prepare(db):
             evaluation = store.get_evaluation(db, evaluation_id)
@@ -349,10 +392,9 @@ class Jobs:
                 return None
             questionnaire = snapshot_questionnaire(db, evaluation["snapshot_id"])
             answers = store.load_answers(db, vendor["response_id"])
-            if report.receipt_key(vendor, evaluation, answers, questionnaire, lang, size) != key:
-                return None
+            built = report.receipt_key(vendor, evaluation, answers, questionnaire, lang, size)
             html = report.receipt_html(vendor, evaluation, answers, questionnaire, lang, size)
-            return html, {"response_id": vendor["response_id"]}
+            return html, {"response_id": vendor["response_id"]}, built
 
         def audit(db, details):
             store.audit(

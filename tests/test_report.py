@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import http.server
 import io
+import re
 import threading
 import time
 import urllib.request
@@ -573,7 +575,9 @@ def test_comparison_is_made_once_then_served_from_the_cache(
     first = client.get(url)
     assert first.status_code == 202
     page = first.get_data(as_text=True)
-    assert '<meta http-equiv="refresh" content="2">' in page
+    assert re.search(
+        r'<meta http-equiv="refresh" content="2; url=/evaluations/\d+/report.pdf\?lang=en&amp;wait=[\w.-]+">', page
+    )
     assert "Making the PDF" in page and "<progress" in page and "<script" not in page
     status = wait_ready(client, f"/evaluations/{evaluation_id}/report/status?lang=en")
     assert status["state"] == "ready" and status["percent"] == 100, status
@@ -653,6 +657,56 @@ def test_a_newer_state_supersedes_a_queued_older_build(
     assert fetch(client, url).status_code == 200
     assert [p.name for p in reports_folder.glob("*.pdf")] == [f"{client.get(status_url).get_json()['key']}.pdf"]
     assert len(audited(db, evaluation_id)) == 1
+
+
+def _refresh_url(page: str) -> str:
+    """Where the progress page reloads itself to (its meta refresh), unescaped."""
+    return html.unescape(re.search(r'content="2; url=([^"]+)"', page)[1])
+
+
+@pytest.mark.parametrize("app", [False], indirect=True)
+def test_the_progress_page_gets_its_pdf_while_vendors_keep_saving(
+    app, client, db, make_user, login, make_evaluation, make_vendor, reports_folder, builds
+):
+    # bench/soak.py: with vendors saving all the time, a page that asked for the newest state on
+    # every reload never got a PDF. It waits for the state it first saw, or the one that replaced it.
+    evaluation_id = make_evaluation()
+    make_vendor("Northwind Applied AI", evaluation_id, northwind(), submit=True)
+    login(make_user())
+    first = client.get(f"/evaluations/{evaluation_id}/report.pdf?lang=en")
+    assert first.status_code == 202
+    refresh = _refresh_url(first.get_data(as_text=True))
+    make_vendor("Brightline AI Labs", evaluation_id, brightline())  # a save after the buyer asked
+    jobs = app.extensions["jobs"]
+    jobs.ensure_consumer()
+    made = fetch_made(client, refresh)
+    assert made.status_code == 200 and made.mimetype == "application/pdf"
+    assert builds.count == 1 and "Brightline AI Labs" in builds.html[0], "the state as it is now, not the older one"
+    make_vendor("Cobalt Systems", evaluation_id, brightline())  # and another save after it was made
+    assert fetch(client, refresh).status_code == 200, "the wait is answered by the PDF made for it"
+    assert builds.count == 1
+    assert fetch(client, f"/evaluations/{evaluation_id}/report.pdf?lang=en").status_code == 202  # a fresh ask
+
+
+@pytest.mark.parametrize(
+    "wait",
+    ["", "x", "not.a.signature", "A" * 5000, "WyJzbG90OmNvbXBhcmlzb246MTplbjphNCIsImsiXQ.bad"],
+)
+def test_a_forged_or_foreign_wait_is_refused(client, make_user, login, make_evaluation, make_vendor, wait):
+    evaluation_id = make_evaluation()
+    login(make_user())
+    assert client.get(f"/evaluations/{evaluation_id}/report.pdf?wait={wait}").status_code == 400
+
+
+def test_a_wait_of_another_evaluation_is_refused(
+    app, client, make_user, login, make_evaluation, make_vendor, reports_folder, builds
+):
+    mine, other = make_evaluation(), make_evaluation()
+    make_vendor("Northwind Applied AI", other, northwind(), submit=True)
+    login(make_user())
+    page = client.get(f"/evaluations/{other}/report.pdf?lang=en").get_data(as_text=True)
+    wait = _refresh_url(page).partition("wait=")[2]
+    assert client.get(f"/evaluations/{mine}/report.pdf?lang=en&wait={wait}").status_code == 400
 
 
 def test_one_build_per_evaluation_language_and_size_at_a_time(

@@ -313,15 +313,7 @@ def evaluation(evaluation_id: int):
 
 
 def _mail_settings() -> mail.MailSettings:
-    config = current_app.config
-    return mail.MailSettings(
-        server=config["MAIL_SERVER"],
-        port=int(config["MAIL_PORT"]),
-        sender=config["MAIL_SENDER"],
-        use_tls=bool(config["MAIL_USE_TLS"]),
-        username=config["MAIL_USERNAME"],
-        password=config["MAIL_PASSWORD"],
-    )
+    return mail.MailSettings.from_config(current_app.config)
 
 
 def _email_link(evaluation: dict, vendor: dict, url: str, expires_at: str) -> str | None:

@@ -23,6 +23,8 @@ from flask import request
 from flask import send_file
 from flask import url_for
 from flask_babel import get_locale
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeSerializer
 
 from stagefour import jobs
 from stagefour import report
@@ -88,10 +90,40 @@ def _comparison_state(evaluation: dict, size: str, lang: str, start: bool):
     return key, status
 
 
-def _making_page(evaluation: dict, status: report.BuildStatus, retry: str, back: str, code: int = 202):
+def _waits() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="pdf-wait")
+
+
+def _waited_for(slot: str) -> tuple[str, report.BuildStatus] | None:
+    """The PDF the progress page waits for (`?wait=`, signed: a slot and the key first asked for).
+
+    The page asks for the state it first saw, or the later one that replaced it, never "whatever
+    is newest now": while vendors keep saving, the newest state would never be ready.
+    """
+    token = request.args.get("wait")
+    if token is None:
+        return None
+    try:
+        waited_slot, key = _waits().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        abort(400)
+    if waited_slot != slot:
+        abort(400)
+    key = _jobs().answer_for(key, slot)
+    status = _jobs().pdf_status(key)
+    return (key, status) if status.state != "absent" else None
+
+
+def _making_page(
+    evaluation: dict, status: report.BuildStatus, retry: str, back: str, slot: str, key: str, code: int = 202
+):
     kind = "comparison" if request.endpoint == "reports.comparison_pdf" else "response"
+    # The page reloads itself onto the PDF it waits for; "Try again" after a failure starts afresh.
+    refresh = url_for(
+        request.endpoint, **(request.view_args or {}), **request.args.to_dict() | {"wait": _waits().dumps([slot, key])}
+    )
     page = render_template(
-        "report/making.html", evaluation=evaluation, status=status, retry=retry, back=back, kind=kind
+        "report/making.html", evaluation=evaluation, status=status, retry=retry, back=back, kind=kind, refresh=refresh
     )
     return make_response(page, code, {"Cache-Control": "no-store"})
 
@@ -110,7 +142,8 @@ def comparison_pdf(evaluation_id: int):
     """The comparison PDF: from the cache, or a page showing progress while it is made."""
     evaluation = load_evaluation(evaluation_id)
     size, lang = _options()
-    key, status = _comparison_state(evaluation, size, lang, start=True)
+    slot = jobs.comparison_slot(evaluation_id, lang, size)
+    key, status = _waited_for(slot) or _comparison_state(evaluation, size, lang, start=True)
     if status.state == "ready":
         return _send(
             report.ReportCache(report_folder()).pdf_path(key), f"stagefour-evaluation-{evaluation_id}-{lang}-{size}.pdf"
@@ -118,8 +151,8 @@ def comparison_pdf(evaluation_id: int):
     retry = url_for("reports.comparison_pdf", evaluation_id=evaluation_id, size=size, lang=lang)
     back = url_for("buyer.evaluation", evaluation_id=evaluation_id)
     if status.state == "failed":
-        return _making_page(evaluation, status, retry, back, _failed(key, status, "comparison"))
-    return _making_page(evaluation, status, retry, back)
+        return _making_page(evaluation, status, retry, back, slot, key, _failed(key, status, "comparison"))
+    return _making_page(evaluation, status, retry, back, slot, key)
 
 
 @bp.get("/evaluations/<int:evaluation_id>/report/status")
@@ -135,20 +168,25 @@ def comparison_status(evaluation_id: int):
 
 def _receipt(evaluation: dict, vendor: dict, size: str, lang: str, actor: str, retry: str, back: str):
     """A vendor's response PDF from the cache, or the progress page while a job makes it."""
-    questionnaire = for_snapshot(evaluation["snapshot_id"])
-    answers = store.load_answers(get_db(), vendor["response_id"])
-    key = report.receipt_key(vendor, evaluation, answers, questionnaire, lang, size)
-    status = _jobs().pdf_status(key)
-    if status.state == "absent":
-        _jobs().request_response(evaluation["id"], vendor["id"], lang, size, key, actor)
+    slot = jobs.response_slot(vendor["id"], lang, size)
+    waited = _waited_for(slot)
+    if waited:
+        key, status = waited
+    else:
+        questionnaire = for_snapshot(evaluation["snapshot_id"])
+        answers = store.load_answers(get_db(), vendor["response_id"])
+        key = report.receipt_key(vendor, evaluation, answers, questionnaire, lang, size)
         status = _jobs().pdf_status(key)
+        if status.state == "absent":
+            _jobs().request_response(evaluation["id"], vendor["id"], lang, size, key, actor)
+            status = _jobs().pdf_status(key)
     if status.state == "ready":
         return _send(
             report.ReportCache(report_folder()).pdf_path(key), f"stagefour-response-{vendor['id']}-{lang}-{size}.pdf"
         )
     if status.state == "failed":
-        return _making_page(evaluation, status, retry, back, _failed(key, status, "response"))
-    return _making_page(evaluation, status, retry, back)
+        return _making_page(evaluation, status, retry, back, slot, key, _failed(key, status, "response"))
+    return _making_page(evaluation, status, retry, back, slot, key)
 
 
 @bp.get("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/response.pdf")
