@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import commands
 from stagefour import jobs
 from stagefour import redact
+from views import accounts
 from views import admin
 from views import audit
 from views import auth
@@ -57,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A section with 200 deployment rows of 17 fields is ~3,500 form fields (Werkzeug's default: 1,000).
         MAX_FORM_PARTS=5000,
         LINK_VALID_DAYS=90,
+        # How long an invitation or password-reset link works (it works once).
+        ACCOUNT_LINK_HOURS=72,
         # A vendor may keep a section open for hours: a CSRF token that expires after an hour
         # would turn their next save into an error. It stays bound to the session instead.
         WTF_CSRF_TIME_LIMIT=None,
@@ -131,6 +134,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(accounts.bp)
     commands.register(app)
     return app
 

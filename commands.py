@@ -23,6 +23,7 @@ import report_command
 import translate
 from stagefour import access
 from stagefour import evaluations
+from stagefour import passwords
 from stagefour import store
 from stagefour.library import UnknownQuestionnaire
 from stagefour.library import load_by_id
@@ -32,6 +33,14 @@ from stagefour.response import ResponseError
 from stagefour.response import read_response
 from stagefour.scoring import score_response
 
+# The command line's words for the password rules of stagefour/passwords.py (in English, like its other messages).
+PASSWORD_PROBLEMS = {
+    passwords.TOO_SHORT: f"use at least {passwords.MIN_LENGTH} characters",
+    passwords.TOO_LONG: f"use at most {passwords.MAX_LENGTH} characters",
+    passwords.COMMON: "it is in the list of common passwords",
+    passwords.CONTAINS_EMAIL: "it contains the e-mail address",
+    passwords.CONTAINS_NAME: "it contains the name of the application",
+}
 DEMO_FOLDER = Path(__file__).resolve().parent / "demo"
 DEMO_FILE = "demo-credentials.txt"
 DEMO_TEAM = "Procurement"
@@ -172,8 +181,9 @@ def create_user(email: str, team_name: str | None, role: str, admin: bool, passw
 
     if "@" not in email or len(email) > 320:
         raise click.ClickException(f"not an e-mail address: {email}")
-    if len(password) < 10:
-        raise click.ClickException("the password must have at least 10 characters")
+    refused = passwords.problem(password, email)
+    if refused:
+        raise click.ClickException(f"password refused: {PASSWORD_PROBLEMS[refused]}")
     if team_name is None and not admin:
         raise click.ClickException("name the user's team with --team NAME (or make a site administrator with --admin)")
     db = _db()

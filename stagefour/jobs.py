@@ -18,10 +18,11 @@ asked for: a queued task of an older key is revoked, and one that starts anyway 
 key outdated and exits at once. The renderer runs in a child process killed at
 REPORT_MAX_SECONDS and refuses a PDF past REPORT_MAX_PAGES before writing it (report.py).
 
-E-mail. One task sends every e-mail to a vendor (their link; the notice that their link was
-reissued or revoked), retried MAIL_RETRIES times with a growing delay; it is audited under the
-action its caller names when the server takes it (`link_emailed`, `vendor_notified`) and under
-the failure action after the last attempt (`link_email_failed`, `vendor_notice_failed`).
+E-mail. Every e-mail (a vendor's link, the notice that a vendor's link was reissued or revoked,
+an account invitation or reset link) is one task retried MAIL_RETRIES times with a growing delay;
+it is audited with the caller's action names when the server takes it (`link_emailed`,
+`vendor_notified`, `account_emailed`) and after the last attempt (`link_email_failed`,
+`vendor_notice_failed`, `account_email_failed`).
 """
 
 from __future__ import annotations
@@ -114,9 +115,8 @@ class Jobs:
         self._consumer_lock = threading.Lock()
         self.comparison_task = huey.task(name="comparison_pdf")(self._comparison)
         self.response_task = huey.task(name="response_pdf")(self._response)
-        # Still named "link_email": messages queued by an earlier version keep their task.
         self.email_task = huey.task(
-            name="link_email",
+            name="email",
             retries=int(config.get("MAIL_RETRIES", 5)),
             retry_delay=float(config.get("MAIL_RETRY_DELAY", 30)),
             retry_backoff=2,
@@ -414,42 +414,29 @@ class Jobs:
 
     # --- e-mail --------------------------------------------------------------------------------
 
+    def send_email(self, to: str, subject: str, body: str, actor: str, sent: str, failed: str, **audit) -> None:
+        """Queue an e-mail, retried until the server takes it or the tries run out; audited as `sent` or
+        (after the last try) `failed`, with `audit`'s fields (evaluation_id, vendor_id or anything else)."""
+        self.email_task(to, subject, body, actor, sent, failed, audit)
+
     def send_link(self, to: str, subject: str, body: str, evaluation_id: int, vendor_id: int, actor: str) -> None:
-        """Queue the e-mail of a vendor's link; it is retried until the server takes it or the tries run out."""
-        self.send_email(to, subject, body, evaluation_id, vendor_id, actor)
+        """Queue the e-mail of a vendor's link (audited as link_emailed or link_email_failed)."""
+        self.send_email(to, subject, body, actor, "link_emailed", "link_email_failed",
+                        evaluation_id=evaluation_id, vendor_id=vendor_id)  # fmt: skip
 
-    def send_email(
-        self,
-        to: str,
-        subject: str,
-        body: str,
-        evaluation_id: int,
-        vendor_id: int,
-        actor: str,
-        sent: str = "link_emailed",
-        failed: str = "link_email_failed",
-        **detail,
-    ) -> None:
-        """Queue an e-mail to a vendor, retried; audited as `sent` (with `detail`), or `failed` after the last try."""
-        self.email_task(to, subject, body, evaluation_id, vendor_id, str(actor), sent, failed, detail)
-
-    def _email(
-        self, to, subject, body, evaluation_id, vendor_id, actor,
-        sent="link_emailed", failed="link_email_failed", detail=None, task=None,
-    ) -> None:  # fmt: skip
+    def _email(self, to, subject, body, actor, sent, failed, audit, task=None) -> None:
         """Send one e-mail; on failure Huey retries it, and the last failure is audited."""
-        facts = {"evaluation_id": evaluation_id, "vendor_id": vendor_id, "to": to, **(detail or {})}
         db = store.open_db(self.config["DATABASE"])
         try:
             try:
                 mail.send_link(mail.MailSettings.from_config(self.config), to, subject, body)
             except mail.MailError as exc:
                 last = task is None or not task.retries
-                log.warning("%s to vendor %s failed (%s): %s", sent, vendor_id, "final" if last else "will retry", exc)
+                log.warning("e-mail for %s failed (%s): %s", audit, "final" if last else "will retry", exc)
                 if last:
-                    store.audit(db, actor, failed, **facts, error=str(exc)[:500])
+                    store.audit(db, actor, failed, to=to, error=str(exc)[:500], **audit)
                 raise
-            store.audit(db, actor, sent, **facts)
+            store.audit(db, actor, sent, to=to, **audit)
         finally:
             db.close()
 

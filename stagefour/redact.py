@@ -1,4 +1,4 @@
-"""Vendor tokens out of logs: `/v/<token>` becomes `/v/[token]` wherever a line carries a URL.
+"""Link tokens out of logs: `/v/<token>` becomes `/v/[token]` wherever a line carries a URL.
 
 A vendor link's token is its only credential, and it sits in the path, so every log line that
 names a request (Flask's exception log, Werkzeug's and gunicorn's access logs, a Referer) would
@@ -13,13 +13,16 @@ import re
 # `/v/` then the token, up to the next path, query or fragment separator; `%2F` is the slash
 # of a URL inside a query string (`?next=%2Fv%2F...`). Whatever follows /v/ is treated as a
 # token, well formed or not: a guessed token is as secret in a log as a real one.
-LINK_TOKEN = re.compile(r"(/|%2F)v(/|%2F)(?:(?!%2F)[^/?#&;\s\"'<>\\])+", re.IGNORECASE)
+# Account links (issue 11: /invitation/<token>, /password/reset/<token>) carry theirs the same way.
+LINK_TOKEN = re.compile(
+    r"((?:/|%2F)(?:v|invitation|password(?:/|%2F)reset)(?:/|%2F))(?:(?!%2F)[^/?#&;\s\"'<>\\])+", re.IGNORECASE
+)
 REDACTED = "[token]"
 
 
 def redact(text: str) -> str:
     """The text with the token of every vendor link in it replaced by `[token]`."""
-    return LINK_TOKEN.sub(rf"\1v\2{REDACTED}", text)
+    return LINK_TOKEN.sub(rf"\1{REDACTED}", text)
 
 
 class RedactTokens(logging.Filter):

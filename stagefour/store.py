@@ -1657,3 +1657,294 @@ def link_oidc(db: Database, user_id: int, issuer: str, subject: str, actor: str)
         if not count:
             raise StoreError(f"user {user_id} is already linked to an identity")
         audit(db, actor, "sso_linked", user=user_id, issuer=issuer, subject=subject)
+
+
+# --- accounts (issue 11, item 2) ----------------------------------------------------------------
+# One-time links (an invitation into a team, a password reset) keep only the SHA-256 of their
+# token; a link is used once, and a newer one of the same purpose replaces the older. The TOTP
+# secret sits in users (SECURITY.md, "Accounts": not encrypted at rest, and why); recovery codes
+# are kept as hashes. Every change is audited, never with a token, password, secret or code.
+
+ACCOUNT_TOKEN_PURPOSES = ("invite", "reset")
+
+
+@migrations()
+def m012_accounts(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE account_tokens (id INTEGER PRIMARY KEY, "
+        "purpose TEXT NOT NULL CHECK (purpose IN ('invite', 'reset')), token_hash TEXT NOT NULL UNIQUE, "
+        "user_id INTEGER REFERENCES users(id), email TEXT, team_id INTEGER REFERENCES teams(id), "
+        "role TEXT CHECK (role IN ('viewer', 'evaluator', 'owner')), created_by INTEGER REFERENCES users(id), "
+        "created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, revoked_at TEXT, "
+        # An invitation names who is invited where; a reset names the account.
+        "CHECK ((purpose = 'invite' AND email IS NOT NULL AND team_id IS NOT NULL AND role IS NOT NULL) "
+        "OR (purpose = 'reset' AND user_id IS NOT NULL)))"
+    )
+    db.execute("CREATE INDEX account_tokens_user ON account_tokens (user_id)")
+    db.execute("CREATE INDEX account_tokens_email ON account_tokens (email)")
+    # An invitation link made without a mail server, held until the administrator's next page
+    # shows it once (like a vendor link: views/buyer.py), then deleted.
+    db.execute(
+        "CREATE TABLE held_account_links (token_id INTEGER PRIMARY KEY REFERENCES account_tokens(id), "
+        "shown_to INTEGER NOT NULL REFERENCES users(id), token TEXT NOT NULL, created_at TEXT NOT NULL)"
+    )
+    db["users"].add_column("totp_secret", str)
+    db["users"].add_column("totp_enabled_at", str)
+    # The time step of the last code accepted: a code is never accepted twice (RFC 6238 §5.2).
+    db["users"].add_column("totp_last_counter", int)
+    db.execute(
+        "CREATE TABLE recovery_codes (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), "
+        "code_hash TEXT NOT NULL, created_at TEXT NOT NULL, used_at TEXT, UNIQUE (user_id, code_hash))"
+    )
+
+
+def _revoke_account_tokens(
+    db: Database, purpose: str, stamp: str, user_id: int | None = None, email: str | None = None
+) -> int:
+    """Close the open links of `purpose` for an account (user_id) or an invited address (email)."""
+    sql = "UPDATE account_tokens SET revoked_at = ? WHERE purpose = ? AND used_at IS NULL AND revoked_at IS NULL "
+    if user_id is not None:
+        return db.execute(sql + "AND user_id = ?", [stamp, purpose, user_id]).rowcount
+    return db.execute(sql + "AND email = ?", [stamp, purpose, email]).rowcount
+
+
+def create_invitation(
+    db: Database, email: str, team_id: int, role: str, token_hash: str, expires_at: str, created_by: int
+) -> int:
+    """An invitation of `email` into a team with a role; an earlier open one for that e-mail stops working.
+
+    Raises StoreError when an account with that e-mail exists (add it to the team instead).
+    """
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise StoreError(f"unknown role {role!r}")
+    stamp = now()
+    with write_transaction(db):
+        if get_user_by_email(db, email):
+            raise StoreError(f"a user with e-mail {email} exists")
+        replaced = _revoke_account_tokens(db, "invite", stamp, email=email)
+        token_id = db.execute(
+            "INSERT INTO account_tokens (purpose, token_hash, email, team_id, role, created_by, created_at, "
+            "expires_at) VALUES ('invite', ?, ?, ?, ?, ?, ?, ?)",
+            [token_hash, email, team_id, role, created_by, stamp, expires_at],
+        ).lastrowid
+        audit(
+            db,
+            f"user:{created_by}",
+            "account_invited",
+            email=email,
+            team=team_id,
+            role=role,
+            expires_at=expires_at,
+            replaced=replaced,
+        )
+    return token_id
+
+
+def create_reset(db: Database, user_id: int, token_hash: str, expires_at: str) -> int:
+    """A password-reset link for an account; an earlier open one stops working."""
+    stamp = now()
+    with write_transaction(db):
+        _revoke_account_tokens(db, "reset", stamp, user_id=user_id)
+        token_id = db.execute(
+            "INSERT INTO account_tokens (purpose, token_hash, user_id, created_at, expires_at) "
+            "VALUES ('reset', ?, ?, ?, ?)",
+            [token_hash, user_id, stamp, expires_at],
+        ).lastrowid
+        audit(db, "anonymous", "password_reset_requested", user=user_id, expires_at=expires_at)
+    return token_id
+
+
+def find_account_token(db: Database, purpose: str, token_hash: str) -> dict | None:
+    """A one-time link by the hash of its token, with its team's name and its account's e-mail."""
+    sql = """
+        SELECT a.*, t.name AS team_name, u.email AS user_email FROM account_tokens a
+        LEFT JOIN teams t ON t.id = a.team_id LEFT JOIN users u ON u.id = a.user_id
+        WHERE a.purpose = ? AND a.token_hash = ?
+    """
+    return _row(db, sql, [purpose, token_hash])
+
+
+def open_invitations(db: Database) -> list[dict]:
+    """Invitations neither used, replaced nor expired, newest first, with their team's name."""
+    sql = """
+        SELECT a.id, a.email, a.role, a.created_at, a.expires_at, t.name AS team_name, u.email AS invited_by
+        FROM account_tokens a JOIN teams t ON t.id = a.team_id LEFT JOIN users u ON u.id = a.created_by
+        WHERE a.purpose = 'invite' AND a.used_at IS NULL AND a.revoked_at IS NULL AND a.expires_at > ?
+        ORDER BY a.id DESC
+    """
+    return _rows(db, sql, [now()])
+
+
+def _use_token(db: Database, token_id: int, stamp: str) -> None:
+    """Mark a link used, or raise StoreError when another request used it first (or it was replaced)."""
+    used = db.execute(
+        "UPDATE account_tokens SET used_at = ? "
+        "WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
+        [stamp, token_id, stamp],
+    ).rowcount
+    if not used:
+        raise StoreError("this link was used, replaced or has expired")
+
+
+def accept_invitation(db: Database, token_id: int, password_hash: str) -> int:
+    """Use an invitation: the account is made with its password and team role; returns the user id."""
+    stamp = now()
+    with write_transaction(db):
+        _use_token(db, token_id, stamp)
+        invitation = _row(db, "SELECT * FROM account_tokens WHERE id = ?", [token_id])
+        if get_user_by_email(db, invitation["email"]):
+            raise StoreError(f"a user with e-mail {invitation['email']} exists")
+        user_id = create_user(db, invitation["email"], password_hash)
+        actor = f"user:{user_id}"
+        set_membership(db, invitation["team_id"], user_id, invitation["role"], actor)
+        audit(
+            db,
+            actor,
+            "invitation_accepted",
+            user=user_id,
+            team=invitation["team_id"],
+            role=invitation["role"],
+            invited_by=invitation["created_by"],
+        )
+    return user_id
+
+
+def _set_password_ending_sessions(db: Database, user_id: int, password_hash: str, stamp: str) -> int:
+    db.execute(
+        "UPDATE users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
+        [password_hash, user_id],
+    )
+    _revoke_account_tokens(db, "reset", stamp, user_id=user_id)
+    return _row(db, "SELECT session_version FROM users WHERE id = ?", [user_id])["session_version"]
+
+
+def reset_password(db: Database, token_id: int, password_hash: str) -> int:
+    """Use a reset link: the account gets the new password and all its sessions end; returns its id."""
+    stamp = now()
+    with write_transaction(db):
+        _use_token(db, token_id, stamp)
+        user_id = _row(db, "SELECT user_id FROM account_tokens WHERE id = ?", [token_id])["user_id"]
+        if _row(db, "SELECT disabled_at FROM users WHERE id = ?", [user_id])["disabled_at"]:
+            raise StoreError("the account is disabled")
+        _set_password_ending_sessions(db, user_id, password_hash, stamp)
+        audit(db, "anonymous", "password_reset", user=user_id)
+    return user_id
+
+
+def change_password(db: Database, user_id: int, password_hash: str) -> int:
+    """A user's new password (they gave the current one): every session of theirs ends; the new version."""
+    with write_transaction(db):
+        version = _set_password_ending_sessions(db, user_id, password_hash, now())
+        audit(db, f"user:{user_id}", "password_changed", user=user_id)
+    return version
+
+
+def set_disabled(db: Database, user_id: int, disabled: bool, actor: str) -> bool:
+    """Disable an account (it cannot log in; its sessions end) or enable it again; False if nothing changed."""
+    stamp = now()
+    with write_transaction(db):
+        if disabled:
+            changed = db.execute(
+                "UPDATE users SET disabled_at = ?, session_version = session_version + 1 "
+                "WHERE id = ? AND disabled_at IS NULL",
+                [stamp, user_id],
+            ).rowcount
+            _revoke_account_tokens(db, "reset", stamp, user_id=user_id)
+        else:
+            changed = db.execute(
+                "UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL", [user_id]
+            ).rowcount
+        if changed:
+            audit(db, actor, "account_disabled" if disabled else "account_enabled", user=user_id)
+    return bool(changed)
+
+
+def hold_account_link(db: Database, token_id: int, user_id: int, token: str) -> None:
+    """Keep an invitation link until `user_id`'s next page shows it once (no mail server)."""
+    db.execute(
+        "INSERT INTO held_account_links (token_id, shown_to, token, created_at) VALUES (?, ?, ?, ?)",
+        [token_id, user_id, token, now()],
+    )
+
+
+def take_account_links(db: Database, user_id: int, since: str) -> list[dict]:
+    """The invitation links held for `user_id` since `since`, with e-mail and expiry; all held ones leave now.
+
+    Links older than `since` are deleted unseen: whoever made them can invite again.
+    """
+    sql = """
+        SELECT h.token, a.email, a.expires_at, t.name AS team_name, a.role FROM held_account_links h
+        JOIN account_tokens a ON a.id = h.token_id JOIN teams t ON t.id = a.team_id
+        WHERE h.shown_to = ? AND h.created_at >= ? ORDER BY h.token_id
+    """
+    with write_transaction(db):
+        links = _rows(db, sql, [user_id, since])
+        db.execute("DELETE FROM held_account_links WHERE shown_to = ? OR created_at < ?", [user_id, since])
+    return links
+
+
+# --- TOTP second factor -------------------------------------------------------------------------
+
+
+def start_totp(db: Database, user_id: int, secret: str) -> None:
+    """Keep a new secret for a user enrolling (not yet asked for at login: confirm_totp does that)."""
+    db.execute(
+        "UPDATE users SET totp_secret = ?, totp_last_counter = NULL WHERE id = ? AND totp_enabled_at IS NULL",
+        [secret, user_id],
+    )
+
+
+def take_totp_step(db: Database, user_id: int, counter: int) -> bool:
+    """Record the time step of an accepted code; False when that step (or a later one) was used already."""
+    sql = (
+        "UPDATE users SET totp_last_counter = ? WHERE id = ? AND totp_secret IS NOT NULL "
+        "AND (totp_last_counter IS NULL OR totp_last_counter < ?)"
+    )
+    return bool(db.execute(sql, [counter, user_id, counter]).rowcount)
+
+
+def confirm_totp(db: Database, user_id: int, counter: int, code_hashes: Sequence[str]) -> bool:
+    """Switch the second factor on with its first code's step and fresh recovery codes; False on a replay."""
+    stamp = now()
+    with write_transaction(db):
+        if not take_totp_step(db, user_id, counter):
+            return False
+        db.execute("UPDATE users SET totp_enabled_at = ? WHERE id = ?", [stamp, user_id])
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", [user_id])
+        for code_hash in code_hashes:
+            db.execute(
+                "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)",
+                [user_id, code_hash, stamp],
+            )
+        audit(db, f"user:{user_id}", "totp_enrolled", user=user_id, recovery_codes=len(code_hashes))
+    return True
+
+
+def disable_totp(db: Database, user_id: int) -> None:
+    """Switch the second factor off: its secret and recovery codes are deleted."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_counter = NULL WHERE id = ?",
+            [user_id],
+        )
+        db.execute("DELETE FROM recovery_codes WHERE user_id = ?", [user_id])
+        audit(db, f"user:{user_id}", "totp_disabled", user=user_id)
+
+
+def use_recovery_code(db: Database, user_id: int, code_hash: str) -> bool:
+    """Spend one of a user's recovery codes; False when it is not theirs or was spent."""
+    with write_transaction(db):
+        used = db.execute(
+            "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
+            [now(), user_id, code_hash],
+        ).rowcount
+        if used:
+            audit(db, f"user:{user_id}", "recovery_code_used", user=user_id, left=recovery_codes_left(db, user_id))
+    return bool(used)
+
+
+def recovery_codes_left(db: Database, user_id: int) -> int:
+    """How many unspent recovery codes a user has."""
+    sql = "SELECT count(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL"
+    return _row(db, sql, [user_id])["n"]

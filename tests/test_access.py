@@ -120,6 +120,27 @@ admin.remove_member         POST    login      403     403        403    403    
 # T3, single sign-on: off (404) in an app without OIDC_ISSUER, as here; tests/oidc/ tests it on.
 oidc.login                  GET     404        404     404        404    404          404              404    404       404       404
 oidc.callback               GET     404        404     404        404    404          404              404    404       404       404
+# Accounts (issue 11, item 2, views/accounts.py): account_token = UNKNOWN_TOKEN, user_id = the viewer.
+accounts.account            GET     login      200     200        200    200          200              200    login     login     login
+accounts.change_password    GET     login      200     200        200    200          200              200    login     login     login
+accounts.change_password    POST    login      422     422        422    422          422              422    login     login     login
+accounts.totp               GET     login      200     200        200    200          200              200    login     login     login
+accounts.start_totp         POST    login      302     302        302    302          302              302    login     login     login
+accounts.confirm_totp       POST    login      302     302        302    302          302              302    login     login     login
+accounts.disable_totp       POST    login      302     302        302    302          302              302    login     login     login
+accounts.login_code         GET     login      login   login      login  login        login            login  login     login     login
+accounts.login_code         POST    login      login   login      login  login        login            login  login     login     login
+accounts.forgot_password    GET     200        200     200        200    200          200              200    200       200       200
+accounts.forgot_password    POST    422        422     422        422    422          422              422    422       422       422
+accounts.reset_password     GET     404        404     404        404    404          404              404    404       404       404
+accounts.reset_password     POST    404        404     404        404    404          404              404    404       404       404
+accounts.accept_invitation  GET     404        404     404        404    404          404              404    404       404       404
+accounts.accept_invitation  POST    404        404     404        404    404          404              404    404       404       404
+accounts.invite             GET     login      403     403        403    403          403              200    login     login     login
+accounts.invite             POST    login      403     403        403    403          403              422    login     login     login
+accounts.user               GET     login      403     403        403    403          403              200    login     login     login
+accounts.disable            POST    login      403     403        403    403          403              302    login     login     login
+accounts.enable             POST    login      403     403        403    403          403              302    login     login     login
 """  # noqa: E501 (a row of the table per line)
 
 # The form each POST sends in the matrix: valid where a valid form exists, so a refusal is
@@ -344,6 +365,7 @@ def url(app, world: World, endpoint: str, actor: str, **override) -> str:
         "section_id": "A",
         "token": world.token(actor),
         "team_id": world.team_id,
+        "account_token": UNKNOWN_TOKEN,
         "user_id": world.users["viewer"],
     } | override
     unknown = set(rule.arguments) - set(values)

@@ -84,6 +84,21 @@ SENTENCES = {
     "sso_refused": _l("Single sign-on refused (%(reason)s)"),
     "sso_linked": _l("Account %(user)s linked to single sign-on identity %(subject)s"),
     "user_provisioned": _l("Account %(email)s made at its first single sign-on"),
+    # Accounts (issue 11, item 2): `user` is the account's id.
+    "account_invited": _l("%(email)s invited into team %(team)s as %(role)s"),
+    "invitation_accepted": _l("Invitation accepted: account %(user)s made"),
+    "password_changed": _l("Password of account %(user)s changed"),
+    "password_change_failed": _l("Password change of account %(user)s refused: wrong current password"),
+    "password_reset_requested": _l("Password reset asked for account %(user)s"),
+    "password_reset": _l("Password of account %(user)s reset"),
+    "account_disabled": _l("Account %(user)s disabled"),
+    "account_enabled": _l("Account %(user)s enabled"),
+    "totp_enrolled": _l("Two-step login switched on for account %(user)s"),
+    "totp_disabled": _l("Two-step login switched off for account %(user)s"),
+    "recovery_code_used": _l("Recovery code used by account %(user)s (%(left)s left)"),
+    "login_code_failed": _l("Wrong two-step login code for account %(user)s"),
+    "account_emailed": _l("Account e-mail (%(what)s) sent to %(to)s"),
+    "account_email_failed": _l("Account e-mail (%(what)s) to %(to)s failed: %(error)s"),
 }
 
 FILTERS = ("action", "actor", "vendor", "from", "to")

@@ -71,8 +71,8 @@ def tell_vendor(evaluation: dict, vendor: dict, event: str, actor: str) -> None:
     try:
         # A job retries a failed send (stagefour/jobs.py) and audits vendor_notified or vendor_notice_failed.
         current_app.extensions["jobs"].send_email(
-            vendor["contact_email"], subject, body, evaluation["id"], vendor["id"], actor,
-            sent="vendor_notified", failed="vendor_notice_failed", event=event,
+            vendor["contact_email"], subject, body, actor, "vendor_notified", "vendor_notice_failed",
+            evaluation_id=evaluation["id"], vendor_id=vendor["id"], event=event,
         )  # fmt: skip
     except Exception as exc:  # the queue itself is down: say so, the change stands
         current_app.logger.warning("notice to vendor %s could not be queued: %s", vendor["id"], exc)
