@@ -179,7 +179,7 @@ def test_create_user_refuses_a_password_that_breaks_the_rules(runner, db, passwo
 
 
 def test_create_user_accepts_a_good_password(runner, db):
-    result = runner.invoke(args=["create-user", "ops@example.com", "--password", NEW_PASSWORD])
+    result = runner.invoke(args=["create-user", "ops@example.com", "--admin", "--password", NEW_PASSWORD])
     assert result.exit_code == 0, result.output
     assert verify_password(store.get_user_by_email(db, "ops@example.com")["password_hash"], NEW_PASSWORD)
 
