@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PROCESSES = 4
+WARM_UP = 15  # seconds after a process first shows before its memory counts as its baseline
 ROUTE_PATTERNS = [
     (re.compile(r"^/v/[^/]+/s/[^/]+/autosave$"), "POST /v/<token>/s/<section>/autosave"),
     (re.compile(r"^/v/[^/]+/s/[^/]+$"), "GET /v/<token>/s/<section>"),
@@ -280,13 +281,16 @@ def soak(stack: dict, minutes: float, vendors: int, buyers: int) -> None:
     print(f"{'t (s)':>7}  " + "  ".join(f"{n:>14}" for n in names))
     for t, row in samples:
         print(f"{t:>7.0f}  " + "  ".join(f"{row.get(n) or 0:>14.1f}" for n in names))
-    # Growth from the first sample after warm-up (a tenth of the run) to the last one.
-    warm = next((i for i, (t, _) in enumerate(samples) if t >= seconds / 10), 0)
+    # Growth of each process from its first sample taken WARM_UP seconds after it appeared (a worker
+    # forked by gunicorn's max_requests starts small and loads the app on its first requests) to its
+    # last one; a process that lived less than that is left out.
     for n in names:
-        series = [row.get(n) for _, row in samples[warm:] if row.get(n)]
-        if series:
-            print(f"{n}: {series[0]:.1f} → {series[-1]:.1f} MB (growth {series[-1] - series[0]:+.1f} MB, "
-                  f"peak {max(series):.1f})")  # fmt: skip
+        lived = [(t, row[n]) for t, row in samples if row.get(n)]
+        warm = [(t, mb) for t, mb in lived if t >= lived[0][0] + WARM_UP]
+        if len(warm) >= 2:
+            first, last = warm[0][1], warm[-1][1]
+            print(f"{n}: {first:.1f} → {last:.1f} MB over {warm[-1][0] - warm[0][0]:.0f} s "
+                  f"(growth {last - first:+.1f} MB, peak {max(mb for _, mb in lived):.1f})")  # fmt: skip
 
 
 def main() -> None:
