@@ -180,20 +180,26 @@ def _token_row(purpose: str, token: str) -> dict | None:
 @limiter.limit(LOGIN, methods=["POST"])
 def accept_invitation(account_token: str):
     """Where an invited colleague chooses their password; the link works once."""
-    row = _token_row("invite", account_token)
+    done = _("Your account is ready. Log in with your e-mail address and your new password.")
+    return _password_by_link("invite", account_token, "email", store.accept_invitation, done)
+
+
+def _password_by_link(purpose: str, account_token: str, email_field: str, use, done: str):
+    """The page behind a one-time link (an invitation or a reset): choose a password, once, then log in."""
+    row = _token_row(purpose, account_token)
     state = accounts.link_state(row)
     if state != "open":
-        return _closed_link(state, "invite")
-    form = NewPasswordForm(email=row["email"])
+        return _closed_link(state, purpose)
+    form = NewPasswordForm(email=row[email_field])
     if form.validate_on_submit():
         try:
-            store.accept_invitation(get_db(), row["id"], hash_password(form.password.data))
+            use(get_db(), row["id"], hash_password(form.password.data))
         except store.StoreError:
-            return _closed_link("used", "invite")
+            return _closed_link("used", purpose)
         session.clear()
-        flash(_("Your account is ready. Log in with your e-mail address and your new password."), "success")
+        flash(done, "success")
         return redirect(url_for("auth.login"))
-    page = render_template("account/set_password.html", form=form, row=row, purpose="invite", help=PASSWORD_HELP)
+    page = render_template("account/set_password.html", form=form, row=row, purpose=purpose, help=PASSWORD_HELP)
     return page, 422 if request.method == "POST" else 200
 
 
@@ -317,21 +323,8 @@ def forgot_password():
 @limiter.limit(LOGIN, methods=["POST"])
 def reset_password(account_token: str):
     """Choose a new password through a reset link; every session of the account ends."""
-    row = _token_row("reset", account_token)
-    state = accounts.link_state(row)
-    if state != "open":
-        return _closed_link(state, "reset")
-    form = NewPasswordForm(email=row["user_email"])
-    if form.validate_on_submit():
-        try:
-            store.reset_password(get_db(), row["id"], hash_password(form.password.data))
-        except store.StoreError:
-            return _closed_link("used", "reset")
-        session.clear()
-        flash(_("Your password was changed and every session of your account ended. Log in."), "success")
-        return redirect(url_for("auth.login"))
-    page = render_template("account/set_password.html", form=form, row=row, purpose="reset", help=PASSWORD_HELP)
-    return page, 422 if request.method == "POST" else 200
+    done = _("Your password was changed and every session of your account ended. Log in.")
+    return _password_by_link("reset", account_token, "user_email", store.reset_password, done)
 
 
 # --- the second factor --------------------------------------------------------------------------------
