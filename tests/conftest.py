@@ -31,22 +31,26 @@ def stage4_answers():
     return copy.deepcopy(load_response_json("stage4-deployer")["answers"])
 
 
+def app_config(tmp_path, **overrides) -> dict:
+    """A test app's configuration: its files under tmp_path, CSRF and rate limits off, then `overrides`."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE": str(tmp_path / "test.sqlite3"),
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "REPORT_FOLDER": str(tmp_path / "reports"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        **overrides,
+    }
+
+
 @pytest.fixture
 def app(tmp_path):
     """An app on a temporary database and upload folder, CSRF off (one test module turns it on)."""
     from app import create_app
 
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE": str(tmp_path / "test.sqlite3"),
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "REPORT_FOLDER": str(tmp_path / "reports"),
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    return create_app(app_config(tmp_path))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from stagefour.metrics import deployment_fingerprint
 from stagefour.response import Response
 
 from .conftest import PASSWORD
+from .conftest import app_config
 from .conftest import load_response_json
 from .test_mail import Inbox
 from .test_mail import _evaluation
@@ -42,19 +43,13 @@ def app(tmp_path, smtp):  # noqa: F811 (the fixture imported above)
 
     port, _inbox = smtp
     return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE": str(tmp_path / "test.sqlite3"),
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "REPORT_FOLDER": str(tmp_path / "reports"),
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": port,
-            "MAIL_SENDER": "procurement@buyer.example",
-            "ORGANISATION_NAME": "Harbour Insurance",
-        }
+        app_config(
+            tmp_path,
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=port,
+            MAIL_SENDER="procurement@buyer.example",
+            ORGANISATION_NAME="Harbour Insurance",
+        )
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 from stagefour import store
 
 from .conftest import PASSWORD
+from .conftest import app_config
 
 BASES = ["http://localhost", "https://stagefour.example"]
 
@@ -23,17 +24,7 @@ def app(tmp_path):
     """The conftest app with CSRF on (as in production); exceptions become 500 pages."""
     from app import create_app
 
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE": str(tmp_path / "test.sqlite3"),
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "REPORT_FOLDER": str(tmp_path / "reports"),
-            "RATELIMIT_ENABLED": False,
-            "PROPAGATE_EXCEPTIONS": False,
-        }
-    )
+    return create_app(app_config(tmp_path, WTF_CSRF_ENABLED=True, PROPAGATE_EXCEPTIONS=False))
 
 
 def snapshot(db) -> dict[str, list]:

@@ -22,6 +22,7 @@ from stagefour.library import load_by_id
 from stagefour.questionnaire import localize
 from stagefour.response import Response
 from tests.conftest import AS_OF
+from tests.conftest import app_config
 from tests.test_translations import compiled_catalogues  # noqa: F401 (autouse: the .mo files the PDF reads)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -456,20 +457,14 @@ def app(tmp_path, request):
     from app import create_app
 
     app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE": str(tmp_path / "test.sqlite3"),
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "REPORT_FOLDER": str(tmp_path / "reports"),
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "JOBS_IMMEDIATE": False,
-            "JOBS_URL": f"sqlite://{tmp_path / 'jobs.sqlite3'}",
-            "JOBS_IN_PROCESS": getattr(request, "param", True),
-            "JOBS_WORKERS": 2,  # two workers, so only the slot's lock keeps a slot's builds apart
-            "JOBS_POLL_SECONDS": 0.05,
-        }
+        app_config(
+            tmp_path,
+            JOBS_IMMEDIATE=False,
+            JOBS_URL=f"sqlite://{tmp_path / 'jobs.sqlite3'}",
+            JOBS_IN_PROCESS=getattr(request, "param", True),
+            JOBS_WORKERS=2,  # two workers, so only the slot's lock keeps a slot's builds apart
+            JOBS_POLL_SECONDS=0.05,
+        )
     )
     yield app
     app.extensions["jobs"].stop_consumer()
