@@ -308,12 +308,13 @@ class Jobs:
                 self.huey.delete(_state_key(key))
                 return
             html, details, built = prepared
-            if built != key:
-                # Changed since it was asked for: make the state as it is now, for this wait and later ones.
+            # Changed since it was asked for: the state as it is now is made, for this wait and later ones.
+            # Waiters are pointed at it only once its PDF exists: until then they watch this build's
+            # progress, and a wait pointed at a state with no build would start yet another one.
+            if built != key and cache.get(built):
                 self._remember_newer(slot, key, built)
-                if cache.get(built):
-                    self.huey.delete(_state_key(key))
-                    return
+                self.huey.delete(_state_key(key))
+                return
             began = time.perf_counter()
             rendered = report.render_bounded(
                 html,
@@ -322,6 +323,7 @@ class Jobs:
                 progress=progress,
             )
             cache.store(built, rendered.pdf)
+            self._remember_newer(slot, key, built)
             self.huey.delete(_state_key(key))
             try:
                 audit(

@@ -672,9 +672,14 @@ def test_the_progress_page_gets_its_pdf_while_vendors_keep_saving(
     assert first.status_code == 202
     refresh = _refresh_url(first.get_data(as_text=True))
     make_vendor("Brightline AI Labs", evaluation_id, brightline())  # a save after the buyer asked
+    builds.delay = 0.5  # long enough for the page to reload while the PDF is made
     jobs = app.extensions["jobs"]
     jobs.ensure_consumer()
-    made = fetch_made(client, refresh)
+    deadline = time.monotonic() + 30
+    while (made := fetch(client, refresh)).status_code == 202 and time.monotonic() < deadline:
+        # While it is made, the page keeps waiting for the same PDF: a reload never starts another build.
+        assert _refresh_url(made.get_data(as_text=True)) == refresh
+        time.sleep(0.05)
     assert made.status_code == 200 and made.mimetype == "application/pdf"
     assert builds.count == 1 and "Brightline AI Labs" in builds.html[0], "the state as it is now, not the older one"
     make_vendor("Cobalt Systems", evaluation_id, brightline())  # and another save after it was made
