@@ -19,6 +19,7 @@ from stagefour import jobs
 from stagefour import store
 
 from .conftest import PASSWORD
+from .conftest import app_config
 from .conftest import load_response_json
 from .test_mail import Inbox
 from .test_mail import free_port
@@ -72,22 +73,17 @@ def test_run_jobs_refuses_immediate_mode(runner):
 
 
 def _config(tmp_path: Path, smtp_port: int, jobs_url: str) -> dict:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "DATABASE": str(tmp_path / "jobs-test.sqlite3"),
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "REPORT_FOLDER": str(tmp_path / "reports"),
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp_port,
-        "MAIL_SENDER": "procurement@buyer.example",
-        "JOBS_IMMEDIATE": False,
-        "JOBS_IN_PROCESS": False,  # the web side only queues; run-jobs consumes
-        "JOBS_URL": jobs_url,
-        "JOBS_POLL_SECONDS": 0.05,
-    }
+    return app_config(
+        tmp_path,
+        DATABASE=str(tmp_path / "jobs-test.sqlite3"),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_port,
+        MAIL_SENDER="procurement@buyer.example",
+        JOBS_IMMEDIATE=False,
+        JOBS_IN_PROCESS=False,  # the web side only queues; run-jobs consumes
+        JOBS_URL=jobs_url,
+        JOBS_POLL_SECONDS=0.05,
+    )
 
 
 TEAM = "Procurement"  # the buyer's team, where _buyer makes them owner
