@@ -58,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A section with 200 deployment rows of 17 fields is ~3,500 form fields (Werkzeug's default: 1,000).
         MAX_FORM_PARTS=5000,
         LINK_VALID_DAYS=90,
+        # The address vendors open (e.g. https://stagefour.example.com): links in reminders sent from the CLI.
+        BASE_URL=None,
         # How long an invitation or password-reset link works (it works once).
         ACCOUNT_LINK_HOURS=72,
         # A vendor may keep a section open for hours: a CSRF token that expires after an hour

@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 
 import backup_command
 import export_command
+import reminder_command
 import report_command
 import translate
 from stagefour import access
@@ -64,6 +65,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(export_command.export)
     app.cli.add_command(report_command.report)
     app.cli.add_command(run_jobs)
+    app.cli.add_command(reminder_command.send_reminders)
     translate.register(app)
 
 

@@ -1948,3 +1948,196 @@ def recovery_codes_left(db: Database, user_id: int) -> int:
     """How many unspent recovery codes a user has."""
     sql = "SELECT count(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL"
     return _row(db, sql, [user_id])["n"]
+
+
+# --- reminders, lost links and deadlines per vendor (issue 12) ----------------------------------
+# A vendor's own deadline (vendors.deadline) counts when later than the evaluation's
+# (stagefour/deadlines.py). Reminders and lost-link requests add a live link to a vendor's
+# others (invitations.purpose says why) instead of replacing them: only hashes are stored, so
+# a reminder cannot carry the old link, and a stranger who knows a vendor's address must not
+# be able to close the vendor's working link by asking for a new one. Revoking and reissuing
+# close every live link of the vendor (revoke_invitations, issue_invitation).
+
+DEFAULT_REMINDER_DAYS = (7, 3, 1)
+
+
+@migrations()
+def m015_reminders(db: Database) -> None:
+    db["vendors"].add_column("deadline", str)
+    db.execute(
+        "ALTER TABLE evaluations ADD COLUMN reminder_days TEXT NOT NULL DEFAULT "
+        f"'{json.dumps(list(DEFAULT_REMINDER_DAYS))}'"
+    )
+    db.execute("ALTER TABLE evaluations ADD COLUMN reminder_overdue INTEGER NOT NULL DEFAULT 1")
+    db["invitations"].add_column("purpose", str)
+    db["reminders_sent"].create(
+        {"id": int, "vendor_id": int, "kind": str, "deadline": str, "sent_at": str, "invitation_id": int},
+        pk="id",
+        not_null={"vendor_id", "kind", "deadline", "sent_at"},
+        foreign_keys=[("vendor_id", "vendors", "id"), ("invitation_id", "invitations", "id")],
+    )
+    # The idempotency key: one reminder of each kind per vendor and per deadline it was for.
+    db["reminders_sent"].create_index(["vendor_id", "kind", "deadline"], unique=True)
+    # The lost-link page finds vendors by the address the buyer entered, in any case.
+    db.execute("CREATE INDEX vendors_contact_email ON vendors (lower(contact_email))")
+
+
+def set_vendor_deadline(db: Database, vendor_id: int, deadline: str | None, actor: str) -> None:
+    """Give one vendor their own deadline (None: the evaluation's again); audited."""
+    vendor = get_vendor(db, vendor_id)
+    with db.atomic():
+        db.execute("UPDATE vendors SET deadline = ? WHERE id = ?", [deadline, vendor_id])
+        audit(
+            db,
+            actor,
+            "vendor_deadline_changed",
+            evaluation_id=vendor["evaluation_id"],
+            vendor_id=vendor_id,
+            deadline=deadline,
+            previous=vendor["deadline"],
+        )
+
+
+def extend_vendor_invitations(db: Database, vendor_id: int, expires_at: str, actor: str) -> int:
+    """Move the expiry of one vendor's live links out to `expires_at` where it is earlier; returns how many."""
+    vendor = get_vendor(db, vendor_id)
+    with db.atomic():
+        count = db.execute(
+            "UPDATE invitations SET expires_at = ? "
+            "WHERE vendor_id = ? AND revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at < ? "
+            "AND expires_at >= ?",
+            [expires_at, vendor_id, expires_at, now()],
+        ).rowcount
+        if count:
+            audit(
+                db,
+                actor,
+                "links_extended",
+                evaluation_id=vendor["evaluation_id"],
+                vendor_id=vendor_id,
+                expires_at=expires_at,
+                count=count,
+            )
+    return count
+
+
+def set_reminder_schedule(db: Database, evaluation_id: int, days: Sequence[int], overdue: bool, actor: str) -> None:
+    """An evaluation's reminder schedule: days before the deadline, and whether to remind once when overdue."""
+    with db.atomic():
+        db.execute(
+            "UPDATE evaluations SET reminder_days = ?, reminder_overdue = ?, updated_at = ? WHERE id = ?",
+            [json.dumps(list(days)), int(overdue), now(), evaluation_id],
+        )
+        audit(db, actor, "reminders_changed", evaluation_id=evaluation_id, days=list(days), overdue=overdue)
+
+
+# A vendor a reminder or a new link may go to: an address, a response still open, a link that
+# works now. (Integration: add the closed-evaluation condition of the decision here.)
+_REACHABLE = """
+    v.contact_email IS NOT NULL AND v.contact_email != ''
+    AND r.status IN ('invited', 'in_progress', 'reopened')
+"""
+_LIVE_LINKS = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
+
+
+def reminder_candidates(db: Database, stamp: str) -> list[dict]:
+    """Every vendor a reminder may go to at `stamp`, with its evaluation's deadline and schedule.
+
+    `link_expires` is the latest expiry of the vendor's live links ('' when one never expires).
+    """
+    sql = f"""
+        SELECT v.id AS vendor_id, v.evaluation_id, v.name, v.contact_email, v.deadline AS vendor_deadline,
+               v.created_at AS vendor_created_at, r.language, e.title, e.deadline AS evaluation_deadline,
+               e.reminder_days, e.reminder_overdue, l.link_expires
+        FROM vendors v
+        JOIN responses r ON r.vendor_id = v.id
+        JOIN evaluations e ON e.id = v.evaluation_id
+        JOIN (SELECT vendor_id, max(coalesce(expires_at, '')) AS link_expires FROM invitations
+              WHERE {_LIVE_LINKS} GROUP BY vendor_id) l ON l.vendor_id = v.id
+        WHERE {_REACHABLE} AND e.deadline IS NOT NULL AND (e.reminder_days != '[]' OR e.reminder_overdue)
+    """
+    rows = _rows(db, sql, [stamp])
+    for row in rows:
+        row["reminder_days"] = json.loads(row["reminder_days"])
+    return rows
+
+
+def sent_reminders(db: Database, vendor_ids: Sequence[int]) -> set[tuple[int, str, str]]:
+    """The (vendor id, kind, deadline) of every reminder already sent to these vendors."""
+    wanted = set(vendor_ids)
+    rows = db.execute("SELECT vendor_id, kind, deadline FROM reminders_sent").fetchall()
+    return {tuple(r) for r in rows if r[0] in wanted}
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A link to add to a vendor's others: why, until when, and the reminder it goes with (if any)."""
+
+    vendor_id: int
+    evaluation_id: int
+    token_hash: str
+    expires_at: str | None
+    purpose: str  # "reminder" or "lost_link"
+    kind: str | None = None  # the reminder: "before:7", "overdue"
+    deadline: str | None = None  # the deadline the reminder is for
+
+
+def add_links(db: Database, links: Sequence[NewLink], actor: str) -> None:
+    """Add live links (never revoking the vendor's others) and record the reminders they go with; audited.
+
+    Batched: 10,000 reminders are three executemany calls (bench/reminders.py). Call it inside
+    write_transaction, after reading sent_reminders there, so no two runs add the same reminder.
+    """
+    if not links:
+        return
+    stamp = now()
+    first = _row(db, "SELECT coalesce(max(id), 0) AS id FROM invitations")["id"] + 1
+    ids = list(range(first, first + len(links)))
+    db.conn.executemany(
+        "INSERT INTO invitations (id, vendor_id, token_hash, created_at, expires_at, purpose) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(i, n.vendor_id, n.token_hash, stamp, n.expires_at, n.purpose) for i, n in zip(ids, links, strict=True)],
+    )
+    reminders = [(n.vendor_id, n.kind, n.deadline, stamp, i) for i, n in zip(ids, links, strict=True) if n.kind]
+    # The unique index refuses a reminder recorded twice: the whole batch fails rather than send it again.
+    db.conn.executemany(
+        "INSERT INTO reminders_sent (vendor_id, kind, deadline, sent_at, invitation_id) VALUES (?, ?, ?, ?, ?)",
+        reminders,
+    )
+    detail = getattr(actor, "detail", {})
+    db.conn.executemany(
+        "INSERT INTO audit_log (at, actor, action, evaluation_id, vendor_id, response_id, detail) "
+        "VALUES (?, ?, ?, ?, ?, NULL, ?)",
+        [
+            (
+                stamp,
+                str(actor),
+                "reminder_sent" if n.kind else "lost_link_sent",
+                n.evaluation_id,
+                n.vendor_id,
+                json.dumps(
+                    detail
+                    | {"invitation": i, "expires_at": n.expires_at}
+                    | ({"reminder": n.kind, "deadline": n.deadline} if n.kind else {}),
+                    ensure_ascii=False,
+                ),
+            )
+            for i, n in zip(ids, links, strict=True)
+        ],
+    )
+
+
+def lost_link_candidates(db: Database, email: str, stamp: str) -> list[dict]:
+    """The vendors whose contact address is `email` (any case) with an open response and a live link."""
+    sql = f"""
+        SELECT v.id AS vendor_id, v.evaluation_id, v.name, v.contact_email, v.deadline AS vendor_deadline,
+               r.language, e.title, e.deadline AS evaluation_deadline, l.link_expires
+        FROM vendors v
+        JOIN responses r ON r.vendor_id = v.id
+        JOIN evaluations e ON e.id = v.evaluation_id
+        JOIN (SELECT vendor_id, max(coalesce(expires_at, '')) AS link_expires FROM invitations
+              WHERE {_LIVE_LINKS} GROUP BY vendor_id) l ON l.vendor_id = v.id
+        WHERE lower(v.contact_email) = lower(?) AND {_REACHABLE}
+        ORDER BY v.id
+    """
+    return _rows(db, sql, [stamp, email])
