@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC
+from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -26,6 +28,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
+from stagefour import reminders
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import localize
@@ -143,7 +146,32 @@ class EvaluationForm(FlaskForm):
 
 
 class EvaluationSettingsForm(EvaluationForm):
-    """An evaluation's settings as its owner changes them: with who may see it (issue 11)."""
+    """An evaluation's settings as its owner changes them: with who may see it (issue 11) and reminders (issue 12)."""
+
+    reminder_days = StringField(
+        _l("Remind vendors this many days before their deadline"),
+        filters=[_strip],
+        validators=[Length(max=200, message=_l("Use at most %(max)d characters."))],
+    )
+    reminder_overdue = BooleanField(_l("Remind them once more when their deadline has passed"))
+
+    def validate_reminder_days(self, field) -> None:
+        """Whole days from 0 to 365 separated by commas; empty for no reminders before the deadline."""
+        try:
+            reminders.parse_days(field.data or "")
+        except ValueError:
+            # The value typed is not repeated: a lazy message is markup to Jinja, so it would not be escaped.
+            raise ValidationError(
+                _l(
+                    "Enter whole days from 0 to %(max)s separated by commas, such as 7, 3, 1, or leave it empty "
+                    "for none.",
+                    max=reminders.MAX_DAYS,
+                )
+            ) from None
+
+    def reminder_schedule(self) -> tuple[int, ...]:
+        """The days before the deadline, from validated data, largest first."""
+        return reminders.parse_days(self.reminder_days.data or "")
 
     restricted = BooleanField(_l("Only the members named below may see this evaluation"))
     members = SelectMultipleField(
@@ -158,6 +186,30 @@ class EvaluationSettingsForm(EvaluationForm):
         """Every member named is a member of the evaluation's team."""
         if set(field.data or ()) - {c.value for c in field.choices}:
             raise ValidationError(_l("Choose members of the evaluation's team."))
+
+
+class VendorDeadlineForm(FlaskForm):
+    """One vendor's own deadline (issue 12): later than the evaluation's; empty gives them the evaluation's again."""
+
+    deadline = DateField(
+        _l("Deadline for this vendor"),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter a date as YYYY-MM-DD."),
+    )
+
+    evaluation_deadline: str | None = None
+
+    def validate_deadline(self, field) -> None:
+        """Later than the evaluation's deadline, and not more than a year after it."""
+        if field.data is None:
+            return
+        if not self.evaluation_deadline:
+            raise ValidationError(_l("Set a deadline for the evaluation first: a vendor's deadline extends it."))
+        base = date.fromisoformat(self.evaluation_deadline)
+        if field.data <= base:
+            raise ValidationError(_l("Choose a day after the evaluation's deadline (%(day)s).", day=base.isoformat()))
+        if field.data > base + timedelta(days=reminders.MAX_DAYS):
+            raise ValidationError(_l("Choose a day within a year of the evaluation's deadline."))
 
 
 class NewEvaluationForm(EvaluationForm):

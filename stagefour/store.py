@@ -510,8 +510,8 @@ def find_invitation(db: Database, token_hash: str) -> dict | None:
 def get_response(db: Database, response_id: int) -> dict | None:
     """A response with its vendor's name and evaluation id."""
     sql = """
-        SELECT r.*, v.name AS vendor_name, v.evaluation_id FROM responses r JOIN vendors v ON v.id = r.vendor_id
-        WHERE r.id = ?
+        SELECT r.*, v.name AS vendor_name, v.evaluation_id, v.deadline AS vendor_deadline
+        FROM responses r JOIN vendors v ON v.id = r.vendor_id WHERE r.id = ?
     """
     return _row(db, sql, [response_id])
 

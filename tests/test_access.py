@@ -83,6 +83,7 @@ buyer.reissue_link          POST    login      403     403        302    404    
 buyer.revoke_link           GET     login      403     403        200    404          404              404    login     login     login
 buyer.revoke_link           POST    login      403     403        302    404          404              404    login     login     login
 buyer.reopen_response       POST    login      403     403        302    404          404              404    login     login     login
+buyer.vendor_deadline       POST    login      403     403        302    404          404              404    login     login     login
 review.response             GET     login      200     200        200    404          404              404    login     login     login
 review.compare              GET     login      200     200        200    404          404              404    login     login     login
 review.score                POST    login      403     302        302    404          404              404    login     login     login

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -26,10 +27,12 @@ from wtforms.fields.choices import SelectChoice
 from forms.buyer import PROFILE_FIELDS
 from forms.buyer import EvaluationSettingsForm
 from forms.buyer import NewEvaluationForm
+from forms.buyer import VendorDeadlineForm
 from forms.buyer import VendorForm
 from forms.buyer import evaluation_form
 from forms.buyer import profile_questions
 from stagefour import access
+from stagefour import deadlines
 from stagefour import evaluations
 from stagefour import mail
 from stagefour import store
@@ -134,6 +137,8 @@ def _vendor_rows(evaluation: dict, questionnaire: Questionnaire) -> list[dict]:
                 answered=sum(a for a, _r in result.progress.values()),
                 required=sum(r for _a, r in result.progress.values()),
                 link=_link_state(vendor, stamp),
+                deadline=(deadline := deadlines.effective_deadline(evaluation["deadline"], vendor["deadline"])),
+                days_left=deadlines.days_left(deadline, today),
             )
         )
     return rows
@@ -246,6 +251,8 @@ def edit_evaluation(evaluation_id: int):
         weights=evaluation["weights"],
         restricted=bool(evaluation["restricted"]),
         members=members,
+        reminder_days=", ".join(str(d) for d in json.loads(evaluation["reminder_days"])),
+        reminder_overdue=bool(evaluation["reminder_overdue"]),
         **{name: profile.get(name, "") for name in PROFILE_FIELDS},
     )
     form.current_deadline = evaluation["deadline"]
@@ -261,6 +268,11 @@ def edit_evaluation(evaluation_id: int):
             store.extend_invitations(
                 db, evaluation_id, evaluations.deadline_end(deadline).isoformat(timespec="seconds"), _actor()
             )
+        schedule = form.reminder_schedule()
+        if list(schedule) != json.loads(evaluation["reminder_days"]) or form.reminder_overdue.data != bool(
+            evaluation["reminder_overdue"]
+        ):
+            store.set_reminder_schedule(db, evaluation_id, schedule, form.reminder_overdue.data, _actor())
         named = sorted(form.members.data or ())
         if form.restricted.data != bool(evaluation["restricted"]) or (
             form.restricted.data and named != sorted(members)
@@ -316,7 +328,9 @@ def _take_issued_links(evaluation_id: int, vendors: list[dict]) -> list[dict]:
     ]
 
 
-def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
+def _render_evaluation(
+    evaluation: dict, form: VendorForm, status: int = 200, deadline_form: tuple[int, VendorDeadlineForm] | None = None
+):
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     vendors = _vendor_rows(evaluation, questionnaire)
     new_links = _take_issued_links(evaluation["id"], vendors)
@@ -333,6 +347,9 @@ def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
             form=form,
             new_links=new_links,
             mail_enabled=bool(current_app.config["MAIL_SERVER"]),
+            closes=evaluations.deadline_end(evaluation["deadline"]).isoformat() if evaluation["deadline"] else None,
+            reminder_days=json.loads(evaluation["reminder_days"]),
+            deadline_form=deadline_form,
         ),
         status,
     )
@@ -469,6 +486,32 @@ def reopen_response(evaluation_id: int, vendor_id: int):
         flash(_("Only a submitted response can be reopened."), "error")
         return _back(evaluation_id)
     flash(_("The response of %(name)s is open again.", name=vendor["name"]), "success")
-    if evaluation["deadline"] and date.fromisoformat(evaluation["deadline"]) < datetime.now(UTC).date():
+    if deadlines.passed(
+        deadlines.effective_deadline(evaluation["deadline"], vendor["deadline"]), datetime.now(UTC).date()
+    ):
         flash(_("The deadline has passed: move it in the settings so the vendor can change their answers."), "info")
     return _back(evaluation_id)
+
+
+@bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/deadline")
+@login_required
+def vendor_deadline(evaluation_id: int, vendor_id: int):
+    """Give one vendor a later deadline than the evaluation's (empty: the evaluation's again); their links follow."""
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
+    form = VendorDeadlineForm(prefix=f"v{vendor_id}")
+    form.evaluation_deadline = evaluation["deadline"]
+    if not form.validate_on_submit():
+        return _render_evaluation(evaluation, VendorForm(formdata=None), 422, (vendor_id, form))
+    deadline = form.deadline.data.isoformat() if form.deadline.data else None
+    if deadline != vendor["deadline"]:
+        db = get_db()
+        store.set_vendor_deadline(db, vendor_id, deadline, _actor())
+        if deadline:
+            store.extend_vendor_invitations(
+                db, vendor_id, evaluations.deadline_end(deadline).isoformat(timespec="seconds"), _actor()
+            )
+    if deadline:
+        flash(_("%(name)s can answer until the end of %(day)s (UTC).", name=vendor["name"], day=deadline), "success")
+    else:
+        flash(_("%(name)s has the evaluation's deadline again.", name=vendor["name"]), "success")
+    return _back(evaluation_id, f"#vendor-{vendor_id}")

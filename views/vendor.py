@@ -40,8 +40,10 @@ from forms.vendor import display_values
 from forms.vendor import read_section
 from forms.vendor import row_count
 from forms.vendor import section_form_class
+from stagefour import deadlines
 from stagefour import evidence
 from stagefour import store
+from stagefour.evaluations import deadline_end
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
 from stagefour.response import digest
@@ -86,10 +88,24 @@ class Link:
         return None
 
     @property
+    def deadline(self) -> date | None:
+        """This vendor's deadline (a day, inclusive, UTC): their own extension or the evaluation's."""
+        return deadlines.effective_deadline(self.evaluation["deadline"], self.response["vendor_deadline"])
+
+    @property
+    def deadline_closes(self) -> str | None:
+        """The moment the form closes, UTC (the deadline day's last second)."""
+        return deadline_end(self.deadline.isoformat()).isoformat() if self.deadline else None
+
+    @property
+    def days_left(self) -> int | None:
+        """Whole days until the deadline day (0 on the day, negative once it is over)."""
+        return deadlines.days_left(self.deadline, datetime.now(UTC).date())
+
+    @property
     def deadline_passed(self) -> bool:
-        """Whether the evaluation's deadline (a day, inclusive) is over."""
-        deadline = self.evaluation["deadline"]
-        return bool(deadline) and date.fromisoformat(deadline) < datetime.now(UTC).date()
+        """Whether this vendor's deadline (a day, inclusive) is over."""
+        return deadlines.passed(self.deadline, datetime.now(UTC).date())
 
     @property
     def editable(self) -> bool:
