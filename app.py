@@ -23,6 +23,7 @@ from views import errors
 from views import exports
 from views import i18n
 from views import limits
+from views import lost_link
 from views import oidc
 from views import reports
 from views import review
@@ -130,6 +131,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(oidc.bp)
     app.register_blueprint(buyer.bp)
+    app.register_blueprint(lost_link.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(reports.bp)

@@ -116,3 +116,9 @@ class CodeForm(FlaskForm):
         filters=[_strip],
         validators=[DataRequired(message=_l("Enter the code.")), Length(max=40)],
     )
+
+
+class LostLinkForm(FlaskForm):
+    """A vendor's contact address, to which a fresh link to their open questionnaires is sent (issue 12)."""
+
+    email = _email_field(_l("Your contact e-mail address"))

@@ -110,6 +110,8 @@ vendor.review               GET     404        404     404        404    404    
 vendor.submit               POST    404        404     404        404    404          404              404    302       302       302
 vendor.receipt              GET     404        404     404        404    404          404              404    302       302       302
 vendor.language             POST    404        404     404        404    404          404              404    302       302       302
+lost_link.request_link      GET     200        200     200        200    200          200              200    200       200       200
+lost_link.request_link      POST    422        422     422        422    422          422              422    422       422       422
 reports.vendor_receipt_pdf  GET     404        404     404        404    404          404              404    404       404       404
 admin.users                 GET     login      403     403        403    403          403              200    login     login     login
 admin.teams                 GET     login      403     403        403    403          403              200    login     login     login

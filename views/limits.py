@@ -24,6 +24,7 @@ LOGIN = "10 per minute"
 # someone trying tokens is stopped after this many misses, on every link, found or not.
 LINK_GUESSES = "60 per 10 minutes"
 LINK_PREFIX = "/v/"  # every URL that carries a vendor token
+LOST_LINK = "/v/lost"  # but this one
 
 # No storage_uri here: a constructor argument would override RATELIMIT_STORAGE_URI from the config.
 limiter = Limiter(key_func=get_remote_address)
@@ -65,7 +66,8 @@ def _count_link_misses(response):
 
 def _guarded_here() -> bool:
     """Whether this request is on a vendor link (and so counted by the guard, not by Flask-Limiter)."""
-    return request.path.startswith(LINK_PREFIX)
+    # The lost-link page (views/lost_link.py) carries no token: Flask-Limiter counts its requests.
+    return request.path.startswith(LINK_PREFIX) and request.path != LOST_LINK
 
 
 def init_app(app: Flask) -> None:
