@@ -22,6 +22,7 @@ from flask_babel import ngettext
 from stagefour import reminders
 from stagefour import store
 from stagefour.evaluations import deadline_end
+from stagefour.jobs import EMAIL_BATCH
 
 
 def _stamp(value: str) -> str:
@@ -69,31 +70,38 @@ def reminder_text(reminder: reminders.Reminder, url: str) -> tuple[str, str]:
 
 
 def deliver(items: list[reminders.Reminder]) -> None:
-    """Queue the e-mail of each reminder; a queue that is down is audited, never retried by a second run."""
-    jobs = current_app.extensions["jobs"]
-    base = current_app.config["BASE_URL"]
-    with current_app.test_request_context("/", base_url=base):
+    """Queue the e-mails of the reminders in batches; a queue that is down is audited, never retried by a run."""
+    messages = []
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
         for reminder in items:
             vendor = reminder.vendor
-            url = url_for("vendor.overview", token=reminder.token, _external=True)
-            subject, body = reminder_text(reminder, url)
-            try:
-                jobs.send_email(
-                    vendor["contact_email"], subject, body, reminders.ACTOR, "reminder_emailed",
-                    "reminder_email_failed", evaluation_id=vendor["evaluation_id"], vendor_id=vendor["vendor_id"],
-                    reminder=reminder.kind, deadline=reminder.deadline.isoformat(),
-                )  # fmt: skip
-            except Exception as exc:  # the reminder is recorded: it is not sent twice, and the log says why
-                current_app.logger.warning("reminder to vendor %s could not be queued: %s", vendor["vendor_id"], exc)
-                db = store.open_db(current_app.config["DATABASE"])
-                try:
-                    store.audit(
-                        db, reminders.ACTOR, "reminder_email_failed", evaluation_id=vendor["evaluation_id"],
-                        vendor_id=vendor["vendor_id"], to=vendor["contact_email"], reminder=reminder.kind,
-                        error=str(exc)[:500],
-                    )  # fmt: skip
-                finally:
-                    db.close()
+            subject, body = reminder_text(reminder, url_for("vendor.overview", token=reminder.token, _external=True))
+            audit = {
+                "evaluation_id": vendor["evaluation_id"],
+                "vendor_id": vendor["vendor_id"],
+                "reminder": reminder.kind,
+                "deadline": reminder.deadline.isoformat(),
+            }
+            messages.append({"to": vendor["contact_email"], "subject": subject, "body": body, "audit": audit})
+    jobs = current_app.extensions["jobs"]
+    for start in range(0, len(messages), EMAIL_BATCH):
+        batch = messages[start : start + EMAIL_BATCH]
+        try:
+            jobs.send_emails(batch, reminders.ACTOR, "reminder_emailed", "reminder_email_failed")
+        except Exception as exc:  # the reminders are recorded: not sent twice, and the log says why
+            current_app.logger.warning("%s reminder(s) could not be queued: %s", len(batch), exc)
+            _audit_unqueued(batch, exc)
+
+
+def _audit_unqueued(batch: list[dict], exc: Exception) -> None:
+    db = store.open_db(current_app.config["DATABASE"])
+    try:
+        with db.atomic():
+            for m in batch:
+                store.audit(db, reminders.ACTOR, "reminder_email_failed", to=m["to"], error=str(exc)[:500],
+                            **m["audit"])  # fmt: skip
+    finally:
+        db.close()
 
 
 @click.command("send-reminders")

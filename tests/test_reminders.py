@@ -287,3 +287,38 @@ def test_a_reminders_link_expires_with_the_vendors_latest_link(mail_app, world):
 
 def test_now_is_taken_as_utc():
     assert datetime(2026, 12, 9, tzinfo=UTC).date() == date(2026, 12, 9)
+
+
+def test_when_the_queue_is_down_the_reminder_is_audited_and_not_sent_by_the_next_run(mail_app, world):
+    db, evaluation_id, _made = world
+    jobs = mail_app.extensions["jobs"]
+
+    def down(*args, **kwargs):
+        raise ConnectionError("the queue is down")
+
+    jobs.send_emails, real = down, jobs.send_emails
+    assert "1 reminder(s)" in _run(mail_app, "2026-12-09T08:00:00").output
+    jobs.send_emails = real
+    assert "0 reminder(s)" in _run(mail_app, "2026-12-09T09:00:00").output
+    assert mail_app.inbox.messages == []
+    failed = [e for e in store.audit_entries(db, evaluation_id) if e["action"] == "reminder_email_failed"]
+    assert len(failed) == 1 and "the queue is down" in failed[0]["detail"]["error"]
+
+
+def test_a_reminder_the_mail_server_refuses_once_is_retried_on_its_own(mail_app, world, monkeypatch):
+    db, evaluation_id, _made = world
+    from stagefour import mail
+
+    real, calls = mail.send_link, []
+
+    def flaky(settings, to, subject, body):
+        calls.append(to)
+        if len(calls) == 1:
+            raise mail.MailError("421 try later")
+        return real(settings, to, subject, body)
+
+    monkeypatch.setattr(mail, "send_link", flaky)
+    _run(mail_app, "2026-12-09T08:00:00")
+    assert len(calls) == 2 and len(mail_app.inbox.messages) == 1
+    actions = [e["action"] for e in store.audit_entries(db, evaluation_id)]
+    assert actions.count("reminder_emailed") == 1 and "reminder_email_failed" not in actions
