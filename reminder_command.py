@@ -9,7 +9,9 @@ e-mail task (stagefour/jobs.py), which retries it and audits `reminder_emailed` 
 from __future__ import annotations
 
 from datetime import UTC
+from datetime import date
 from datetime import datetime
+from functools import lru_cache
 
 import click
 from flask import current_app
@@ -29,17 +31,29 @@ def _stamp(value: str) -> str:
     return value.replace("T", " ").removesuffix("+00:00")
 
 
+# Stand-ins for what differs between the vendors of one evaluation, so each language's text of a
+# reminder is translated once per run (~1 ms each, most of a 10,000-vendor run otherwise).
+_VENDOR, _URL = "\x00vendor\x00", "\x00url\x00"
+
+
 def reminder_text(reminder: reminders.Reminder, url: str) -> tuple[str, str]:
     """The subject and body of a reminder, in the vendor's language."""
     vendor = reminder.vendor
+    subject, body = _text(vendor["language"], reminder.kind, reminder.days_left, vendor["title"], reminder.deadline)
+    # The name goes in last, so nothing in it is read as a stand-in.
+    return subject, body.replace(_URL, url).replace(_VENDOR, vendor["name"])
+
+
+@lru_cache(maxsize=1024)
+def _text(language: str, kind: str, left: int, title: str, deadline: date) -> tuple[str, str]:
     values = {
-        "vendor": vendor["name"],
-        "title": vendor["title"],
-        "url": url,
-        "deadline": _stamp(deadline_end(reminder.deadline.isoformat()).isoformat()),
+        "vendor": _VENDOR,
+        "title": title,
+        "url": _URL,
+        "deadline": _stamp(deadline_end(deadline.isoformat()).isoformat()),
     }
-    with force_locale(vendor["language"]):
-        if reminder.kind == reminders.OVERDUE:
+    with force_locale(language):
+        if kind == reminders.OVERDUE:
             subject = _("Overdue: “%(title)s”", **values)
             lead = _(
                 "The deadline of the questionnaire “%(title)s” was %(deadline)s (UTC) and your response was not "
@@ -48,7 +62,6 @@ def reminder_text(reminder: reminders.Reminder, url: str) -> tuple[str, str]:
                 **values,
             )
         else:
-            left = reminder.days_left
             if left == 0:
                 subject = _("Due today: “%(title)s”", **values)
             else:
