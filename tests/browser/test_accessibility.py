@@ -101,6 +101,17 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     submitted = page.locator("tr", has_text="Northwind Applied AI").get_by_role("link", name="Northwind Applied AI")
     response_url = submitted.first.get_attribute("href")
     visit("response-view", f"{base}{response_url}")
+    # one vendor's deadline, refused (a day before the evaluation's): the error beside the field, in the row
+    page.goto(f"{base}/evaluations/{evaluation_id}")
+    row = page.locator("tr", has_text="Northwind Applied AI")
+    row.locator("summary").click()
+    row.locator("input[type=date]").fill(datetime.now(UTC).date().isoformat())
+    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+        row.get_by_role("button", name="Save deadline").click()
+    assert info.value.status == 422
+    expect(page.locator("details.vendor-deadline[open] .errors")).to_be_visible()
+    check("evaluation-vendor-deadline-error", page, info.value)
+    seen.append("evaluation-vendor-deadline-error")
     visit("evaluation-settings", f"{base}/evaluations/{evaluation_id}/edit")  # with who may see it
     visit("comparison", f"{base}/evaluations/{evaluation_id}/compare")
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
@@ -147,6 +158,13 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     expect(page.get_by_role("heading", level=1)).to_contain_text("submitted")
     visit("vendor-receipt", f"{base}/v/{token}/receipt")
     visit("vendor-closed-link", f"{base}/v/{closed_token}", 410)
+    visit("vendor-lost-link", f"{base}/v/lost")
+    page.fill("#email", "not an address")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+        page.get_by_role("button", name="Send me a new link").click()
+    assert info.value.status == 422
+    check("vendor-lost-link-errors", page, info.value)
+    seen.append("vendor-lost-link-errors")
     return seen
 
 
@@ -188,7 +206,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 23, seen
+    assert len(seen) == 26, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
