@@ -19,6 +19,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import force_locale
+from flask_babel import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -511,7 +512,8 @@ def vendor_deadline(evaluation_id: int, vendor_id: int):
                 db, vendor_id, evaluations.deadline_end(deadline).isoformat(timespec="seconds"), _actor()
             )
     if deadline:
-        flash(_("%(name)s can answer until the end of %(day)s (UTC).", name=vendor["name"], day=deadline), "success")
+        day = format_date(form.deadline.data, "long")
+        flash(_("%(name)s can answer until the end of %(day)s (UTC).", name=vendor["name"], day=day), "success")
     else:
         flash(_("%(name)s has the evaluation's deadline again.", name=vendor["name"]), "success")
     return _back(evaluation_id, f"#vendor-{vendor_id}")
