@@ -102,7 +102,7 @@ def request_link():
     mail_enabled = bool(current_app.config["MAIL_SERVER"])
     if form.validate_on_submit():
         if mail_enabled:
-            current_app.extensions["lost_link_task"](form.email.data.lower(), request.url_root, get_remote_address())
+            current_app.extensions["lost_link_task"](form.email.data, request.url_root, get_remote_address())
         return redirect(url_for("lost_link.request_link", sent=1), 303)
     sent = request.method == "GET" and request.args.get("sent") == "1"
     page = render_template("vendor/lost.html", form=form, mail_enabled=mail_enabled, sent=sent)
