@@ -1,0 +1,137 @@
+"""Telling buyers what vendors did (issue 12, item 2): a submission, a reply to a clarification, a
+vendor overdue.
+
+Who is told: every user who may see the evaluation now (stagefour/access.py decides, team by
+team and for restricted evaluations; a disabled user sees nothing), each as they chose per kind
+(`DEFAULTS` for a user who never chose). An event is stored once per recipient who wants it in
+the app; whoever wants it by e-mail is handed to `send`, a callable the web layer gives (it
+writes the e-mail in words and queues it), after the event is committed. No Flask here.
+
+An overdue vendor is told once per deadline: the once-key holds the vendor and the deadline
+value, so a later deadline (an extension) that passes is told again, and running
+`notify_overdue` every minute tells nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from stagefour import access
+from stagefour import store
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+KINDS = store.NOTIFICATION_KINDS
+CHANNELS = ("email", "app")
+# A submission and a reply ask a buyer to act, so both channels; an overdue vendor is the buyer's
+# to chase when they look (the reminders of item 1 already e-mail the vendor), so in the app only.
+DEFAULTS: dict[str, dict[str, bool]] = {
+    "submitted": {"email": True, "app": True},
+    "replied": {"email": True, "app": True},
+    "overdue": {"email": False, "app": True},
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One event for one recipient, as the e-mail sender needs it (ids and names, never a vendor token)."""
+
+    kind: str
+    evaluation_id: int
+    evaluation_title: str
+    vendor_id: int
+    vendor_name: str
+    thread_id: int | None
+    user_id: int
+    email: str
+    actor: str
+
+
+Send = Callable[[Notice], None]
+
+
+def choices_of(saved: dict[str, dict[str, bool]]) -> dict[str, dict[str, bool]]:
+    """A user's choice per kind and channel: what they saved, the defaults for the rest."""
+    return {kind: dict(DEFAULTS[kind]) | saved.get(kind, {}) for kind in KINDS}
+
+
+def user_choices(db: Database, user_id: int) -> dict[str, dict[str, bool]]:
+    """One user's choices (their saved ones over the defaults)."""
+    return choices_of(store.notification_choices(db, [user_id])[user_id])
+
+
+def recipients(db: Database, evaluation: dict) -> list[dict]:
+    """The users who may see the evaluation now (any role), each with their choices under "choices"."""
+    members = [m for m in store.team_members(db, evaluation["team_id"]) if access.evaluation_role(db, m, evaluation)]
+    saved = store.notification_choices(db, [m["id"] for m in members])
+    return [dict(m, choices=choices_of(saved[m["id"]])) for m in members]
+
+
+def notify(
+    db: Database,
+    kind: str,
+    evaluation_id: int,
+    vendor_id: int,
+    actor: str,
+    send: Send | None = None,
+    thread_id: int | None = None,
+    once: str | None = None,
+    _recipients: list[dict] | None = None,
+) -> list[Notice]:
+    """Tell an event to every user who may see the evaluation, as each chose; the e-mails handed to `send`.
+
+    Returns the notices e-mailed; none when `once` names an event told before."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    evaluation = store.get_evaluation(db, evaluation_id)
+    vendor = store.get_vendor(db, vendor_id)
+    if evaluation is None or vendor is None or vendor["evaluation_id"] != evaluation_id:
+        raise ValueError(f"vendor {vendor_id} is not in evaluation {evaluation_id}")
+    people = recipients(db, evaluation) if _recipients is None else _recipients
+    in_app = [p["id"] for p in people if p["choices"][kind]["app"]]
+    by_email = [p for p in people if p["choices"][kind]["email"]]
+    made = store.add_notifications(
+        db, kind, evaluation_id, vendor_id, in_app, [p["id"] for p in by_email], actor, thread_id, once
+    )
+    if made is None:
+        return []
+    notices = [
+        Notice(kind, evaluation_id, evaluation["title"], vendor_id, vendor["name"], thread_id, p["id"], p["email"],
+               str(actor))
+        for p in by_email
+    ]  # fmt: skip
+    if send is not None:
+        for notice in notices:
+            send(notice)
+    return notices
+
+
+def overdue_key(vendor_id: int, deadline: str) -> str:
+    """The once-key of a vendor overdue for one deadline (a new deadline is a new event)."""
+    return f"overdue:{vendor_id}:{deadline}"
+
+
+def notify_overdue(db: Database, now: datetime, send: Send | None = None, actor: str = "cli") -> list[Notice]:
+    """Tell the buyers of every vendor past their deadline (a day, inclusive) without a submission, once
+    per vendor and deadline; safe to run every minute. Returns the notices e-mailed."""
+    sent: list[Notice] = []
+    people: dict[int, list[dict]] = {}  # one evaluation's recipients, asked once per run
+    for row in store.overdue_vendors(db, now.date().isoformat()):
+        evaluation_id = row["evaluation_id"]
+        if evaluation_id not in people:
+            people[evaluation_id] = recipients(db, store.get_evaluation(db, evaluation_id))
+        sent += notify(
+            db,
+            "overdue",
+            evaluation_id,
+            row["vendor_id"],
+            actor,
+            send,
+            once=overdue_key(row["vendor_id"], row["deadline"]),
+            _recipients=people[evaluation_id],
+        )
+    return sent
