@@ -333,7 +333,8 @@ def test_overdue_defaults_to_the_app_only_and_e_mails_those_who_chose_it(app, db
     assert [n.email for n in sent] == ["owner@example.com"]
     assert told(db) == {people["viewer"], people["evaluator"]}
     ((tos, message),) = inbox
-    assert tos == ["owner@example.com"] and message["Subject"] == "Late Ltd is past the deadline of “Claims automation partner”"
+    assert tos == ["owner@example.com"]
+    assert message["Subject"] == "Late Ltd is past the deadline of “Claims automation partner”"
     (entry,) = [e for e in actions(db) if e["action"] == "buyers_notified"]
     assert entry["actor"] == "cli" and entry["detail"]["emailed"] == [people["owner"]]
 
