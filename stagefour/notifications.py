@@ -71,6 +71,34 @@ def recipients(db: Database, evaluation: dict) -> list[dict]:
     return [dict(m, choices=choices_of(saved[m["id"]])) for m in members]
 
 
+def _event(
+    kind: str, evaluation: dict, vendor_id: int, vendor_name: str, people: list[dict], actor: str,
+    thread_id: int | None = None, once: str | None = None,
+) -> tuple[store.NotificationEvent, list[Notice]]:  # fmt: skip
+    """The event to store for `people` as each chose, and the notices to e-mail once it is stored."""
+    by_email = [p for p in people if p["choices"][kind]["email"]]
+    event = store.NotificationEvent(
+        kind, evaluation["id"], vendor_id, [p["id"] for p in people if p["choices"][kind]["app"]],
+        [p["id"] for p in by_email], thread_id, once,
+    )  # fmt: skip
+    notices = [
+        Notice(kind, evaluation["id"], evaluation["title"], vendor_id, vendor_name, thread_id, p["id"], p["email"],
+               str(actor))
+        for p in by_email
+    ]  # fmt: skip
+    return event, notices
+
+
+def _store_and_send(db: Database, pending: list[tuple], actor: str, send: Send | None) -> list[Notice]:
+    """Store events in one transaction, then hand the e-mails of those stored (not told before) to `send`."""
+    stored = store.add_notifications(db, [event for event, _notices in pending], actor)
+    sent = [notice for (_event, notices), new in zip(pending, stored, strict=True) if new for notice in notices]
+    if send is not None:
+        for notice in sent:
+            send(notice)
+    return sent
+
+
 def notify(
     db: Database,
     kind: str,
@@ -79,35 +107,18 @@ def notify(
     actor: str,
     send: Send | None = None,
     thread_id: int | None = None,
-    once: str | None = None,
-    _recipients: list[dict] | None = None,
 ) -> list[Notice]:
     """Tell an event to every user who may see the evaluation, as each chose; the e-mails handed to `send`.
 
-    Returns the notices e-mailed; none when `once` names an event told before."""
+    Returns the notices e-mailed."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     evaluation = store.get_evaluation(db, evaluation_id)
     vendor = store.get_vendor(db, vendor_id)
     if evaluation is None or vendor is None or vendor["evaluation_id"] != evaluation_id:
         raise ValueError(f"vendor {vendor_id} is not in evaluation {evaluation_id}")
-    people = recipients(db, evaluation) if _recipients is None else _recipients
-    in_app = [p["id"] for p in people if p["choices"][kind]["app"]]
-    by_email = [p for p in people if p["choices"][kind]["email"]]
-    made = store.add_notifications(
-        db, kind, evaluation_id, vendor_id, in_app, [p["id"] for p in by_email], actor, thread_id, once
-    )
-    if made is None:
-        return []
-    notices = [
-        Notice(kind, evaluation_id, evaluation["title"], vendor_id, vendor["name"], thread_id, p["id"], p["email"],
-               str(actor))
-        for p in by_email
-    ]  # fmt: skip
-    if send is not None:
-        for notice in notices:
-            send(notice)
-    return notices
+    pending = [_event(kind, evaluation, vendor_id, vendor["name"], recipients(db, evaluation), actor, thread_id)]
+    return _store_and_send(db, pending, actor, send)
 
 
 def overdue_key(vendor_id: int, deadline: str) -> str:
@@ -115,23 +126,27 @@ def overdue_key(vendor_id: int, deadline: str) -> str:
     return f"overdue:{vendor_id}:{deadline}"
 
 
+# Overdue vendors stored per transaction: one durable commit each would take ~9 ms a vendor
+# (bench/notifications.py), and one transaction for all would hold the write lock for seconds.
+OVERDUE_BATCH = 500
+
+
 def notify_overdue(db: Database, now: datetime, send: Send | None = None, actor: str = "cli") -> list[Notice]:
     """Tell the buyers of every vendor past their deadline (a day, inclusive) without a submission, once
     per vendor and deadline; safe to run every minute. Returns the notices e-mailed."""
     sent: list[Notice] = []
-    people: dict[int, list[dict]] = {}  # one evaluation's recipients, asked once per run
+    evaluations: dict[int, tuple[dict, list[dict]]] = {}  # each evaluation and its recipients, asked once a run
+    pending: list[tuple] = []
     for row in store.overdue_vendors(db, now.date().isoformat()):
-        evaluation_id = row["evaluation_id"]
-        if evaluation_id not in people:
-            people[evaluation_id] = recipients(db, store.get_evaluation(db, evaluation_id))
-        sent += notify(
-            db,
-            "overdue",
-            evaluation_id,
-            row["vendor_id"],
-            actor,
-            send,
-            once=overdue_key(row["vendor_id"], row["deadline"]),
-            _recipients=people[evaluation_id],
-        )
+        if row["evaluation_id"] not in evaluations:
+            evaluation = store.get_evaluation(db, row["evaluation_id"])
+            evaluations[row["evaluation_id"]] = (evaluation, recipients(db, evaluation))
+        evaluation, people = evaluations[row["evaluation_id"]]
+        once = overdue_key(row["vendor_id"], row["deadline"])
+        pending.append(_event("overdue", evaluation, row["vendor_id"], row["vendor_name"], people, actor, once=once))
+        if len(pending) == OVERDUE_BATCH:
+            sent += _store_and_send(db, pending, actor, send)
+            pending = []
+    if pending:
+        sent += _store_and_send(db, pending, actor, send)
     return sent

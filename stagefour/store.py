@@ -2006,46 +2006,52 @@ def set_notification_choices(db: Database, user_id: int, choices: dict[str, dict
         audit(db, f"user:{user_id}", "notification_choices_changed", user=user_id, choices=choices)
 
 
-def add_notifications(
-    db: Database,
-    kind: str,
-    evaluation_id: int,
-    vendor_id: int,
-    in_app: Sequence[int],
-    emailed: Sequence[int],
-    actor: str,
-    thread_id: int | None = None,
-    once: str | None = None,
-) -> dict[int, int] | None:
-    """Store an event for the users `in_app`, audited with who is told how; user id -> notification id.
+@dataclass
+class NotificationEvent:
+    """One event to store: its recipients in the app and by e-mail (user ids), its thread, its once-key."""
 
-    None when `once` names an event already told (nothing is written then)."""
+    kind: str
+    evaluation_id: int
+    vendor_id: int
+    in_app: Sequence[int]
+    emailed: Sequence[int]
+    thread_id: int | None = None
+    once: str | None = None
+
+
+def add_notifications(db: Database, events: Sequence[NotificationEvent], actor: str) -> list[bool]:
+    """Store events in one transaction, a row per recipient in the app, each audited with who is told how.
+
+    Per event, whether it was stored: False when its once-key names an event told before (nothing is
+    written for it then)."""
     stamp = now()
+    stored = []
     with write_transaction(db):
-        if once is not None:
-            taken = db.execute(
-                "INSERT OR IGNORE INTO notification_keys (key, created_at) VALUES (?, ?)", [once, stamp]
-            ).rowcount
-            if not taken:
-                return None
-        made = {
-            user_id: db.execute(
+        for event in events:
+            if event.once is not None:
+                taken = db.execute(
+                    "INSERT OR IGNORE INTO notification_keys (key, created_at) VALUES (?, ?)", [event.once, stamp]
+                ).rowcount
+                if not taken:
+                    stored.append(False)
+                    continue
+            db.conn.executemany(
                 "INSERT INTO notifications (user_id, kind, evaluation_id, vendor_id, thread_id, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [user_id, kind, evaluation_id, vendor_id, thread_id, stamp],
-            ).lastrowid
-            for user_id in in_app
-        }
-        audit(db, actor, "buyers_notified", evaluation_id=evaluation_id, vendor_id=vendor_id, kind=kind,
-              in_app=sorted(in_app), emailed=sorted(emailed), thread=thread_id)  # fmt: skip
-    return made
+                [(u, event.kind, event.evaluation_id, event.vendor_id, event.thread_id, stamp) for u in event.in_app],
+            )
+            audit(db, actor, "buyers_notified", evaluation_id=event.evaluation_id, vendor_id=event.vendor_id,
+                  kind=event.kind, in_app=sorted(event.in_app), emailed=sorted(event.emailed),
+                  thread=event.thread_id)  # fmt: skip
+            stored.append(True)
+    return stored
 
 
 def overdue_vendors(db: Database, today: str) -> list[dict]:
     """Vendors whose evaluation's deadline (a day, inclusive) is before `today` and who have not submitted,
-    with that deadline; those already told for that deadline are left out."""
+    with their name and that deadline, by evaluation; those already told for that deadline are left out."""
     sql = """
-        SELECT v.id AS vendor_id, v.evaluation_id, e.deadline FROM vendors v
+        SELECT v.id AS vendor_id, v.name AS vendor_name, v.evaluation_id, e.deadline FROM vendors v
         JOIN evaluations e ON e.id = v.evaluation_id JOIN responses r ON r.vendor_id = v.id
         WHERE e.deadline IS NOT NULL AND e.deadline != '' AND e.deadline < ? AND r.status != 'submitted'
           AND NOT EXISTS (SELECT 1 FROM notification_keys k WHERE k.key = 'overdue:' || v.id || ':' || e.deadline)
@@ -2069,14 +2075,17 @@ def user_notifications(db: Database, user_id: int, limit: int = 200) -> list[dic
     return _rows(db, sql, [user_id, user_id, user_id, limit])
 
 
-def unread_notification_count(db: Database, user_id: int) -> int:
-    """How many of a user's visible notifications are unread (the header's count)."""
+def unread_notification_count(db: Database, user_id: int, cap: int = 100) -> int:
+    """How many of a user's visible notifications are unread (the header's count), counted up to `cap`.
+
+    Counting stops at `cap` so every page's header costs the same however much is unread
+    (bench/notifications.py: 10,000 unread took 45 ms uncapped); the header says "99+"."""
     sql = f"""
-        SELECT count(*) AS n FROM notifications n INDEXED BY notifications_unread
+        SELECT count(*) AS n FROM (SELECT 1 FROM notifications n INDEXED BY notifications_unread
         JOIN evaluations e ON e.id = n.evaluation_id
-        WHERE n.read_at IS NULL AND {_NOTIFICATION_VISIBLE}
+        WHERE n.read_at IS NULL AND {_NOTIFICATION_VISIBLE} LIMIT ?)
     """
-    return _row(db, sql, [user_id, user_id, user_id])["n"]
+    return _row(db, sql, [user_id, user_id, user_id, cap])["n"]
 
 
 def read_notification(db: Database, user_id: int, notification_id: int) -> dict | None:

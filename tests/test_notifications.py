@@ -353,7 +353,7 @@ def test_the_list_shows_newest_first_with_unread_marked_and_the_header_counts(ap
     assert "2 unread notifications" in page  # the header's label and the page's
     assert "Claims automation partner" in page
     dashboard = client.get("/").get_data(as_text=True)
-    assert '<span class="visually-hidden">2 unread notifications</span>' in dashboard
+    assert '<span class="visually-hidden"> 2 unread notifications</span>' in dashboard
 
 
 def test_opening_a_notification_marks_it_read_and_goes_to_the_thread(app, db, people, vendor):
@@ -449,6 +449,18 @@ def test_the_unread_count_reads_the_partial_index(db, people):
         [people["viewer"]],
     ).fetchall()
     assert any("notifications_unread" in str(step) for step in plan)
+
+
+def test_the_header_counts_up_to_99_then_says_more(app, db, people, make_evaluation, make_vendor):
+    for e in range(3):
+        evaluation_id = make_evaluation(title=f"Evaluation {e}", deadline="2026-11-20")
+        for v in range(34):
+            make_vendor(name=f"Vendor {v}", evaluation_id=evaluation_id)
+    notifications.notify_overdue(db, NOW)
+    assert len(store.user_notifications(db, people["viewer"], limit=1000)) == 102
+    assert store.unread_notification_count(db, people["viewer"]) == 100  # counting stops there
+    page = log_in(app, db, people["viewer"]).get("/").get_data(as_text=True)
+    assert '<span aria-hidden="true">99+</span>' in page and "More than 99 unread notifications" in page
 
 
 def test_a_buyer_page_without_notifications_shows_no_count(app, db, people):

@@ -41,7 +41,7 @@ def _target(row: dict) -> str:
 
 @bp.app_template_global()
 def unread_notifications() -> int:
-    """The logged-in user's unread count for the header (one indexed query, once per request)."""
+    """The logged-in user's unread count for the header, up to 100 (one indexed query, once per request)."""
     if g.get("user") is None:
         return 0
     if "unread_notifications" not in g:
