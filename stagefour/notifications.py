@@ -14,6 +14,7 @@ value, so a later deadline (an extension) that passes is told again, and running
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,8 @@ from stagefour import store
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+log = logging.getLogger(__name__)
 
 KINDS = store.NOTIFICATION_KINDS
 CHANNELS = ("email", "app")
@@ -93,9 +96,12 @@ def _store_and_send(db: Database, pending: list[tuple], actor: str, send: Send |
     """Store events in one transaction, then hand the e-mails of those stored (not told before) to `send`."""
     stored = store.add_notifications(db, [event for event, _notices in pending], actor)
     sent = [notice for (_event, notices), new in zip(pending, stored, strict=True) if new for notice in notices]
-    if send is not None:
-        for notice in sent:
+    for notice in sent if send is not None else []:
+        try:
             send(notice)
+        except Exception:  # the event is stored and told in the app; one failed e-mail must not stop the others
+            log.exception("could not send the %s notice of vendor %s to user %s", notice.kind, notice.vendor_id,
+                          notice.user_id)  # fmt: skip
     return sent
 
 

@@ -339,6 +339,34 @@ def test_overdue_defaults_to_the_app_only_and_e_mails_those_who_chose_it(app, db
     assert entry["actor"] == "cli" and entry["detail"]["emailed"] == [people["owner"]]
 
 
+def test_the_command_line_tells_overdue_vendors_with_links_on_the_configured_server(app, db, people, late, inbox):
+    from views.notifications import tell_overdue
+
+    store.set_notification_choices(db, people["owner"], {"overdue": {"email": True, "app": True}})
+    app.config.update(SERVER_NAME="stagefour.example", PREFERRED_URL_SCHEME="https")
+    with app.app_context():  # what `flask send-reminders` has: no request
+        assert tell_overdue(NOW) == 1
+        assert tell_overdue(NOW) == 0
+    ((tos, message),) = inbox
+    url = f"https://stagefour.example/evaluations/{late['evaluation_id']}/vendors/{late['vendor_id']}"
+    assert url in message.get_content()
+
+
+def test_a_failed_e_mail_does_not_stop_the_others(app, db, people, late, make_vendor, caplog):
+    make_vendor(name="Later Ltd", evaluation_id=late["evaluation_id"])
+    tried = []
+
+    def flaky(notice):
+        tried.append(notice.vendor_name)
+        raise OSError("the mail queue is down")
+
+    store.set_notification_choices(db, people["owner"], {"overdue": {"email": True, "app": True}})
+    notifications.notify_overdue(db, NOW, flaky)
+    assert sorted(tried) == ["Late Ltd", "Later Ltd"]
+    assert len(rows(db)) == 6  # both told in the app to the three of them
+    assert "could not send the overdue notice" in caplog.text
+
+
 # --- the list, the count, marking read --------------------------------------------------------------------
 
 
