@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KINDS = store.NOTIFICATION_KINDS
+# Who the audit log says told the buyers of what a vendor did: the application, not the vendor (the
+# vendor's own entry, response_submitted or clarification_replied, sits beside it with the link used).
+ACTOR = "notifications"
 CHANNELS = ("email", "app")
 # A submission and a reply ask a buyer to act, so both channels; an overdue vendor is the buyer's
 # to chase when they look (the reminders of item 1 already e-mail the vendor), so in the app only.

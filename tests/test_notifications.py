@@ -97,7 +97,7 @@ def test_a_submission_reaches_every_role_of_the_team_and_nobody_else(app, db, pe
     assert len(rows(db)) == 3  # once per recipient
     (entry,) = [e for e in actions(db) if e["action"] == "buyers_notified"]
     assert entry["evaluation_id"] == vendor["evaluation_id"] and entry["vendor_id"] == vendor["vendor_id"]
-    assert set(entry["detail"]["in_app"]) == expected and entry["actor"] == f"vendor:{vendor['vendor_id']}"
+    assert set(entry["detail"]["in_app"]) == expected and entry["actor"] == "notifications"
 
 
 def test_a_restricted_evaluation_tells_only_its_named_members(app, db, people, vendor):

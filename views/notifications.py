@@ -135,10 +135,10 @@ def send(notice: notifications.Notice) -> None:
                     **audit)  # fmt: skip
 
 
-def tell(kind: str, evaluation_id: int, vendor_id: int, actor: str, thread_id: int | None = None) -> None:
+def tell(kind: str, evaluation_id: int, vendor_id: int, thread_id: int | None = None) -> None:
     """Tell the buyers of an evaluation what a vendor just did; a failure here never fails the vendor's request."""
     try:
-        notifications.notify(get_db(), kind, evaluation_id, vendor_id, actor, send, thread_id=thread_id)
+        notifications.notify(get_db(), kind, evaluation_id, vendor_id, notifications.ACTOR, send, thread_id=thread_id)
     except Exception:  # the vendor's submission or reply is saved; telling buyers is secondary
         current_app.logger.exception("could not notify buyers of %s for vendor %s", kind, vendor_id)
 

@@ -631,7 +631,7 @@ def reply(token: str, thread_id: int):
     elif not store.add_clarification_message(get_db(), link.response["id"], thread_id, link.actor, body):
         abort(404)
     else:
-        tell("replied", link.evaluation["id"], link.response["vendor_id"], link.actor, thread_id=thread_id)
+        tell("replied", link.evaluation["id"], link.response["vendor_id"], thread_id=thread_id)
         flash(_("Your reply was sent."), "success")
     section_id = request.form.get("section", "")
     if any(s.id == section_id for s in link.questionnaire.sections):
@@ -674,7 +674,7 @@ def submit(token: str):
         flash(_("Some required answers are missing."), "error")
         return redirect(url_for("vendor.review", token=token))
     if store.set_response_status(get_db(), link.response["id"], "submitted", link.actor, expect=store.EDITABLE):
-        tell("submitted", link.evaluation["id"], link.response["vendor_id"], link.actor)
+        tell("submitted", link.evaluation["id"], link.response["vendor_id"])
     return redirect(url_for("vendor.receipt", token=token))
 
 
