@@ -24,6 +24,7 @@ from views import exports
 from views import i18n
 from views import limits
 from views import lost_link
+from views import notifications
 from views import oidc
 from views import reports
 from views import review
@@ -139,6 +140,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(notifications.bp)
     commands.register(app)
     return app
 

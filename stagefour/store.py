@@ -2141,3 +2141,163 @@ def lost_link_candidates(db: Database, email: str, stamp: str) -> list[dict]:
         ORDER BY v.id
     """
     return _rows(db, sql, [stamp, email])
+
+
+# --- notifications (issue 12) ---------------------------------------------------------------
+# Buyers are told when a vendor submits, replies to a clarification or is overdue
+# (stagefour/notifications.py decides who). One row per recipient; `thread_id` is the link
+# target's clarification thread, when there is one. A once-key records an event that must be
+# told once only (an overdue vendor, per deadline), whoever it reached.
+
+NOTIFICATION_KINDS = ("submitted", "replied", "overdue")
+
+
+@migrations()
+def m016_notifications(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE notifications (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), "
+        "kind TEXT NOT NULL CHECK (kind IN ('submitted', 'replied', 'overdue')), "
+        "evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), "
+        "vendor_id INTEGER NOT NULL REFERENCES vendors(id), thread_id INTEGER REFERENCES clarifications(id), "
+        "created_at TEXT NOT NULL, read_at TEXT)"
+    )
+    db.execute("CREATE INDEX notifications_user ON notifications (user_id, id)")
+    # The header's unread count on every buyer page reads this index only.
+    db.execute("CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL")
+    db.execute("CREATE TABLE notification_keys (key TEXT PRIMARY KEY, created_at TEXT NOT NULL) WITHOUT ROWID")
+    db.execute(
+        "CREATE TABLE notification_choices (user_id INTEGER NOT NULL REFERENCES users(id), "
+        "kind TEXT NOT NULL CHECK (kind IN ('submitted', 'replied', 'overdue')), "
+        "email INTEGER NOT NULL CHECK (email IN (0, 1)), app INTEGER NOT NULL CHECK (app IN (0, 1)), "
+        "PRIMARY KEY (user_id, kind))"
+    )
+
+
+def notification_choices(db: Database, user_ids: Sequence[int]) -> dict[int, dict[str, dict[str, bool]]]:
+    """user id -> kind -> {"email": bool, "app": bool}, for the choices a user saved (none: the defaults apply)."""
+    out: dict[int, dict[str, dict[str, bool]]] = {int(u): {} for u in user_ids}
+    if not out:
+        return out
+    marks = ",".join("?" * len(out))
+    sql = f"SELECT * FROM notification_choices WHERE user_id IN ({marks})"
+    for r in _rows(db, sql, list(out)):
+        out[r["user_id"]][r["kind"]] = {"email": bool(r["email"]), "app": bool(r["app"])}
+    return out
+
+
+def set_notification_choices(db: Database, user_id: int, choices: dict[str, dict[str, bool]]) -> None:
+    """Save a user's choice per kind (e-mail, in the app), audited."""
+    if set(choices) - set(NOTIFICATION_KINDS):
+        raise StoreError(f"unknown notification kinds {sorted(set(choices) - set(NOTIFICATION_KINDS))}")
+    with write_transaction(db):
+        for kind, chosen in choices.items():
+            db.execute(
+                "INSERT INTO notification_choices (user_id, kind, email, app) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id, kind) DO UPDATE SET email = excluded.email, app = excluded.app",
+                [user_id, kind, int(bool(chosen["email"])), int(bool(chosen["app"]))],
+            )
+        audit(db, f"user:{user_id}", "notification_choices_changed", user=user_id, choices=choices)
+
+
+@dataclass
+class NotificationEvent:
+    """One event to store: its recipients in the app and by e-mail (user ids), its thread, its once-key."""
+
+    kind: str
+    evaluation_id: int
+    vendor_id: int
+    in_app: Sequence[int]
+    emailed: Sequence[int]
+    thread_id: int | None = None
+    once: str | None = None
+
+
+def add_notifications(db: Database, events: Sequence[NotificationEvent], actor: str) -> list[bool]:
+    """Store events in one transaction, a row per recipient in the app, each audited with who is told how.
+
+    Per event, whether it was stored: False when its once-key names an event told before (nothing is
+    written for it then)."""
+    stamp = now()
+    stored = []
+    with write_transaction(db):
+        for event in events:
+            if event.once is not None:
+                taken = db.execute(
+                    "INSERT OR IGNORE INTO notification_keys (key, created_at) VALUES (?, ?)", [event.once, stamp]
+                ).rowcount
+                if not taken:
+                    stored.append(False)
+                    continue
+            db.conn.executemany(
+                "INSERT INTO notifications (user_id, kind, evaluation_id, vendor_id, thread_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(u, event.kind, event.evaluation_id, event.vendor_id, event.thread_id, stamp) for u in event.in_app],
+            )
+            audit(db, actor, "buyers_notified", evaluation_id=event.evaluation_id, vendor_id=event.vendor_id,
+                  kind=event.kind, in_app=sorted(event.in_app), emailed=sorted(event.emailed),
+                  thread=event.thread_id)  # fmt: skip
+            stored.append(True)
+    return stored
+
+
+def overdue_vendors(db: Database, today: str) -> list[dict]:
+    """Vendors whose evaluation's deadline (a day, inclusive) is before `today` and who have not submitted,
+    with their name and that deadline, by evaluation; those already told for that deadline are left out."""
+    sql = """
+        SELECT v.id AS vendor_id, v.name AS vendor_name, v.evaluation_id, e.deadline FROM vendors v
+        JOIN evaluations e ON e.id = v.evaluation_id JOIN responses r ON r.vendor_id = v.id
+        WHERE e.deadline IS NOT NULL AND e.deadline != '' AND e.deadline < ? AND r.status != 'submitted'
+          AND NOT EXISTS (SELECT 1 FROM notification_keys k WHERE k.key = 'overdue:' || v.id || ':' || e.deadline)
+        ORDER BY v.evaluation_id, v.id
+    """
+    return _rows(db, sql, [today])
+
+
+# A notification shows only while its user may still see its evaluation: the same rule as
+# list_evaluations (_VISIBLE), so being removed from the team or off a restricted evaluation hides it.
+_NOTIFICATION_VISIBLE = f"n.user_id = ? AND {_VISIBLE}"
+
+
+def user_notifications(db: Database, user_id: int, limit: int = 200) -> list[dict]:
+    """A user's notifications newest first, with evaluation title and vendor name (visible evaluations only)."""
+    sql = f"""
+        SELECT n.*, e.title AS evaluation_title, v.name AS vendor_name
+        FROM notifications n JOIN evaluations e ON e.id = n.evaluation_id JOIN vendors v ON v.id = n.vendor_id
+        WHERE {_NOTIFICATION_VISIBLE} ORDER BY n.id DESC LIMIT ?
+    """
+    return _rows(db, sql, [user_id, user_id, user_id, limit])
+
+
+def unread_notification_count(db: Database, user_id: int, cap: int = 100) -> int:
+    """How many of a user's visible notifications are unread (the header's count), counted up to `cap`.
+
+    Counting stops at `cap` so every page's header costs the same however much is unread
+    (bench/notifications.py: 10,000 unread took 45 ms uncapped); the header says "99+"."""
+    sql = f"""
+        SELECT count(*) AS n FROM (SELECT 1 FROM notifications n INDEXED BY notifications_unread
+        JOIN evaluations e ON e.id = n.evaluation_id
+        WHERE n.read_at IS NULL AND {_NOTIFICATION_VISIBLE} LIMIT ?)
+    """
+    return _row(db, sql, [user_id, user_id, user_id, cap])["n"]
+
+
+def read_notification(db: Database, user_id: int, notification_id: int) -> dict | None:
+    """Mark one of the user's visible notifications read; the notification, or None when it is not theirs."""
+    if not 0 < notification_id <= MAX_ROW_ID:
+        return None
+    sql = f"""
+        SELECT n.* FROM notifications n JOIN evaluations e ON e.id = n.evaluation_id
+        WHERE n.id = ? AND {_NOTIFICATION_VISIBLE}
+    """
+    row = _row(db, sql, [notification_id, user_id, user_id, user_id])
+    if row is not None and row["read_at"] is None:
+        row["read_at"] = now()
+        db.execute("UPDATE notifications SET read_at = ? WHERE id = ? AND read_at IS NULL", [row["read_at"], row["id"]])
+    return row
+
+
+def read_all_notifications(db: Database, user_id: int) -> int:
+    """Mark every unread notification of the user read; how many were."""
+    return db.execute(
+        "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL", [now(), user_id]
+    ).rowcount

@@ -26,6 +26,7 @@ import pytest
 
 from stagefour import evaluations
 from stagefour import evidence
+from stagefour import notifications
 from stagefour import report
 from stagefour import store
 from stagefour.evaluations import hash_token
@@ -144,6 +145,13 @@ accounts.invite             POST    login      403     403        403    403    
 accounts.user               GET     login      403     403        403    403          403              200    login     login     login
 accounts.disable            POST    login      403     403        403    403          403              302    login     login     login
 accounts.enable             POST    login      403     403        403    403          403              302    login     login     login
+# Notifications (issue 12, item 2, views/notifications.py): notification_id = the viewer's notification
+# of vendor A's reply; anyone else's answer is 404 (not theirs), as for an id that does not exist.
+notifications.index         GET     login      200     200        200    200          200              200    login     login     login
+notifications.open_notification POST login     302     404        404    404          404              404    login     login     login
+notifications.mark_read     POST    login      302     404        404    404          404              404    login     login     login
+notifications.mark_all_read POST    login      302     302        302    302          302              302    login     login     login
+accounts.notification_choices POST  login      302     302        302    302          302              302    login     login     login
 """  # noqa: E501 (a row of the table per line)
 
 # The form each POST sends in the matrix: valid where a valid form exists, so a refusal is
@@ -239,6 +247,7 @@ class World:
     vendors: dict[str, dict]  # "a", "b", "c" -> vendor_id, response_id, token, name, file, thread_id
     users: dict[str, int]  # actor (of LOGGED_IN) -> user id
     team_id: int  # evaluation 1's team
+    notification_id: int = 0  # the viewer's notification of vendor A's reply
 
     def token(self, actor: str) -> str:
         """The actor's own link token, or one that opens nothing."""
@@ -297,7 +306,10 @@ def populate(app, db) -> World:
         key: add_vendor(app, db, evaluation_id, key, users["evaluator"])
         for key, evaluation_id in (("a", first), ("b", first), ("c", other))
     }
-    return World(first, other, vendors, users, team)
+    a = vendors["a"]
+    notifications.notify(db, "replied", first, a["vendor_id"], "test", thread_id=a["thread_id"])
+    notification_id = store.user_notifications(db, users["viewer"])[0]["id"]
+    return World(first, other, vendors, users, team, notification_id)
 
 
 @pytest.fixture(scope="session")
@@ -370,6 +382,7 @@ def url(app, world: World, endpoint: str, actor: str, **override) -> str:
         "team_id": world.team_id,
         "account_token": UNKNOWN_TOKEN,
         "user_id": world.users["viewer"],
+        "notification_id": world.notification_id,
     } | override
     unknown = set(rule.arguments) - set(values)
     if unknown:

@@ -78,7 +78,10 @@ def test_real_actions_appear_newest_first_with_who_and_what(client, login, world
     assert client.post(f"/evaluations/{world['first']}/vendors/{world['b']['vendor_id']}/reopen").status_code == 302
     response = client.get(audit_url(world["first"]))
     assert response.status_code == 200
-    shown = rows(response)
+    # Telling the buyers of the submission (issue 12) is the application's entry, not the vendor's.
+    notified = [r for r in rows(response) if r["action"] == "buyers_notified"]
+    assert notified and all(r["who"] == "notifications" and "Beta Corp" in r["what"] for r in notified)
+    shown = [r for r in rows(response) if r["action"] != "buyers_notified"]
     actions = [r["action"] for r in shown]
     assert actions[:2] == ["response_reopened", "response_submitted"]
     assert "answer_saved" in actions
@@ -332,7 +335,7 @@ def _url(app, rule, evaluation_id, vendor_id) -> str | None:
             values[name] = evaluation_id
         elif name == "vendor_id":
             values[name] = vendor_id
-        elif name in ("thread_id", "team_id", "user_id"):
+        elif name in ("thread_id", "team_id", "user_id", "notification_id"):
             values[name] = 1
         else:
             values[name] = "x"

@@ -37,8 +37,12 @@ from forms.accounts import CodeForm
 from forms.accounts import ForgotPasswordForm
 from forms.accounts import InviteForm
 from forms.accounts import NewPasswordForm
+from forms.notifications import KIND_LABELS
+from forms.notifications import NotificationChoicesForm
 from stagefour import accounts
 from stagefour import store
+from stagefour.notifications import CHANNELS
+from stagefour.notifications import KINDS as NOTIFICATION_KINDS
 from views.auth import PENDING_LOGIN
 from views.auth import admin_required
 from views.auth import hash_password
@@ -49,6 +53,7 @@ from views.db import get_db
 from views.i18n import safe_next
 from views.limits import LOGIN
 from views.limits import limiter
+from views.notifications import choices_form as notification_choices_form
 
 bp = Blueprint("accounts", __name__)
 
@@ -248,16 +253,37 @@ def enable(user_id: int):
 # --- the user's own account ----------------------------------------------------------------------
 
 
-@bp.get("/account")
-@login_required()
-def account():
-    """The user's account: teams, password, second factor."""
+def _render_account(form: NotificationChoicesForm, status: int = 200):
     db = get_db()
-    return render_template(
+    page = render_template(
         "account/account.html",
         teams=store.user_teams(db, g.user["id"]),
         codes_left=store.recovery_codes_left(db, g.user["id"]),
+        notification_form=form,
+        kinds=NOTIFICATION_KINDS,
+        kind_labels=KIND_LABELS,
+        channels=CHANNELS,
     )
+    return page, status
+
+
+@bp.get("/account")
+@login_required()
+def account():
+    """The user's account: teams, password, second factor, notification choices."""
+    return _render_account(notification_choices_form())
+
+
+@bp.post("/account/notifications")
+@login_required()
+def notification_choices():
+    """Save the user's choice per event kind: by e-mail, in the app (audited)."""
+    form = NotificationChoicesForm()
+    if not form.validate_on_submit():
+        return _render_account(form, 422)
+    store.set_notification_choices(get_db(), g.user["id"], form.chosen())
+    flash(_("Your notification choices are saved."), "success")
+    return redirect(url_for("accounts.account") + "#notifications")
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

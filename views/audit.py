@@ -98,6 +98,11 @@ SENTENCES = {
     "recovery_code_used": _l("Recovery code used by account %(user)s (%(left)s left)"),
     "login_code_failed": _l("Wrong two-step login code for account %(user)s"),
     "account_emailed": _l("Account e-mail (%(what)s) sent to %(to)s"),
+    # Notifications to buyers (issue 12, item 2): `kind` is submitted, replied or overdue.
+    "buyers_notified": _l("Buyers told of %(vendor)s (%(kind)s): in the app %(in_app)s, by e-mail %(emailed)s"),
+    "notification_emailed": _l("Notification (%(kind)s) e-mailed to %(to)s"),
+    "notification_email_failed": _l("Notification e-mail (%(kind)s) to %(to)s failed: %(error)s"),
+    "notification_choices_changed": _l("Notification choices of account %(user)s changed"),
     "account_email_failed": _l("Account e-mail (%(what)s) to %(to)s failed: %(error)s"),
 }
 

@@ -53,6 +53,7 @@ from views.db import get_db
 from views.i18n import filesize
 from views.i18n import safe_next
 from views.limits import find_link
+from views.notifications import tell
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("vendor", __name__, url_prefix="/v")
@@ -646,6 +647,7 @@ def reply(token: str, thread_id: int):
     elif not store.add_clarification_message(get_db(), link.response["id"], thread_id, link.actor, body):
         abort(404)
     else:
+        tell("replied", link.evaluation["id"], link.response["vendor_id"], thread_id=thread_id)
         flash(_("Your reply was sent."), "success")
     section_id = request.form.get("section", "")
     if any(s.id == section_id for s in link.questionnaire.sections):
@@ -687,7 +689,8 @@ def submit(token: str):
     if result.missing:
         flash(_("Some required answers are missing."), "error")
         return redirect(url_for("vendor.review", token=token))
-    store.set_response_status(get_db(), link.response["id"], "submitted", link.actor, expect=store.EDITABLE)
+    if store.set_response_status(get_db(), link.response["id"], "submitted", link.actor, expect=store.EDITABLE):
+        tell("submitted", link.evaluation["id"], link.response["vendor_id"])
     return redirect(url_for("vendor.receipt", token=token))
 
 

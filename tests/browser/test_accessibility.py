@@ -165,6 +165,10 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     assert info.value.status == 422
     check("vendor-lost-link-errors", page, info.value)
     seen.append("vendor-lost-link-errors")
+    # The buyer again (issue 12): the submission above is an unread notification in the header and the list.
+    visit("notifications", f"{base}/notifications")
+    expect(page.locator("li.notification.unread")).not_to_have_count(0)
+    visit("account-with-notification-choices", f"{base}/account")
     return seen
 
 
@@ -206,7 +210,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 26, seen
+    assert len(seen) == 28, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
