@@ -95,7 +95,7 @@ def test_a_buyer_invites_extends_and_the_reminder_link_opens_the_response(mail_l
     page.goto(url)
     expect(page.get_by_role("heading", level=1)).to_contain_text("AI deployment partner")
     expect(page.locator(".at-deadline")).to_contain_text("this form closes")
-    expect(page.locator(".deadline-note")).to_contain_text("40 days left")
+    expect(page.locator("dl.facts")).to_contain_text("40 days left")
     _shots(page, "reminders-vendor-overview")
     page.goto(f"{base}/v/lost")
     page.fill("#email", "bids@harbour.example")
