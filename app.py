@@ -25,6 +25,7 @@ from views import i18n
 from views import limits
 from views import oidc
 from views import reports
+from views import scoring
 from views import review
 from views import vendor
 from views.csrf import SameOriginCSRFProtect
@@ -130,6 +131,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(buyer.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(scoring.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(audit.bp)
