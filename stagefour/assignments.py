@@ -63,9 +63,7 @@ def eligible_evaluators(db: Database, evaluation: dict) -> list[dict]:
     return [
         m
         for m in store.team_members(db, evaluation["team_id"])
-        if access.at_least(m["role"], "evaluator")
-        and not m["disabled_at"]
-        and (named is None or m["id"] in named)
+        if access.at_least(m["role"], "evaluator") and not m["disabled_at"] and (named is None or m["id"] in named)
     ]
 
 
@@ -101,7 +99,7 @@ def pending_manual_items(questionnaire: Questionnaire, reviews: Sequence[VendorR
     """THE definition of "manual scores pending" (dashboard, queue): the manual items of submitted
     responses that still wait for evaluators (`needs_scores`). A draft is left out: the vendor may
     still change the answer, so scoring it now would be wasted."""
-    return [item for item in _manual_items(questionnaire, reviews) if needs_scores(*item[1:])]
+    return [item for item, status, third in _manual_items(questionnaire, reviews) if needs_scores(status, third)]
 
 
 def _manual_items(questionnaire: Questionnaire, reviews: Sequence[VendorReview]):
@@ -123,20 +121,32 @@ def queue(
     questionnaire: Questionnaire, reviews: Sequence[VendorReview], assignments: Iterable[dict], user_id: int
 ) -> Queue:
     """One evaluator's queue: the items assigned to them that they have not scored, then the items
-    that still wait for evaluators (pending_manual_items) that they have not scored; each part in
-    vendor order, then questionnaire order."""
-    sections, vendors = assigned_to(assignments, user_id)
-    mine = {(s["response_id"], s["question_id"]) for r in reviews for s in r.manual if s["evaluator_id"] == user_id}
-    response_of = {r.vendor["id"]: r.vendor["response_id"] for r in reviews}
+    that still wait for evaluators (pending_manual_items) that they have not scored and that no one
+    else is assigned to and still has to score; each part in vendor order, then questionnaire order.
+
+    So assignments split the work without anyone scoring an item twice by accident, and whoever
+    runs out of assigned items helps with what nobody was given.
+    """
+    held = list(assignments)
+    sections, vendors = assigned_to(held, user_id)
+    others = {a["user_id"] for a in held} - {user_id}
+    theirs = {other: assigned_to(held, other) for other in others}
+    scored_by: dict[tuple[int, str], set[int]] = {}
+    for r in reviews:
+        for s in r.manual:
+            scored_by.setdefault((r.vendor["id"], s["question_id"]), set()).add(s["evaluator_id"])
     first, then, pending = [], [], 0
     for item, status, third in _manual_items(questionnaire, reviews):
         waiting = needs_scores(status, third)
         pending += waiting
-        if (response_of[item.vendor_id], item.question_id) in mine:
+        done = scored_by.get((item.vendor_id, item.question_id), set())
+        if user_id in done:
             continue
         if item.section_id in sections or item.vendor_id in vendors:
             first.append(QueueItem(**{**item.__dict__, "assigned": True}))
-        elif waiting:
+        elif waiting and not any(
+            other not in done and (item.section_id in s or item.vendor_id in v) for other, (s, v) in theirs.items()
+        ):
             then.append(item)
     return Queue(tuple(first + then), pending)
 

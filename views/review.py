@@ -79,8 +79,9 @@ def render_response(evaluation: dict, vendor: dict, score_state: dict | None = N
     assigned = shared.assigned_to(held, g.user["id"])
     score_state = score_state or {}
     entries = {
-        q.id: scoring.manual_entry(questionnaire, review, q.id, assigned, *score_state.get(q.id, (None, None)),
-                                   saved=q.id == saved)  # fmt: skip
+        q.id: scoring.manual_entry(
+            questionnaire, review, q.id, assigned, *score_state.get(q.id, (None, None)), saved=q.id == saved
+        )  # fmt: skip
         for q in questionnaire.questions.values()
         if q.scoring.kind == "manual"
     }

@@ -44,7 +44,7 @@ def _wants_json() -> bool:
 
 
 def counts_text(queue: shared.Queue) -> str:
-    """"N left for you · M left in total" in the reader's language."""
+    """ "N left for you · M left in total" in the reader's language."""
     mine = ngettext("%(num)s item left for you", "%(num)s items left for you", queue.left_for_you)
     total = ngettext("%(num)s left in total", "%(num)s left in total", queue.left_in_total)
     return f"{mine} · {total}"
@@ -76,7 +76,7 @@ def manual_entry(questionnaire, review, question_id: str, assigned: set, values:
         "given": given,
         "answer": review.answers.get(question_id),
         "assigned": section.id in assigned[0] or review.vendor["id"] in assigned[1],
-        "values": values,
+        "typed": values,
         "errors": errors or {},
         "saved": saved,
         "can_score": access.at_least(g.evaluation_role, "evaluator"),
@@ -97,7 +97,9 @@ def _queue_panel(evaluation: dict, questionnaire, queue, reviews, held, saved=No
         review = next(r for r in reviews if r.vendor["id"] == queue.next.vendor_id)
         entry = manual_entry(questionnaire, review, queue.next.question_id, shared.assigned_to(held, g.user["id"]))
     panel = get_template_attribute("review/_scoring.html", "queue_panel")
-    return panel(evaluation, questionnaire, entry, counts_text(queue), review_views._reader_language(questionnaire), saved)
+    return panel(
+        evaluation, questionnaire, entry, counts_text(queue), review_views._reader_language(questionnaire), saved
+    )
 
 
 @bp.get("/evaluations/<int:evaluation_id>/queue")
@@ -168,8 +170,11 @@ def _stale_error(current: dict | None) -> dict[str, str]:
     if current is None:
         return {"score": _("Your score on this item was removed since this page was shown. Save again to score it.")}
     return {
-        "score": _("You changed this score elsewhere since this page was shown: it is now %(score)s. "
-                   "Save again to replace it.", score=current["score"])  # fmt: skip
+        "score": _(
+            "You changed this score elsewhere since this page was shown: it is now %(score)s. "
+            "Save again to replace it.",
+            score=current["score"],
+        )  # fmt: skip
     }
 
 
@@ -180,7 +185,9 @@ def _after_score(evaluation, questionnaire, vendor, question_id, in_queue, value
         entry = saved = None
         if errors:
             review = next(r for r in reviews if r.vendor["id"] == vendor["id"])
-            entry = manual_entry(questionnaire, review, question_id, shared.assigned_to(held, g.user["id"]), values, errors)
+            entry = manual_entry(
+                questionnaire, review, question_id, shared.assigned_to(held, g.user["id"]), values, errors
+            )
         else:
             saved = {"vendor": vendor["name"], "question": question_id}
         if _wants_json():
