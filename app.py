@@ -25,8 +25,8 @@ from views import i18n
 from views import limits
 from views import oidc
 from views import reports
-from views import scoring
 from views import review
+from views import scoring
 from views import vendor
 from views.csrf import SameOriginCSRFProtect
 

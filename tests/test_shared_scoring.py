@@ -223,8 +223,8 @@ def test_the_queue_puts_assigned_items_first_then_items_waiting_for_a_score(clie
 def test_two_evaluators_split_the_work_through_the_queue_without_javascript(client, db, login, world):
     w = world
     login(w["owner"])
-    client.post(f"/evaluations/{w['evaluation']}/assignments",
-                data={"cell": [f"{w['ann']}:vendor:{w['a']['vendor_id']}", f"{w['bob']}:vendor:{w['b']['vendor_id']}"]})  # fmt: skip
+    cells = [f"{w['ann']}:vendor:{w['a']['vendor_id']}", f"{w['bob']}:vendor:{w['b']['vendor_id']}"]
+    client.post(f"/evaluations/{w['evaluation']}/assignments", data={"cell": cells})
     own = {"ann": answered_manual(db, w["a"]), "bob": answered_manual(db, w["b"])}
     total = len(own["ann"]) + len(own["bob"])
     done = {"ann": [], "bob": []}

@@ -29,11 +29,11 @@ from stagefour import store
 from stagefour.comparison import section_scores
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import deployment_fingerprint
+from views import scoring
 from views.auth import login_required
 from views.buyer import load_evaluation
 from views.buyer import load_vendor
 from views.db import get_db
-from views import scoring
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("review", __name__)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import abort
-from flask import get_template_attribute
 from flask import g
+from flask import get_template_attribute
 from flask import jsonify
 from flask import redirect
 from flask import render_template
@@ -28,12 +28,12 @@ from stagefour import access
 from stagefour import assignments as shared
 from stagefour import evaluations
 from stagefour import store
+from views import review as review_views
 from views.auth import login_required
 from views.buyer import load_evaluation
 from views.buyer import load_vendor
 from views.db import get_db
 from views.questionnaires import for_snapshot
-from views import review as review_views
 
 bp = Blueprint("scoring", __name__)
 
@@ -53,13 +53,12 @@ def counts_text(queue: shared.Queue) -> str:
 def manual_entry(questionnaire, review, question_id: str, assigned: set, values: dict | None = None,
            errors: dict | None = None, saved: bool = False) -> dict:  # fmt: skip
     """What the item templates need to show one manual item of one vendor and its score form."""
-    for section, score in zip(questionnaire.sections, review.result.sections, strict=True):
-        for question, item in zip(section.questions, score.items, strict=True):
-            if question.id == question_id:
-                break
-        else:
-            continue
-        break
+    section, question, item = next(
+        (section, question, item)
+        for section, score in zip(questionnaire.sections, review.result.sections, strict=True)
+        for question, item in zip(section.questions, score.items, strict=True)
+        if question.id == question_id
+    )
     given = [m for m in review.manual if m["question_id"] == question_id]
     mine = next((m for m in given if m["evaluator_id"] == g.user["id"]), None)
     if values is None:
