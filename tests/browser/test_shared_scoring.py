@@ -11,6 +11,7 @@ from stagefour import evaluations
 from stagefour import store
 from stagefour.library import load_by_id
 from views.auth import hash_password
+from views.review import today
 
 from .conftest import demo_links
 from .conftest import shot
@@ -51,16 +52,10 @@ def _pending(app, evaluation_id: int) -> list:
     try:
         evaluation = store.get_evaluation(db, evaluation_id)
         questionnaire = load_by_id("ai-deployment-partner")
-        reviews = evaluations.review_vendors(db, evaluation, questionnaire, evaluations_today())
+        reviews = evaluations.review_vendors(db, evaluation, questionnaire, today())
         return shared.pending_manual_items(questionnaire, reviews)
     finally:
         db.close()
-
-
-def evaluations_today():
-    from views.review import today
-
-    return today()
 
 
 def _scores(app) -> list[dict]:
@@ -78,7 +73,7 @@ def _assign(page: Page, base: str, evaluation_id: int, people: dict) -> None:
     vendors = page.locator("table.assignment-grid thead tr").nth(1).locator("th").all_inner_texts()[1:]
     submitted = [v for v in ("Northwind Applied AI", "Brightline AI Labs") if v in vendors]
     assert len(submitted) == 2, vendors
-    for (name, (_user_id, email)), vendor in zip(people.items(), submitted, strict=True):
+    for (_user_id, email), vendor in zip(people.values(), submitted, strict=True):
         page.get_by_label(f"{email} scores vendor {vendor}").check()
     page.get_by_role("button", name="Save assignments").click()
     expect(page.get_by_role("status")).to_have_text("The assignments were saved.")
