@@ -13,6 +13,7 @@ from stagefour.library import load_by_id
 from views.auth import hash_password
 from views.review import today
 
+from .conftest import SHOTS
 from .conftest import demo_links
 from .conftest import shot
 
@@ -174,4 +175,48 @@ def test_the_queue_works_without_javascript(live, browser):
         expect(page.locator("#queue-panel .saved")).to_contain_text(f"Your score on {question} of")
         expect(page.locator("[data-queue-counts]")).to_contain_text(f"{left - n - 1} left in total")
     assert len(_scores(app)) == 2
+    context.close()
+
+
+def test_a_score_on_the_response_page_is_saved_in_place(live, browser):
+    base, _output, app = live
+    evaluation_id, people = _evaluators(app)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _log_in(page, base, people["ann"][1], PASSWORD)
+    page.goto(f"{base}/evaluations/{evaluation_id}")
+    page.locator("tr", has_text="Northwind Applied AI").get_by_role("link", name="Northwind Applied AI").first.click()
+    left = len(_pending(app, evaluation_id))
+    expect(page.locator(".scoring-summary [data-queue-counts]")).to_contain_text(f"{left} left in total")
+    navigations = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
+    item = page.locator(".manual-item").filter(has=page.locator("form.score-form")).first
+    block_id = item.get_attribute("id")
+    block = page.locator(f"#{block_id}")
+    block.locator("input[name=score][value='5']").check()
+    block.get_by_role("button", name="Save score").click()
+    expect(block.locator(".saved")).to_have_text("Your score was saved.")
+    expect(block.locator(".saved")).to_be_focused()
+    expect(block.locator(".points")).to_contain_text("5 / 5")
+    expect(block.locator(".evaluator-scores")).to_contain_text("ann@example.com")
+    expect(page.locator(".scoring-summary [data-queue-counts]")).to_contain_text(f"{left - 1} left in total")
+    # A second opinion far from the first, without a comment: refused at the comment, focus there.
+    db = _db(app)
+    question = block_id.rsplit("-", 1)[1]
+    response_id = store.get_vendor(db, int(block_id.split("-")[1]))["response_id"]
+    store.save_manual_score(db, response_id, question, people["bob"][0], 1, "thin")
+    db.close()
+    block.locator("input[name=score][value='4']").check()
+    block.get_by_role("button", name="Save score").click()
+    comment = block.locator("textarea[name=comment]")
+    expect(block.locator(".field .errors")).to_contain_text("say why in a comment")
+    expect(comment).to_be_focused()
+    assert comment.get_attribute("aria-describedby") == block.locator(".field .errors").get_attribute("id")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    block.screenshot(path=str(SHOTS / "response-score-error-1280.png"))  # the item, not the 14,000 px page
+    comment.fill("The runbook is real but the deployment is a pilot.")
+    block.get_by_role("button", name="Save score").click()
+    expect(block.locator(".saved")).to_be_visible()
+    expect(block.locator(".third-opinion")).to_be_visible()  # 4 and 1: a third opinion is asked for
+    assert navigations == []
     context.close()
