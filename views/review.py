@@ -63,8 +63,7 @@ def response(evaluation_id: int, vendor_id: int):
 def render_response(evaluation: dict, vendor: dict, score_state: dict | None = None, saved: str | None = None) -> str:
     """The response page; `score_state` maps a manual item to the (typed values, errors) of a refused score."""
     questionnaire = for_snapshot(evaluation["snapshot_id"])
-    queue, reviews, held = scoring.queue_for(evaluation, questionnaire)
-    review = next(r for r in reviews if r.vendor["id"] == vendor["id"])
+    queue, [review], held = scoring.queue_for(evaluation, questionnaire, vendor["id"])
     track = TrackRecord(review.answers, today(), evaluation["buyer_profile"])
     deployments = [
         {
@@ -99,7 +98,9 @@ def render_response(evaluation: dict, vendor: dict, score_state: dict | None = N
         entries=entries,
         assigned_sections=[s for s in questionnaire.sections if s.id in assigned[0]],
         assigned_vendor=vendor["id"] in assigned[1],
-        queue_counts=scoring.counts_text(queue) if access.at_least(g.evaluation_role, "evaluator") else None,
+        queue_counts=scoring.counts_text(queue, one_vendor=True)
+        if access.at_least(g.evaluation_role, "evaluator")
+        else None,
         threads_by_item=threads_by_item,
         lang=_reader_language(questionnaire),
         verification_form=VerificationForm(),

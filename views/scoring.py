@@ -43,11 +43,11 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
-def counts_text(queue: shared.Queue) -> str:
-    """ "N left for you · M left in total" in the reader's language."""
+def counts_text(queue: shared.Queue, one_vendor: bool = False) -> str:
+    """ "N left for you · M left in total" in the reader's language (of one vendor's items, or all)."""
     mine = ngettext("%(num)s item left for you", "%(num)s items left for you", queue.left_for_you)
     total = ngettext("%(num)s left in total", "%(num)s left in total", queue.left_in_total)
-    return f"{mine} · {total}"
+    return (_("For this vendor: %(counts)s", counts=f"{mine} · {total}")) if one_vendor else f"{mine} · {total}"
 
 
 def manual_entry(questionnaire, review, question_id: str, assigned: set, values: dict | None = None,
@@ -82,10 +82,12 @@ def manual_entry(questionnaire, review, question_id: str, assigned: set, values:
     }
 
 
-def queue_for(evaluation: dict, questionnaire) -> tuple[shared.Queue, list, list[dict]]:
-    """The current user's queue, every vendor's review and the evaluation's assignments."""
+def queue_for(evaluation: dict, questionnaire, vendor_id: int | None = None) -> tuple[shared.Queue, list, list[dict]]:
+    """The current user's queue (of every vendor, or of one: scoring them all for a page about one
+    would make it cost as much as the comparison), the reviews it came from, the assignments."""
     db = get_db()
-    reviews = evaluations.review_vendors(db, evaluation, questionnaire, review_views.today())
+    only = None if vendor_id is None else [vendor_id]
+    reviews = evaluations.review_vendors(db, evaluation, questionnaire, review_views.today(), vendor_ids=only)
     held = shared.current_assignments(db, evaluation)
     return shared.queue(questionnaire, reviews, held, g.user["id"]), reviews, held
 
@@ -200,20 +202,18 @@ def _after_score(evaluation, questionnaire, vendor, question_id, in_queue, value
         target = url_for("review.response", evaluation_id=evaluation["id"], vendor_id=vendor["id"], saved=question_id)
         return redirect(f"{target}#a-{question_id}")
     if _wants_json():
-        queue, reviews, held = queue_for(evaluation, questionnaire)
-        review = next(r for r in reviews if r.vendor["id"] == vendor["id"])
+        queue, [review], held = queue_for(evaluation, questionnaire, vendor["id"])
         entry = manual_entry(questionnaire, review, question_id, shared.assigned_to(held, g.user["id"]),
                        values if errors else None, errors, saved=not errors)  # fmt: skip
         block = get_template_attribute("review/_scoring.html", "manual_block")
         html = block(evaluation, questionnaire, entry, review_views._reader_language(questionnaire), "response")
-        return _json(not errors, html, queue), status if errors else 200
+        return _json(not errors, html, queue, one_vendor=True), status if errors else 200
     return review_views.render_response(evaluation, vendor, score_state={question_id: (values, errors)}), status
 
 
-def _json(ok: bool, html: str, queue: shared.Queue):
-    return jsonify(
-        ok=ok, html=html, left_for_you=queue.left_for_you, left_in_total=queue.left_in_total, counts=counts_text(queue)
-    )
+def _json(ok: bool, html: str, queue: shared.Queue, one_vendor: bool = False):
+    counts = counts_text(queue, one_vendor)
+    return jsonify(ok=ok, html=html, left_for_you=queue.left_for_you, left_in_total=queue.left_in_total, counts=counts)
 
 
 @bp.route("/evaluations/<int:evaluation_id>/assignments", methods=["GET", "POST"])

@@ -186,8 +186,9 @@ def test_a_score_on_the_response_page_is_saved_in_place(live, browser):
     _log_in(page, base, people["ann"][1], PASSWORD)
     page.goto(f"{base}/evaluations/{evaluation_id}")
     page.locator("tr", has_text="Northwind Applied AI").get_by_role("link", name="Northwind Applied AI").first.click()
-    left = len(_pending(app, evaluation_id))
-    expect(page.locator(".scoring-summary [data-queue-counts]")).to_contain_text(f"{left} left in total")
+    left = len([i for i in _pending(app, evaluation_id) if i.vendor_name == "Northwind Applied AI"])
+    counts = page.locator(".scoring-summary [data-queue-counts]")
+    expect(counts).to_have_text(f"For this vendor: {left} items left for you · {left} left in total")
     navigations = []
     page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
     item = page.locator(".manual-item").filter(has=page.locator("form.score-form")).first
@@ -199,7 +200,7 @@ def test_a_score_on_the_response_page_is_saved_in_place(live, browser):
     expect(block.locator(".saved")).to_be_focused()
     expect(block.locator(".points")).to_contain_text("5 / 5")
     expect(block.locator(".evaluator-scores")).to_contain_text("ann@example.com")
-    expect(page.locator(".scoring-summary [data-queue-counts]")).to_contain_text(f"{left - 1} left in total")
+    expect(counts).to_contain_text(f"{left - 1} left in total")
     # A second opinion far from the first, without a comment: refused at the comment, focus there.
     db = _db(app)
     question = block_id.rsplit("-", 1)[1]
