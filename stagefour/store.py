@@ -2037,5 +2037,7 @@ def set_assignments(db: Database, evaluation_id: int, wanted: Sequence[tuple[int
                 evaluation_id=evaluation_id,
                 added=[list(a) for a in added],
                 removed=[list(r) for r in removed],
+                added_count=len(added),
+                removed_count=len(removed),
             )
     return {"added": added, "removed": removed}

@@ -87,6 +87,8 @@ def test_the_owner_assigns_evaluators_to_sections_and_vendors_and_it_is_audited(
     ]
     [entry] = [e for e in store.audit_entries(db, w["evaluation"]) if e["action"] == "assignments_changed"]
     assert entry["actor"] == f"user:{w['owner']}" and len(entry["detail"]["added"]) == 2
+    log = client.get(f"/evaluations/{w['evaluation']}/audit").get_data(as_text=True)
+    assert "Assignments changed: 2 added, 0 removed" in log
     page = client.get(url + "?saved=1").get_data(as_text=True)
     assert "The assignments were saved." in page and f'value="{w["ann"]}:section:C" id' in page
     assert re.search(rf'value="{w["ann"]}:section:C"[^>]*checked', page)
