@@ -28,6 +28,7 @@ from views import notifications
 from views import oidc
 from views import reports
 from views import review
+from views import scoring
 from views import vendor
 from views.csrf import SameOriginCSRFProtect
 
@@ -135,6 +136,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(lost_link.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(scoring.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(audit.bp)

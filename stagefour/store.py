@@ -875,24 +875,7 @@ def set_manual_score(
     db: Database, response_id: int, question_id: str, evaluator_id: int, score: int, comment: str
 ) -> None:
     """An evaluator's 0–5 score and comment on one manual item (their earlier one is replaced)."""
-    response = get_response(db, response_id)
-    with db.atomic():
-        db.execute(
-            "INSERT INTO manual_scores (response_id, question_id, evaluator_id, score, comment, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id, evaluator_id) DO UPDATE SET "
-            "score = excluded.score, comment = excluded.comment, updated_at = excluded.updated_at",
-            [response_id, question_id, evaluator_id, score, comment, now()],
-        )
-        audit(
-            db,
-            f"user:{evaluator_id}",
-            "score_given",
-            evaluation_id=response["evaluation_id"],
-            vendor_id=response["vendor_id"],
-            response_id=response_id,
-            question=question_id,
-            score=score,
-        )
+    save_manual_score(db, response_id, question_id, evaluator_id, score, comment)
 
 
 def manual_scores(db: Database, response_ids: list[int]) -> list[dict]:
@@ -2301,3 +2284,113 @@ def read_all_notifications(db: Database, user_id: int) -> int:
     return db.execute(
         "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL", [now(), user_id]
     ).rowcount
+
+
+# --- shared scoring: assignments, manual score versions (issue 12) ----------------------
+#
+# The owner assigns evaluators to sections and/or vendors of an evaluation; an evaluator's
+# queue starts with what is assigned to them. A manual score carries a version, so a page
+# showing an older version of the evaluator's own score cannot overwrite a newer one blind.
+
+ASSIGNMENT_SCOPES = ("section", "vendor")
+
+
+class StaleScore(StoreError):
+    """The evaluator's score changed since the page showed it (another tab, another device)."""
+
+    def __init__(self, current: dict | None):
+        super().__init__("the score changed since the page was shown")
+        self.current = current
+
+
+@migrations()
+def m018_assignments(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE assignments (evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), "
+        "user_id INTEGER NOT NULL REFERENCES users(id), "
+        "scope TEXT NOT NULL CHECK (scope IN ('section', 'vendor')), target TEXT NOT NULL, "
+        "created_at TEXT NOT NULL, PRIMARY KEY (evaluation_id, user_id, scope, target))"
+    )
+    db["manual_scores"].add_column("version", int, not_null_default=1)
+
+
+def save_manual_score(
+    db: Database,
+    response_id: int,
+    question_id: str,
+    evaluator_id: int,
+    score: int,
+    comment: str,
+    seen_version: int | None = None,
+) -> int:
+    """Save an evaluator's score on a manual item; its new version. StaleScore when `seen_version`
+    (0: the page showed no score of theirs) is not the version stored; None skips that check."""
+    response = get_response(db, response_id)
+    key = [response_id, question_id, evaluator_id]
+    with write_transaction(db):
+        current = _row(db, "SELECT * FROM manual_scores WHERE response_id = ? AND question_id = ? "
+                           "AND evaluator_id = ?", key)  # fmt: skip
+        if seen_version is not None and seen_version != (current["version"] if current else 0):
+            raise StaleScore(current)
+        version = current["version"] + 1 if current else 1
+        db.execute(
+            "INSERT INTO manual_scores (response_id, question_id, evaluator_id, score, comment, updated_at, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id, question_id, evaluator_id) DO UPDATE SET "
+            "score = excluded.score, comment = excluded.comment, updated_at = excluded.updated_at, "
+            "version = excluded.version",
+            [*key, score, comment, now(), version],
+        )
+        audit(
+            db,
+            f"user:{evaluator_id}",
+            "score_given",
+            evaluation_id=response["evaluation_id"],
+            vendor_id=response["vendor_id"],
+            response_id=response_id,
+            question=question_id,
+            score=score,
+        )
+    return version
+
+
+def assignments(db: Database, evaluation_id: int) -> list[dict]:
+    """Every assignment of an evaluation (user_id, scope, target), whoever holds it now.
+
+    Who may still be assigned is the caller's business (stagefour.assignments ignores people who
+    left the team or lost the evaluator role); the rows stay until the owner saves the grid again.
+    """
+    sql = "SELECT user_id, scope, target FROM assignments WHERE evaluation_id = ? ORDER BY user_id, scope, target"
+    return _rows(db, sql, [evaluation_id])
+
+
+def set_assignments(db: Database, evaluation_id: int, wanted: Sequence[tuple[int, str, str]], actor: str) -> dict:
+    """Replace an evaluation's assignments by `wanted` (user_id, scope, target); what was added and removed."""
+    wanted_set = {(int(u), s, str(t)) for u, s, t in wanted}
+    if any(s not in ASSIGNMENT_SCOPES for _, s, _ in wanted_set):
+        raise StoreError("unknown assignment scope")
+    with write_transaction(db):
+        have = {(r["user_id"], r["scope"], r["target"]) for r in assignments(db, evaluation_id)}
+        added, removed = sorted(wanted_set - have), sorted(have - wanted_set)
+        stamp = now()
+        for user_id, scope, target in removed:
+            db.execute(
+                "DELETE FROM assignments WHERE evaluation_id = ? AND user_id = ? AND scope = ? AND target = ?",
+                [evaluation_id, user_id, scope, target],
+            )
+        for user_id, scope, target in added:
+            db.execute(
+                "INSERT INTO assignments (evaluation_id, user_id, scope, target, created_at) VALUES (?, ?, ?, ?, ?)",
+                [evaluation_id, user_id, scope, target, stamp],
+            )
+        if added or removed:
+            audit(
+                db,
+                actor,
+                "assignments_changed",
+                evaluation_id=evaluation_id,
+                added=[list(a) for a in added],
+                removed=[list(r) for r in removed],
+                added_count=len(added),
+                removed_count=len(removed),
+            )
+    return {"added": added, "removed": removed}

@@ -87,7 +87,6 @@ buyer.reopen_response       POST    login      403     403        302    404    
 buyer.vendor_deadline       POST    login      403     403        302    404          404              404    login     login     login
 review.response             GET     login      200     200        200    404          404              404    login     login     login
 review.compare              GET     login      200     200        200    404          404              404    login     login     login
-review.score                POST    login      403     302        302    404          404              404    login     login     login
 review.verify               POST    login      403     302        302    404          404              404    login     login     login
 review.ask                  POST    login      403     302        302    404          404              404    login     login     login
 review.reply                POST    login      403     302        302    404          404              404    login     login     login
@@ -98,6 +97,11 @@ exports.export_csv          GET     login      200     200        200    404    
 reports.comparison_pdf      GET     login      400     400        400    404          404              404    login     login     login
 reports.comparison_status   GET     login      200     200        200    404          404              404    login     login     login
 reports.response_pdf        GET     login      400     400        400    404          404              404    login     login     login
+# Shared scoring (issue 12, item 5, views/scoring.py): the score form posts here with or without JavaScript.
+scoring.score               POST    login      403     302        302    404          404              404    login     login     login
+scoring.queue               GET     login      403     200        200    404          404              404    login     login     login
+scoring.assignments         GET     login      403     200        200    404          404              404    login     login     login
+scoring.assignments         POST    login      403     403        302    404          404              404    login     login     login
 audit.evaluation_log        GET     login      200     200        200    404          404              404    login     login     login
 audit.evaluation_csv        GET     login      200     200        200    404          404              404    login     login     login
 audit.full_log              GET     login      403     403        200    200          403              403    login     login     login
@@ -158,7 +162,7 @@ accounts.notification_choices POST  login      302     302        302    302    
 # about who asks, never about what they sent. Anything not listed sends an empty form.
 HARMLESS = {
     "i18n.switch_language": {"language": "de", "next": "/"},
-    "review.score": {"question_id": "C4", "score": "3", "comment": "Clear runbook."},
+    "scoring.score": {"question_id": "C4", "score": "3", "comment": "Clear runbook."},
     "review.verify": {"deployment_id": "a-deployment", "reference_checked": "y"},
     "review.ask": {"question_id": "C4", "body": "Who was on the ground?"},
     "review.reply": {"body": "Thank you."},

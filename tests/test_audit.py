@@ -321,7 +321,7 @@ def test_the_audit_blueprint_only_reads(app):
 
 # Valid forms where an empty one meets an unrelated bug (review.reply's empty form: reported to the lead).
 FORMS = {
-    "review.score": {"question_id": "C4", "score": "3", "comment": "Clear runbook."},
+    "scoring.score": {"question_id": "C4", "score": "3", "comment": "Clear runbook."},
     "review.ask": {"question_id": "C4", "body": "Who was on the ground?"},
     "review.reply": {"body": "Thank you."},
     "vendor.reply": {"body": "Our lead engineer."},

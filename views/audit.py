@@ -68,6 +68,7 @@ SENTENCES = {
     "clarification_replied": _l("Clarification on %(question)s answered"),
     "clarification_closed": _l("Clarification closed"),
     "verification_recorded": _l("Verification of deployment %(deployment)s recorded"),
+    "assignments_changed": _l("Assignments changed: %(added_count)s added, %(removed_count)s removed"),
     "evaluation_created": _l("Evaluation %(title)s created"),
     "evaluation_changed": _l("Evaluation settings changed"),
     "vendor_added": _l("Vendor %(name)s added"),

@@ -19,15 +19,17 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from forms.review import ClarificationForm
-from forms.review import ManualScoreForm
 from forms.review import ReplyForm
 from forms.review import VerificationForm
+from stagefour import access
+from stagefour import assignments as shared
 from stagefour import evaluations
 from stagefour import evidence
 from stagefour import store
 from stagefour.comparison import section_scores
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import deployment_fingerprint
+from views import scoring
 from views.auth import login_required
 from views.buyer import load_evaluation
 from views.buyer import load_vendor
@@ -55,7 +57,13 @@ def _review(evaluation: dict, vendor: dict):
 def response(evaluation_id: int, vendor_id: int):
     """One vendor's answers with their points, the evaluators' scores, checks and threads."""
     evaluation, vendor = load_vendor(evaluation_id, vendor_id)
-    questionnaire, review = _review(evaluation, vendor)
+    return render_response(evaluation, vendor, saved=request.args.get("saved"))
+
+
+def render_response(evaluation: dict, vendor: dict, score_state: dict | None = None, saved: str | None = None) -> str:
+    """The response page; `score_state` maps a manual item to the (typed values, errors) of a refused score."""
+    questionnaire = for_snapshot(evaluation["snapshot_id"])
+    queue, [review], held = scoring.queue_for(evaluation, questionnaire, vendor["id"])
     track = TrackRecord(review.answers, today(), evaluation["buyer_profile"])
     deployments = [
         {
@@ -67,9 +75,15 @@ def response(evaluation_id: int, vendor_id: int):
         for row in track.deployments
         if row.get("id")
     ]
-    manual_by_item: dict[str, list[dict]] = {}
-    for s in review.manual:
-        manual_by_item.setdefault(s["question_id"], []).append(s)
+    assigned = shared.assigned_to(held, g.user["id"])
+    score_state = score_state or {}
+    entries = {
+        q.id: scoring.manual_entry(
+            questionnaire, review, q.id, assigned, *score_state.get(q.id, (None, None)), saved=q.id == saved
+        )  # fmt: skip
+        for q in questionnaire.questions.values()
+        if q.scoring.kind == "manual"
+    }
     threads_by_item: dict[str, list[dict]] = {}
     for t in review.threads:
         threads_by_item.setdefault(t["question_id"], []).append(t)
@@ -81,11 +95,14 @@ def response(evaluation_id: int, vendor_id: int):
         review=review,
         result=review.result,
         deployments=deployments,
-        manual_by_item=manual_by_item,
+        entries=entries,
+        assigned_sections=[s for s in questionnaire.sections if s.id in assigned[0]],
+        assigned_vendor=vendor["id"] in assigned[1],
+        queue_counts=scoring.counts_text(queue, one_vendor=True)
+        if access.at_least(g.evaluation_role, "evaluator")
+        else None,
         threads_by_item=threads_by_item,
-        my_user_id=g.user["id"],
         lang=_reader_language(questionnaire),
-        score_form=ManualScoreForm(),
         verification_form=VerificationForm(),
         clarification_form=ClarificationForm(),
         reply_form=ReplyForm(),
@@ -114,26 +131,6 @@ def _reader_language(questionnaire) -> str:
 def _back(evaluation_id: int, vendor_id: int, anchor: str = ""):
     target = url_for("review.response", evaluation_id=evaluation_id, vendor_id=vendor_id)
     return redirect(target + (f"#{anchor}" if anchor else ""))
-
-
-@bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/scores")
-@login_required
-def score(evaluation_id: int, vendor_id: int):
-    """An evaluator's 0–5 score and comment on a manual item."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator")
-    questionnaire = for_snapshot(evaluation["snapshot_id"])
-    form = ManualScoreForm()
-    question = questionnaire.questions.get(form.question_id.data or "")
-    if question is None or question.scoring.kind != "manual":
-        abort(404)
-    if not form.validate():
-        flash(_("Choose a score from 0 to 5 (comments up to 2,000 characters)."), "error")
-        return _back(evaluation_id, vendor_id, f"a-{question.id}")
-    store.set_manual_score(
-        get_db(), vendor["response_id"], question.id, g.user["id"], int(form.score.data), form.comment.data or ""
-    )
-    flash(_("Your score for %(id)s was saved.", id=question.id), "success")
-    return _back(evaluation_id, vendor_id, f"a-{question.id}")
 
 
 @bp.post("/evaluations/<int:evaluation_id>/vendors/<int:vendor_id>/verifications")

@@ -114,6 +114,9 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     seen.append("evaluation-vendor-deadline-error")
     visit("evaluation-settings", f"{base}/evaluations/{evaluation_id}/edit")  # with who may see it
     visit("comparison", f"{base}/evaluations/{evaluation_id}/compare")
+    # Shared scoring (issue 12): the owner's grid of assignments and the queue with an item to score.
+    visit("assignments", f"{base}/evaluations/{evaluation_id}/assignments")
+    visit("queue", f"{base}/evaluations/{evaluation_id}/queue")
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
     # the audit log of the evaluation: more than a page of entries, so the pager shows
     visit("audit-evaluation", f"{base}/evaluations/{evaluation_id}/audit")
@@ -210,7 +213,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 28, seen
+    assert len(seen) == 30, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
