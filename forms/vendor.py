@@ -55,11 +55,22 @@ class SectionForm(FlaskForm):
     base_versions = HiddenField()
 
 
+class IdListField(StringField):
+    """Ids typed in one box ("e1, e2") or ticked in a pick list (one value each): one string either way."""
+
+    def process_formdata(self, valuelist):
+        """Join every posted value, so ticked boxes read like the typed list."""
+        if valuelist:
+            self.data = ", ".join(v for v in valuelist if isinstance(v, str) and v)
+
+
 def _field(q: Question):
     """The WTForms field for one question or group sub-field."""
     t = q.type
-    if t in ("text", "id_list"):
-        return StringField(validators=[Optional(), Length(max=q.max_length * (40 if t == "id_list" else 1))])
+    if t == "id_list":
+        return IdListField(validators=[Optional(), Length(max=q.max_length * 40)])
+    if t == "text":
+        return StringField(validators=[Optional(), Length(max=q.max_length)])
     if t == "long_text":
         return TextAreaField(validators=[Optional(), Length(max=q.max_length)])
     if t == "yes_no":
@@ -255,6 +266,8 @@ def display_from_post(section: Section, formdata: MultiDict, files: dict[str, li
                     else (
                         formdata.getlist(f"{q.id}-{i}-{f.id}")
                         if f.type == "multi"
+                        else ", ".join(formdata.getlist(f"{q.id}-{i}-{f.id}"))
+                        if f.type == "id_list"
                         else formdata.get(f"{q.id}-{i}-{f.id}", "")
                     )
                     for f in q.fields
