@@ -262,3 +262,15 @@ def test_confirmation_is_offered_only_when_nothing_required_is_missing(client, m
     assert 'name="confirm"' not in html and "#q-C5" in html
     refused = client.post(f"/v/{v['token']}/submit", data={"confirm": "yes"})
     assert refused.status_code == 302 and refused.headers["Location"].endswith("/review")
+
+
+def test_the_summary_leaves_out_questions_that_do_not_apply_and_survives_odd_stored_values(
+    client, db, make_vendor, stage4_answers
+):
+    stage4_answers.update(F1=False)
+    v = make_vendor(answers=stage4_answers)
+    # written by hand, past validation: the page must still show, never a 500
+    store.save_answers(db, v["response_id"], {"B1": ["not a row", {"id": "d1", "stage": "four"}]}, {}, "test")
+    html = review(client, v)
+    assert '<span class="qid">F1</span>' in html and '<span class="qid">F2</span>' not in html
+    assert "Row 1: d1" in text(html)

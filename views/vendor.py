@@ -688,7 +688,9 @@ def _render_review(link: Link, confirm_error: str | None = None, status: int = 2
     questionnaire = link.questionnaire
     missing = [(questionnaire.section_of(qid), questionnaire.question(qid)) for qid in result.missing]
     today = datetime.now(UTC).date()
-    problems = [_problem_view(link, p) for p in vendor_problems(questionnaire, answers, today)]
+    # only while the vendor can still fix them: a locked response's links would lead nowhere useful
+    found = vendor_problems(questionnaire, answers, today) if link.editable else []
+    problems = [_problem_view(link, p) for p in found]
     applicable = {q.id for q in questionnaire.questions.values() if is_applicable(q, answers)}
     context = _ctx(
         link,
