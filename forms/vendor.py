@@ -55,22 +55,15 @@ class SectionForm(FlaskForm):
     base_versions = HiddenField()
 
 
-class IdListField(StringField):
-    """Ids typed in one box ("e1, e2") or ticked in a pick list (one value each): one string either way."""
-
-    def process_formdata(self, valuelist):
-        """Join every posted value, so ticked boxes read like the typed list."""
-        if valuelist:
-            self.data = ", ".join(v for v in valuelist if isinstance(v, str) and v)
-
-
 def _field(q: Question):
     """The WTForms field for one question or group sub-field."""
     t = q.type
-    if t == "id_list":
-        return IdListField(validators=[Optional(), Length(max=q.max_length * 40)])
-    if t == "text":
-        return StringField(validators=[Optional(), Length(max=q.max_length)])
+    if t == "id_list" and q.choices_from:
+        # ticked in a pick list (issue 12): one value per id, kept whole ("Jane Doe" is one id);
+        # ids not among the rows are kept too, and the core's check bounds each one
+        return SelectMultipleField(choices=None, validate_choice=False, validators=[Optional()])
+    if t in ("text", "id_list"):
+        return StringField(validators=[Optional(), Length(max=q.max_length * (40 if t == "id_list" else 1))])
     if t == "long_text":
         return TextAreaField(validators=[Optional(), Length(max=q.max_length)])
     if t == "yes_no":
@@ -159,7 +152,10 @@ def _value(q: Question, field) -> Any:
     if t == "date":
         return data.isoformat() if data else None
     if t == "id_list":
-        ids = [i for i in ID_SEPARATORS.split(data or "") if i]
+        if isinstance(data, list):  # a pick list's ticked ids, each whole, once
+            ids = list(dict.fromkeys(i for i in data if isinstance(i, str) and i.strip()))
+        else:
+            ids = [i for i in ID_SEPARATORS.split(data or "") if i]
         return ids or None
     return None
 
@@ -265,9 +261,7 @@ def display_from_post(section: Section, formdata: MultiDict, files: dict[str, li
                     if f.type == "file"
                     else (
                         formdata.getlist(f"{q.id}-{i}-{f.id}")
-                        if f.type == "multi"
-                        else ", ".join(formdata.getlist(f"{q.id}-{i}-{f.id}"))
-                        if f.type == "id_list"
+                        if f.type == "multi" or (f.type == "id_list" and f.choices_from)
                         else formdata.get(f"{q.id}-{i}-{f.id}", "")
                     )
                     for f in q.fields
@@ -295,7 +289,7 @@ def _display(q: Question, value: Any) -> Any:
     if t == "number":
         return f"{value:g}" if isinstance(value, float) else str(value)
     if t == "id_list":
-        return ", ".join(value)
+        return list(value) if q.choices_from else ", ".join(value)
     if t == "file":
         return list(value)
     return str(value)

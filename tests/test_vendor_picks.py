@@ -11,6 +11,7 @@ from stagefour import store
 
 from .conftest import AS_OF
 from .test_vendor import answers
+from .test_vendor import field_error
 from .test_vendor import save
 from .test_vendor import section_url
 
@@ -274,3 +275,27 @@ def test_the_summary_leaves_out_questions_that_do_not_apply_and_survives_odd_sto
     html = review(client, v)
     assert '<span class="qid">F1</span>' in html and '<span class="qid">F2</span>' not in html
     assert "Row 1: d1" in text(html)
+
+
+def test_a_ticked_id_with_a_space_or_comma_is_kept_whole(client, db, make_vendor):
+    v = make_vendor(answers={"C1": [{"id": "Jane Doe"}, {"id": "e,2"}]})
+    save(client, v, "B", {"B1-0-id": "d1", "B1-0-engineer_ids": ["Jane Doe", "e,2", "Jane Doe"]})
+    assert answers(db, v)["B1"] == [{"id": "d1", "engineer_ids": ["Jane Doe", "e,2"]}]
+    assert boxes(page(client, section_url(v, "B")), "B1-0-engineer_ids") == [("Jane Doe", True), ("e,2", True)]
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ([f"e{i}" for i in range(101)], "too many ids: 101, at most 100"),
+        (["x" * 41], "expected a list of ids from C1"),
+    ],
+    ids=["101 ids", "an id of 41 characters"],
+)
+def test_a_hostile_pick_is_refused_beside_the_field_and_nothing_changes(client, db, make_vendor, posted, message):
+    v = make_vendor(answers={"C1": [{"id": "e1"}], "B1": [{"id": "d1", "engineer_ids": ["e1"]}]})
+    before = answers(db, v)
+    refused = save(client, v, "B", {"B1-0-id": "d1", "B1-0-engineer_ids": posted})
+    assert refused.status_code == 422
+    assert message in field_error(refused.get_data(as_text=True), "B1-0-engineer_ids")
+    assert answers(db, v) == before
