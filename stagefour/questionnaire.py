@@ -247,10 +247,15 @@ class PickList:
         return tuple(v for v, _ in self.choices)
 
 
-def pick_lists(questionnaire: Questionnaire, answers: dict) -> dict[str, dict[str, PickList]]:
-    """Every `choices_from` field's choices from the saved answers: {group id: {field id: PickList}}."""
+def pick_lists(
+    questionnaire: Questionnaire, answers: dict, questions: tuple[Question, ...] | None = None
+) -> dict[str, dict[str, PickList]]:
+    """The choices of each `choices_from` field (of `questions`, default all) from the saved answers.
+
+    Returns {group id: {field id: PickList}}.
+    """
     out: dict[str, dict[str, PickList]] = {}
-    for q in questionnaire.questions.values():
+    for q in questionnaire.questions.values() if questions is None else questions:
         for f in q.fields:
             if f.choices_from is None:
                 continue

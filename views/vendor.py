@@ -268,9 +268,7 @@ def _picks(link: Link, section: Section, answers: dict) -> dict[str, dict[str, d
     """The pick lists of a section's row fields, from the rows saved so far, with where they come from."""
     questionnaire = link.questionnaire
     out: dict[str, dict[str, dict]] = {}
-    for qid, fields in pick_lists(questionnaire, answers).items():
-        if not any(q.id == qid for q in section.questions):
-            continue
+    for qid, fields in pick_lists(questionnaire, answers, section.questions).items():
         for field_id, picks in fields.items():
             source = questionnaire.question(picks.source)
             url = url_for("vendor.section", token=link.token, section_id=questionnaire.section_of(source.id).id)
