@@ -348,7 +348,8 @@ def vendor_problems(tr: TrackRecord) -> list[Problem]:
                 continue
             rows = tr.answers.get(match["question"])
             row = rows[int(match["row"])] if isinstance(rows, list) else {}
-            label = _label(row, int(match["row"]))
+            # the vendor's own id for the row, else its number: no English word goes to the page
+            label = row["id"] if isinstance(row.get("id"), str) and row["id"] else f"#{int(match['row']) + 1}"
             value = row.get(match["field"]) if match["field"] else None
             if match["item"] is not None and isinstance(value, list):
                 value = value[int(match["item"])]

@@ -299,3 +299,10 @@ def test_a_hostile_pick_is_refused_beside_the_field_and_nothing_changes(client, 
     assert refused.status_code == 422
     assert message in field_error(refused.get_data(as_text=True), "B1-0-engineer_ids")
     assert answers(db, v) == before
+
+
+def test_a_row_without_an_id_is_named_by_its_number(questionnaire, stage4_answers):
+    stage4_answers["B1"].append({"stage": 2, "in_production": True})
+    assert ("production_below_stage_4", "B1[3].stage", {"row": "#4", "stage": 2}) in problems_of(
+        questionnaire, stage4_answers
+    )

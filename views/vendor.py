@@ -713,7 +713,7 @@ PROBLEM_TEXTS = {
         "Deployment %(row)s is marked as in production today but at stage %(stage)s: "
         "check the stage or the answer to “In production today?”."
     ),
-    "over_allocated": _l("%(name)s (row %(row)s) is allocated more than 100 %% across your roster."),
+    "over_allocated": _l("%(name)s (%(row)s) is allocated more than 100 %% across your roster."),
 }
 
 
