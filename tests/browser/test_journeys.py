@@ -178,15 +178,15 @@ def _status(app, response_id: int) -> str:
 def _fill(page: Page, q, name: str, value) -> None:
     """Answer one (non-group) question or group cell `q`, whose form field is called `name`, as a person would."""
     t = q.type
-    if t in ("text", "long_text", "date"):
+    if t == "text" and q.choices_from:
+        page.locator(f"select[name='{name}']").select_option(value)
+    elif t in ("text", "long_text", "date"):
         page.locator(f"[name='{name}']").fill(str(value))
     elif t == "id_list" and q.choices_from:
         for v in value:
             page.locator(f"[name='{name}'][value='{v}']").check()
     elif t == "id_list":
         page.locator(f"[name='{name}']").fill(", ".join(value))
-    elif t == "text" and q.choices_from:
-        page.locator(f"select[name='{name}']").select_option(value)
     elif t == "number":
         page.locator(f"[name='{name}']").fill(str(value))
     elif t == "yes_no":
@@ -232,6 +232,7 @@ def _fill_later_picks(page: Page, link: str, questionnaire, answers: dict) -> No
         cells = [
             (f, f"{q.id}-{i}-{f.id}", row[f.id])
             for q in section.questions
+            if q.type == "group"
             for i, row in enumerate(answers.get(q.id) or [])
             for f in q.fields
             if f.id in row and _picks_later(section, f)
