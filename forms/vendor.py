@@ -58,6 +58,10 @@ class SectionForm(FlaskForm):
 def _field(q: Question):
     """The WTForms field for one question or group sub-field."""
     t = q.type
+    if t == "id_list" and q.choices_from:
+        # ticked in a pick list (issue 12): one value per id, kept whole ("Jane Doe" is one id);
+        # ids not among the rows are kept too, and the core's check bounds each one
+        return SelectMultipleField(choices=None, validate_choice=False, validators=[Optional()])
     if t in ("text", "id_list"):
         return StringField(validators=[Optional(), Length(max=q.max_length * (40 if t == "id_list" else 1))])
     if t == "long_text":
@@ -148,7 +152,10 @@ def _value(q: Question, field) -> Any:
     if t == "date":
         return data.isoformat() if data else None
     if t == "id_list":
-        ids = [i for i in ID_SEPARATORS.split(data or "") if i]
+        if isinstance(data, list):  # a pick list's ticked ids, each whole, once
+            ids = list(dict.fromkeys(i for i in data if isinstance(i, str) and i.strip()))
+        else:
+            ids = [i for i in ID_SEPARATORS.split(data or "") if i]
         return ids or None
     return None
 
@@ -254,7 +261,7 @@ def display_from_post(section: Section, formdata: MultiDict, files: dict[str, li
                     if f.type == "file"
                     else (
                         formdata.getlist(f"{q.id}-{i}-{f.id}")
-                        if f.type == "multi"
+                        if f.type == "multi" or (f.type == "id_list" and f.choices_from)
                         else formdata.get(f"{q.id}-{i}-{f.id}", "")
                     )
                     for f in q.fields
@@ -282,7 +289,7 @@ def _display(q: Question, value: Any) -> Any:
     if t == "number":
         return f"{value:g}" if isinstance(value, float) else str(value)
     if t == "id_list":
-        return ", ".join(value)
+        return list(value) if q.choices_from else ", ".join(value)
     if t == "file":
         return list(value)
     return str(value)

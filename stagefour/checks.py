@@ -6,6 +6,7 @@ that raised it, as paths into the response (`B1[0].stage`), so a reader can chec
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections import defaultdict
 from dataclasses import dataclass
@@ -296,3 +297,79 @@ def changed_since_verified(answers: dict, deployment_id: str, verification: dict
 
 def _verdict(code: str, label: str, overlays: tuple) -> Verdict:
     return Verdict(code, label, VERDICT_TIERS[code], overlays)
+
+
+# --- what the vendor can fix (issue 12) ---
+# The vendor's review page names these without their code or severity: each red flag below
+# is one the vendor's own answers decide, so it is a slip to fix, not a judgment to hide.
+# The problems are read off the flags' answer paths, so the tests stay in red_flags alone.
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A consistency problem the vendor can fix: its kind, the answer it sits in, what to name."""
+
+    # unknown_engineer, unknown_deployment, duplicate_id, future_go_live, production_below_stage_4, over_allocated
+    kind: str
+    path: str  # the answer, as in RedFlag.answers: B1[0].engineer_ids[1]
+    params: dict
+
+    @property
+    def question(self) -> str:
+        """The id of the question the answer belongs to."""
+        return _PATH.match(self.path)["question"]
+
+    @property
+    def row(self) -> int:
+        """The row of that question's group."""
+        return int(_PATH.match(self.path)["row"])
+
+    @property
+    def field(self) -> str | None:
+        """The row's field the answer is in (None for the whole row)."""
+        return _PATH.match(self.path)["field"]
+
+
+# B1[0], B1[0].stage, B1[0].engineer_ids[1]: the row paths red flags point at
+_PATH = re.compile(r"^(?P<question>[A-Za-z]\w*)\[(?P<row>\d+)\](?:\.(?P<field>\w+)(?:\[(?P<item>\d+)\])?)?$")
+VENDOR_FIXABLE = ("R1", "R4", "R7", "R14", "R18")
+
+
+def vendor_problems(tr: TrackRecord) -> list[Problem]:
+    """The problems of R1, R4, R7, R14 and R18 a vendor can fix, one per answer, in answer order."""
+    problems = []
+    # commitments elsewhere are the buyer's knowledge, not the vendor's: only their own rows count
+    for flag in red_flags(tr):
+        if flag.code not in VENDOR_FIXABLE:
+            continue
+        for path in flag.answers:
+            match = _PATH.match(path)
+            if match is None:
+                continue
+            rows = tr.answers.get(match["question"])
+            row = rows[int(match["row"])] if isinstance(rows, list) else {}
+            # the vendor's own id for the row, else its number: no English word goes to the page
+            label = row["id"] if isinstance(row.get("id"), str) and row["id"] else f"#{int(match['row']) + 1}"
+            value = row.get(match["field"]) if match["field"] else None
+            if match["item"] is not None and isinstance(value, list):
+                value = value[int(match["item"])]
+            kind, params = _problem(flag.code, match["question"], label, value, row)
+            problems.append(Problem(kind, path, params))
+    return sorted(problems, key=lambda p: _order(p.path))
+
+
+def _problem(code: str, question: str, label: str, value, row: dict) -> tuple[str, dict]:
+    if code == "R7":
+        kind = "unknown_engineer" if question == "B1" else "unknown_deployment"
+        return kind, {"row": label, "id": str(value)}
+    if code == "R14":
+        return "duplicate_id", {"id": str(value), "group": question}
+    if code == "R4":
+        return "future_go_live", {"row": label, "date": str(value)}
+    if code == "R1":
+        return "production_below_stage_4", {"row": label, "stage": value}
+    return "over_allocated", {"row": label, "name": str(row.get("name") or label)}
+
+
+def _order(path: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[\[\].]+", path) if p)

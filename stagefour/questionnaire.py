@@ -175,6 +175,8 @@ class Question:
     max_rows: int = DEFAULT_MAX_ROWS
     max_files: int = DEFAULT_MAX_FILES
     refers_to: str | None = None
+    choices_from: str | None = None  # "C1.id": the field picks from the saved rows of another group
+    choice_label: str | None = None  # a field of those rows shown beside each id ("e2 — Jane Doe")
     visible_if: Condition | None = None
     scoring: Rule = field(default_factory=Rule)
     weight: float = 1.0
@@ -230,6 +232,44 @@ class Questionnaire:
     def section_of(self, question_id: str) -> Section:
         """The section holding a question."""
         return next(s for s in self.sections if any(q.id == question_id for q in s.questions))
+
+
+@dataclass(frozen=True)
+class PickList:
+    """The choices of one `choices_from` field: (value, label) pairs from another group's saved rows."""
+
+    source: str  # the id of the group the choices come from
+    choices: tuple[tuple[str, str], ...]
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The values a vendor can pick."""
+        return tuple(v for v, _ in self.choices)
+
+
+def pick_lists(
+    questionnaire: Questionnaire, answers: dict, questions: tuple[Question, ...] | None = None
+) -> dict[str, dict[str, PickList]]:
+    """The choices of each `choices_from` field (of `questions`, default all) from the saved answers.
+
+    Returns {group id: {field id: PickList}}.
+    """
+    out: dict[str, dict[str, PickList]] = {}
+    for q in questionnaire.questions.values() if questions is None else questions:
+        for f in q.fields:
+            if f.choices_from is None:
+                continue
+            source, _, key = f.choices_from.partition(".")
+            rows = answers.get(source)
+            seen: dict[str, str] = {}
+            for row in rows if isinstance(rows, list) else []:
+                value = row.get(key) if isinstance(row, dict) else None
+                if not isinstance(value, str) or not value.strip() or value in seen:
+                    continue
+                extra = row.get(f.choice_label) if f.choice_label else None
+                seen[value] = f"{value} — {extra}" if isinstance(extra, str) and extra.strip() else value
+            out.setdefault(q.id, {})[f.id] = PickList(source, tuple(seen.items()))
+    return out
 
 
 def content_hash(data: Any) -> str:
@@ -501,7 +541,11 @@ class _Builder:
         "integer", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
         "scoring", "weight",
     }  # fmt: skip
-    FIELD_KEYS = (QUESTION_KEYS - {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows"}) | {"refers_to"}
+    FIELD_KEYS = (QUESTION_KEYS - {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows"}) | {
+        "refers_to",
+        "choices_from",
+        "choice_label",
+    }
 
     def question(self, raw: Any, path: str, ids: dict, in_group: bool = False) -> Question | None:
         allowed = self.FIELD_KEYS if in_group else self.QUESTION_KEYS
@@ -547,6 +591,7 @@ class _Builder:
                 kwargs["refers_to"] = q.get("refers_to")
             elif "refers_to" in q:
                 self.error(f"{path}.refers_to", "only id_list fields refer to another group")
+            self.pick_list(q, qtype, path, kwargs)
         else:
             if "visible_if" in q:
                 kwargs["visible_if"] = self.condition(q["visible_if"], f"{path}.visible_if", bands=False)
@@ -613,6 +658,26 @@ class _Builder:
                 value = self.integer(q["max_files"], f"{path}.max_files", 1)
                 if value is not None:
                     kwargs["max_files"] = value
+
+    def pick_list(self, q: dict, qtype: str | None, path: str, kwargs: dict) -> None:
+        """`choices_from: GROUP.FIELD` and `choice_label: FIELD` (targets are checked in cross_check)."""
+        if "choices_from" in q:
+            value = q["choices_from"]
+            if qtype not in PICK_TYPES:
+                self.error(
+                    f"{path}.choices_from", f"only {' and '.join(PICK_TYPES)} fields pick from rows, not {qtype}"
+                )
+            elif not (isinstance(value, str) and CHOICES_FROM.match(value)):
+                self.error(f"{path}.choices_from", f"expected GROUP.FIELD such as C1.id, got {value!r}")
+            else:
+                kwargs["choices_from"] = value
+        if "choice_label" in q:
+            if "choices_from" not in q:
+                self.error(f"{path}.choice_label", "only a field with choices_from has a choice_label")
+            elif not (isinstance(q["choice_label"], str) and ITEM_ID.match(q["choice_label"])):
+                self.error(f"{path}.choice_label", "expected the id of a field of the same rows")
+            else:
+                kwargs["choice_label"] = q["choice_label"]
 
     def options(self, raw: Any, path: str) -> tuple[Option, ...]:
         if not isinstance(raw, list) or not raw:
@@ -795,6 +860,25 @@ class _Builder:
                         target = questions.get(f.refers_to)
                         if target is None or target.type != "group":
                             self.error(f"{path}.fields[{k}].refers_to", f'"{f.refers_to}" is not a group question')
+                    if f.choices_from is not None:
+                        self.check_pick_list(f, q, questions, f"{path}.fields[{k}]")
+
+    def check_pick_list(self, f: Question, group: Question, questions: dict, path: str) -> None:
+        target_id, _, field_id = f.choices_from.partition(".")
+        target = questions.get(target_id)
+        if target is None or target.type != "group":
+            self.error(f"{path}.choices_from", f'"{target_id}" is not a group question')
+            return
+        if target is group:
+            self.error(f"{path}.choices_from", "a field cannot pick from the rows of its own group")
+            return
+        source = target.field_by_id(field_id)
+        if source is None or source.type != "text":
+            self.error(f"{path}.choices_from", f'"{target_id}" has no text field "{field_id}"')
+        if f.type == "id_list" and f.refers_to not in (None, target_id):
+            self.error(f"{path}.choices_from", f"picks from {target_id} but refers_to names {f.refers_to}")
+        if f.choice_label is not None and target.field_by_id(f.choice_label) is None:
+            self.error(f"{path}.choice_label", f'"{target_id}" has no field "{f.choice_label}"')
 
     def check_condition(self, cond: Condition, questions: dict, path: str, own_id: str) -> None:
         target = questions.get(cond.question)
@@ -817,6 +901,8 @@ class _Builder:
 
 
 CHECK_SETS = ("ai-deployment-partner",)
+PICK_TYPES = ("text", "id_list")
+CHOICES_FROM = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
 
 
 def _yes_no_key(key: Any) -> str:

@@ -428,3 +428,18 @@ def _fmt_value(value: Any) -> str:
     if isinstance(value, float):
         return _fmt(value)
     return str(value)
+
+
+# --- the vendor's review page (issue 12) ---
+
+
+def vendor_problems(questionnaire: Questionnaire, answers: dict, as_of: date) -> list[checks.Problem]:
+    """The consistency problems a vendor can fix in their answers; none without the check set."""
+    if questionnaire.checks != "ai-deployment-partner":
+        return []
+    return checks.vendor_problems(TrackRecord(scorable_answers(questionnaire, answers), as_of))
+
+
+def is_applicable(q: Question, answers: dict) -> bool:
+    """Whether a question applies given the answers (a `visible_if` not yet decided counts as applying)."""
+    return _applicability(q, answers) != NOT_APPLICABLE

@@ -96,7 +96,7 @@ def story(app, db, make_user, make_evaluation):
     store.save_answers(db, vendor["response_id"], answers, {}, "test")  # what Northwind typed earlier
     vendor_client = app.test_client()
     _change_a2(vendor_client, first_token, "3")
-    assert vendor_client.post(f"/v/{first_token}/submit").status_code == 302
+    assert vendor_client.post(f"/v/{first_token}/submit", data={"confirm": "yes"}).status_code == 302
     assert store.get_vendor(db, vendor["id"])["status"] == "submitted"
     return {
         "app": app,
@@ -124,7 +124,7 @@ def test_the_issue_attack_is_recorded_as_the_vendor_through_the_second_owners_li
     bobs_token = _shown_token(as_bob, e)
     attacker = s["app"].test_client()
     _change_a2(attacker, bobs_token, "5")
-    assert attacker.post(f"/v/{bobs_token}/submit").status_code == 302
+    assert attacker.post(f"/v/{bobs_token}/submit", data={"confirm": "yes"}).status_code == 302
     assert store.load_answers(db, v["response_id"])["A2"] == 5
 
     # The vendor's own link stops working, and the vendor is told why.

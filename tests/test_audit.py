@@ -68,7 +68,7 @@ def world(client, db, make_user, make_vendor, make_evaluation, stage4_answers):
     b = make_vendor("Beta Corp", evaluation_id=first, answers=stage4_answers)
     c = make_vendor("Gamma Corp", evaluation_id=second)
     assert client.post(f"/v/{a['token']}/s/A", data={"A2": "3", "base_versions": "{}"}).status_code in (200, 302)
-    assert client.post(f"/v/{b['token']}/submit").status_code == 302
+    assert client.post(f"/v/{b['token']}/submit", data={"confirm": "yes"}).status_code == 302
     assert client.post(f"/v/{c['token']}/s/A", data={"A2": "9", "base_versions": "{}"}).status_code in (200, 302)
     return {"owner": owner, "first": first, "second": second, "a": a, "b": b, "c": c}
 

@@ -248,3 +248,88 @@ def test_top_level_not_a_mapping():
     with pytest.raises(QuestionnaireError) as info:
         parse_questionnaire(["a", "list"])
     assert info.value.errors[0] == "(top): expected a mapping, got a list"
+
+
+# --- pick lists: `choices_from` (issue 12) ---
+
+ROSTER = {
+    "id": "R1",
+    "type": "group",
+    "prompt": "Roster",
+    "fields": [
+        {"id": "id", "type": "text", "prompt": "Id"},
+        {"id": "name", "type": "text", "prompt": "Name"},
+        {"id": "months", "type": "number", "prompt": "Months"},
+    ],
+}
+
+
+def with_picker(**field) -> dict:
+    """BASE plus a roster group R1 and a group P1 whose field `who` is `field`."""
+    data = copy.deepcopy(BASE)
+    picker = {"id": "P1", "type": "group", "prompt": "Projects", "fields": [{"id": "who", "prompt": "Who", **field}]}
+    data["sections"][0]["questions"] += [copy.deepcopy(ROSTER), picker]
+    return data
+
+
+def test_choices_from_loads_on_text_and_id_list_fields():
+    ids = parse_questionnaire(with_picker(type="id_list", refers_to="R1", choices_from="R1.id", choice_label="name"))
+    one = parse_questionnaire(with_picker(type="text", choices_from="R1.id"))
+    field = ids.question("P1").field_by_id("who")
+    assert (field.choices_from, field.choice_label) == ("R1.id", "name")
+    assert one.question("P1").field_by_id("who").choices_from == "R1.id"
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ({"type": "text", "choices_from": "Q1.id"}, '.choices_from: "Q1" is not a group question'),
+        ({"type": "text", "choices_from": "Z9.id"}, '.choices_from: "Z9" is not a group question'),
+        ({"type": "text", "choices_from": "R1.nope"}, '.choices_from: "R1" has no text field "nope"'),
+        ({"type": "text", "choices_from": "R1.months"}, '.choices_from: "R1" has no text field "months"'),
+        ({"type": "text", "choices_from": "P1.who"}, ".choices_from: a field cannot pick from the rows of its own"),
+        ({"type": "text", "choices_from": "R1"}, ".choices_from: expected GROUP.FIELD such as C1.id, got 'R1'"),
+        ({"type": "text", "choices_from": ["R1.id"]}, ".choices_from: expected GROUP.FIELD such as C1.id"),
+        ({"type": "text", "choices_from": "R1.id; DROP"}, ".choices_from: expected GROUP.FIELD such as C1.id"),
+        ({"type": "number", "choices_from": "R1.id"}, ".choices_from: only text and id_list fields pick from rows"),
+        (
+            {"type": "id_list", "refers_to": "Q3", "choices_from": "R1.id"},
+            ".choices_from: picks from R1 but refers_to names Q3",
+        ),
+        ({"type": "text", "choices_from": "R1.id", "choice_label": "nope"}, '.choice_label: "R1" has no field "nope"'),
+        ({"type": "text", "choice_label": "name"}, ".choice_label: only a field with choices_from has a choice_label"),
+    ],
+)
+def test_loader_refuses_a_bad_choices_from_with_its_path(field, expected):
+    with pytest.raises(QuestionnaireError) as info:
+        parse_questionnaire(with_picker(**field))
+    assert any(e.startswith("sections[0].questions[4].fields[0]" + expected) for e in info.value.errors), (
+        info.value.errors
+    )
+
+
+def test_choices_from_is_not_a_top_level_key():
+    data = copy.deepcopy(BASE)
+    q(data, 0)["choices_from"] = "R1.id"
+    with pytest.raises(QuestionnaireError) as info:
+        parse_questionnaire(data)
+    assert "sections[0].questions[0].choices_from: unknown key" in info.value.errors
+
+
+def test_pick_lists_come_from_saved_rows_with_labels_once_each():
+    from stagefour.questionnaire import pick_lists
+
+    questionnaire = parse_questionnaire(
+        with_picker(type="id_list", refers_to="R1", choices_from="R1.id", choice_label="name")
+    )
+    rows = [
+        {"id": "e1", "name": "Jane Doe"},
+        {"id": "e2"},
+        {"id": "e1", "name": "Again"},
+        {"name": "No id"},
+        {"id": " "},
+    ]
+    (picks,) = pick_lists(questionnaire, {"R1": rows}).values()
+    assert picks["who"].source == "R1"
+    assert picks["who"].choices == (("e1", "e1 — Jane Doe"), ("e2", "e2"))
+    assert pick_lists(questionnaire, {})["P1"]["who"].choices == ()

@@ -174,7 +174,7 @@ def test_vendor_review_page_in_french_keeps_the_percent_sign(client, make_vendor
     page = client.get(f"/v/{vendor['token']}/review").get_data(as_text=True)
     (lead,) = texts(page, r'<p class="lead">(.*?)</p>')
     assert lead == "0\u202f% des réponses obligatoires sont fournies."
-    assert texts(page, r"<h2>(.*?)</h2>") == ["Réponses obligatoires manquantes"]
+    assert texts(page, r"<h2>(.*?)</h2>") == ["Réponses obligatoires manquantes", "Vos réponses"]
 
 
 def test_wtforms_messages_follow_the_interface_language(client, make_vendor):

@@ -375,7 +375,7 @@ def test_review_lists_missing_answers_with_links_then_submit_locks(client, db, m
     assert store.get_vendor(db, v["vendor_id"])["status"] == "in_progress"
     save(client, v, "C", {"C5": full["C5"], "base_versions": "{}"})
     save(client, v, "J", {"J2": full["J2"]})
-    done = client.post(f"/v/{v['token']}/submit")
+    done = client.post(f"/v/{v['token']}/submit", data={"confirm": "yes"})
     assert done.headers["Location"].endswith("/receipt")
     vendor = store.get_vendor(db, v["vendor_id"])
     assert vendor["status"] == "submitted" and vendor["submitted_at"]

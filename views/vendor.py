@@ -28,8 +28,10 @@ from flask import render_template
 from flask import request
 from flask import send_file
 from flask import url_for
+from flask_babel import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
@@ -46,9 +48,12 @@ from stagefour import store
 from stagefour.evaluations import deadline_end
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
+from stagefour.questionnaire import pick_lists
 from stagefour.response import digest
 from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
+from stagefour.scoring import is_applicable
+from stagefour.scoring import vendor_problems
 from views.db import get_db
 from views.i18n import filesize
 from views.i18n import safe_next
@@ -180,6 +185,7 @@ def _ui(locale: str) -> dict:
         "saving": _("Saving…"),
         "not_saved_yet": _("Not saved yet; trying again."),
         "some_not_saved": _("Some answers were not saved: see the marked fields."),
+        "not_in_list": _("not in your list in %(source)s"),  # formatted in the template
         "keep_mine": _("Keep mine"),
         "load_theirs": _("Load theirs"),
     }
@@ -240,14 +246,17 @@ def _render_section(
     disabled = not link.editable
     threads = _threads_by_question(link)
     thread_list = _macro("vendor/_threads.html", "thread_list") if threads else None
+    picks = _picks(link, section, answers)
     body = []
     for q in section.questions:
-        args = (q, values, errors, conflicts, lang, disabled, link.token, ui)
+        args = (q, values, errors, conflicts, lang, disabled, link.token, ui, picks.get(q.id, {}))
         if any(name.split("-")[0].removesuffix("_none") == q.id for name in errors) or q.id in conflicts:
             body.append(_macro("vendor/_question.html", "question")(*args))
         else:
-            # what the field shows, fingerprinted: repr is exact for these strings, lists and dicts
-            shown = repr((values.get(q.id), values.get(f"{q.id}_none"))).encode()
+            # what the field shows, fingerprinted: repr is exact for these strings, lists and dicts;
+            # a pick list's choices come from another section's rows, so they are part of it
+            choices = {f: p["choices"] for f, p in picks.get(q.id, {}).items()}
+            shown = repr((values.get(q.id), values.get(f"{q.id}_none"), choices)).encode()
             key = (link.questionnaire.hash, q.id, lang, locale, disabled, link.token, blake2b(shown).digest())
             body.append(_kept(_fragments, key, lambda args=args: _macro("vendor/_question.html", "question")(*args)))
         if q.id in threads:
@@ -270,6 +279,23 @@ def _render_section(
         ),
         status,
     )
+
+
+def _picks(link: Link, section: Section, answers: dict) -> dict[str, dict[str, dict]]:
+    """The pick lists of a section's row fields, from the rows saved so far, with where they come from."""
+    questionnaire = link.questionnaire
+    out: dict[str, dict[str, dict]] = {}
+    for qid, fields in pick_lists(questionnaire, answers, section.questions).items():
+        for field_id, picks in fields.items():
+            source = questionnaire.question(picks.source)
+            url = url_for("vendor.section", token=link.token, section_id=questionnaire.section_of(source.id).id)
+            out.setdefault(qid, {})[field_id] = {
+                "choices": picks.choices,
+                "values": picks.values,
+                "source": source,
+                "url": f"{url}#q-{source.id}",
+            }
+    return out
 
 
 def _threads_by_question(link: Link) -> dict[str, list[dict]]:
@@ -668,17 +694,66 @@ def download(token: str, attachment_id: str):
 
 @bp.get("/<token>/review")
 def review(token: str):
-    """Every missing required answer, with a link to it; submit when none is missing."""
-    link = open_link(token)
+    """Missing answers and fixable problems, each with a link to it; every answer read-only; submit."""
+    return _render_review(open_link(token))
+
+
+def _render_review(link: Link, confirm_error: str | None = None, status: int = 200):
     answers = link.answers()
     result = link.progress(answers)
-    missing = [(link.questionnaire.section_of(qid), link.questionnaire.question(qid)) for qid in result.missing]
-    return render_template("vendor/review.html", **_ctx(link, result=result, missing=missing, answers=answers))
+    questionnaire = link.questionnaire
+    missing = [(questionnaire.section_of(qid), questionnaire.question(qid)) for qid in result.missing]
+    today = datetime.now(UTC).date()
+    # only while the vendor can still fix them: a locked response's links would lead nowhere useful
+    found = vendor_problems(questionnaire, answers, today) if link.editable else []
+    problems = [_problem_view(link, p) for p in found]
+    applicable = {q.id for q in questionnaire.questions.values() if is_applicable(q, answers)}
+    context = _ctx(
+        link,
+        result=result,
+        missing=missing,
+        answers=answers,
+        problems=problems,
+        applicable=applicable,
+        confirm_error=confirm_error,
+    )
+    return render_template("vendor/review.html", **context), status
+
+
+# What each problem says to the vendor (stagefour/checks.py `vendor_problems`): never a flag
+# code, a severity or a score, only what is inconsistent and where.
+PROBLEM_TEXTS = {
+    "unknown_engineer": _l("Deployment %(row)s names engineer %(id)s, who is not in your roster (C1)."),
+    "unknown_deployment": _l("Failure mode %(row)s names deployment %(id)s, which is not in your deployments (B1)."),
+    "duplicate_id": _l("The id %(id)s is used by more than one row of %(group)s: give each row its own id."),
+    "future_go_live": _l("Deployment %(row)s has a go-live date in the future (%(date)s)."),
+    "production_below_stage_4": _l(
+        "Deployment %(row)s is marked as in production today but at stage %(stage)s: "
+        "check the stage or the answer to “In production today?”."
+    ),
+    "over_allocated": _l("%(name)s (%(row)s) is allocated more than 100 %% across your roster."),
+}
+
+
+def _problem_view(link: Link, problem) -> dict:
+    section = link.questionnaire.section_of(problem.question)
+    anchor = f"{problem.question}-{problem.row}-{problem.field}" if problem.field else f"q-{problem.question}"
+    params = dict(problem.params)
+    if "date" in params:
+        try:
+            params["date"] = format_date(date.fromisoformat(params["date"]), "long")
+        except ValueError:
+            pass  # a date the checks read another way is shown as the vendor wrote it
+    return {
+        "text": str(PROBLEM_TEXTS[problem.kind]) % params,
+        "url": url_for("vendor.section", token=link.token, section_id=section.id) + f"#{anchor}",
+        "section": section,
+    }
 
 
 @bp.post("/<token>/submit")
 def submit(token: str):
-    """Lock the response once it is complete; a second submit changes nothing."""
+    """Lock the response once it is complete and the vendor confirms; a second submit changes nothing."""
     link = open_link(token)
     if link.response["status"] == "submitted":
         return redirect(url_for("vendor.receipt", token=token))
@@ -689,6 +764,9 @@ def submit(token: str):
     if result.missing:
         flash(_("Some required answers are missing."), "error")
         return redirect(url_for("vendor.review", token=token))
+    if request.form.get("confirm") != "yes":
+        # nothing changes: the response stays open and the page says what is needed, beside the box
+        return _render_review(link, _("Tick the box to confirm you have checked your answers."), 422)
     if store.set_response_status(get_db(), link.response["id"], "submitted", link.actor, expect=store.EDITABLE):
         tell("submitted", link.evaluation["id"], link.response["vendor_id"])
     return redirect(url_for("vendor.receipt", token=token))

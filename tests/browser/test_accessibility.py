@@ -154,9 +154,23 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     expect(page.locator("#error-summary")).to_be_visible()
     check("vendor-section-errors", page, info.value)
     seen.append("vendor-section-errors")
-    visit("vendor-section-b-rows", f"{base}/v/{token}/s/B")
+    visit("vendor-section-b-rows", f"{base}/v/{token}/s/B")  # with pick lists of the roster's engineers
+    visit("vendor-section-d-picks", f"{base}/v/{token}/s/D")  # a failure's deployment picked from B1
     _save(app, response_id, {k: v for k, v in full.items() if k[0] == "A"})
+    # answers that do not fit together: the review page lists them with links (issue 12)
+    typo = [dict(full["B1"][0], engineer_ids=["e1", "E9"]), *full["B1"][1:]]
+    _save(app, response_id, {"B1": typo})
+    visit("vendor-review-problems", f"{base}/v/{token}/review")
+    expect(page.locator("ul.problems li")).to_have_count(1)
+    _save(app, response_id, {"B1": full["B1"]})
     visit("vendor-review", f"{base}/v/{token}/review")
+    # a submit without the confirmation is refused beside the box
+    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+        page.get_by_role("button", name="Submit the response").click()
+    assert info.value.status == 422
+    check("vendor-review-unconfirmed", page, info.value)
+    seen.append("vendor-review-unconfirmed")
+    page.get_by_label("I have checked the answers").check()
     page.get_by_role("button", name="Submit the response").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("submitted")
     visit("vendor-receipt", f"{base}/v/{token}/receipt")
@@ -213,7 +227,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 30, seen
+    assert len(seen) == 31, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 

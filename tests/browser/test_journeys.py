@@ -178,8 +178,13 @@ def _status(app, response_id: int) -> str:
 def _fill(page: Page, q, name: str, value) -> None:
     """Answer one (non-group) question or group cell `q`, whose form field is called `name`, as a person would."""
     t = q.type
-    if t in ("text", "long_text", "date"):
+    if t == "text" and q.choices_from:
+        page.locator(f"select[name='{name}']").select_option(value)
+    elif t in ("text", "long_text", "date"):
         page.locator(f"[name='{name}']").fill(str(value))
+    elif t == "id_list" and q.choices_from:
+        for v in value:
+            page.locator(f"[name='{name}'][value='{v}']").check()
     elif t == "id_list":
         page.locator(f"[name='{name}']").fill(", ".join(value))
     elif t == "number":
@@ -206,10 +211,38 @@ def _fill_section(page: Page, section, answers: dict) -> None:
                 page.locator(f"button[value='add:{q.id}']").click()  # saves the rows so far and adds one
                 expect(page.locator(f"[name='{q.id}-{i}-id']")).to_be_visible()
                 for f in q.fields:
-                    if f.id in row:
+                    if f.id in row and not _picks_later(section, f):
                         _fill(page, f, f"{q.id}-{i}-{f.id}", row[f.id])
         else:
             _fill(page, q, q.id, answers[q.id])
+
+
+def _picks_later(section, f) -> bool:
+    """Whether a row field picks from a group of a later section: the vendor comes back for it (issue 12)."""
+    if not f.choices_from:
+        return False
+    order = [s.id for s in _questionnaire().sections]
+    source = _questionnaire().section_of(f.choices_from.split(".")[0]).id
+    return order.index(source) > order.index(section.id)
+
+
+def _fill_later_picks(page: Page, link: str, questionnaire, answers: dict) -> None:
+    """Back in each section with such a field, pick from the rows now saved, and save."""
+    for section in questionnaire.sections:
+        cells = [
+            (f, f"{q.id}-{i}-{f.id}", row[f.id])
+            for q in section.questions
+            if q.type == "group"
+            for i, row in enumerate(answers.get(q.id) or [])
+            for f in q.fields
+            if f.id in row and _picks_later(section, f)
+        ]
+        if cells:
+            page.goto(f"{link}/s/{section.id}")
+            for f, name, value in cells:
+                _fill(page, f, name, value)
+            page.locator("button[value=save]").last.click()
+            expect(page.locator(".flash.success")).to_be_visible()
 
 
 def _check_section(page: Page, section, answers: dict) -> None:
@@ -235,6 +268,9 @@ def _check_section(page: Page, section, answers: dict) -> None:
                     expect(page.locator(f"[name='{name}'][value='{v}']")).to_be_checked()
             elif f.type == "single" and len(f.options) <= 6:
                 expect(page.locator(f"[name='{name}'][value='{value}']")).to_be_checked()
+            elif f.type == "id_list" and f.choices_from:
+                for v in value:
+                    expect(page.locator(f"[name='{name}'][value='{v}']")).to_be_checked()
             elif f.type == "id_list":
                 expect(page.locator(f"[name='{name}']")).to_have_value(", ".join(value))
             elif f.type == "number":
@@ -282,6 +318,7 @@ def test_vendor_fills_every_section_leaves_comes_back_submits_and_downloads_the_
             shot(page, f"journey-vendor-section-b-{language}")
         page.get_by_role("button", name=WORDS[language]["next"]).click()
     expect(page).to_have_url(re.compile(r"/review$"))
+    _fill_later_picks(page, link, questionnaire, answers)
 
     # leave: another page of another context (a new browser session), then come back with the link
     page.goto("about:blank")
@@ -309,6 +346,7 @@ def test_vendor_fills_every_section_leaves_comes_back_submits_and_downloads_the_
     submit = again.locator("form[action$='/submit'] button[type=submit]")
     expect(submit).to_be_visible()
     shot(again, f"journey-vendor-review-{language}")
+    again.locator("input[name=confirm]").check()
     submit.click()
     expect(again).to_have_url(re.compile(r"/receipt$"))
     expect(again.get_by_role("heading", level=1)).to_contain_text(WORDS[language]["receipt"])
@@ -375,6 +413,8 @@ def test_keyboard_only_adds_a_deployment_row_in_section_b_and_submits(live, page
 
     page.goto(f"{link}/review")
     expect(page.locator("ul.missing")).to_have_count(0)
+    _tab_to(page, "input[type=checkbox][name=confirm]")
+    page.keyboard.press("Space")
     _tab_to(page, "form[action$='/submit'] button[type=submit]")
     expect(page.locator(":focus")).to_have_text("Submit the response")
     page.keyboard.press("Enter")

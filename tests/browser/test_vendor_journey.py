@@ -60,7 +60,7 @@ def test_vendor_fills_two_sections_reloads_and_submits(live, page):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Production track record")
     page.get_by_role("button", name="Add a row").click()
     fill_row(page, 0, id="d1", customer_type="Regional insurer", industry="insurance", go_live="2026-09-01",
-             stage="4", in_production="yes", vendor_role="built_operates", engineer_ids="e1")  # fmt: skip
+             stage="4", in_production="yes", vendor_role="built_operates")  # fmt: skip
     page.get_by_role("button", name="Add a row").click()
     expect(page.locator("[name='B1-1-id']")).to_be_visible()
     expect(page.locator("[name='B1-0-id']")).to_have_value("d1")  # the first row was kept
@@ -95,6 +95,7 @@ def test_vendor_fills_two_sections_reloads_and_submits(live, page):
     db.close()
     page.goto(f"{base}/v/{token}/review")
     shot(page, "vendor-review")
+    page.get_by_label("I have checked the answers").check()
     page.get_by_role("button", name="Submit the response").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("submitted")
     shot(page, "vendor-receipt")
