@@ -1948,3 +1948,15 @@ def recovery_codes_left(db: Database, user_id: int) -> int:
     """How many unspent recovery codes a user has."""
     sql = "SELECT count(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL"
     return _row(db, sql, [user_id])["n"]
+
+
+# --- vendor page and comparison fixes (issue 12) ---
+
+
+def any_answers(db: Database, evaluation_id: int) -> bool:
+    """Whether any vendor of the evaluation has saved at least one answer (a ranking means something)."""
+    sql = (
+        "SELECT EXISTS (SELECT 1 FROM answers a JOIN responses r ON r.id = a.response_id "
+        "JOIN vendors v ON v.id = r.vendor_id WHERE v.evaluation_id = ?) AS answered"
+    )
+    return bool(_row(db, sql, [evaluation_id])["answered"])
