@@ -187,7 +187,9 @@ def overview(token: str):
     answers = link.answers()
     result = link.progress(answers)
     threads = [t for ts in _threads_by_question(link).values() for t in ts if t["status"] == "open"]
-    return render_template("vendor/overview.html", **_ctx(link, result=result, open_threads=threads))
+    return render_template(
+        "vendor/overview.html", **_ctx(link, result=result, open_threads=threads, answered=bool(answers))
+    )
 
 
 @bp.get("/<token>/s/<section_id>")
