@@ -258,6 +258,7 @@ def _render_section(
     ui = _ui(locale, current_app.config["MAX_FILE_BYTES"])
     disabled = not link.editable
     threads = _threads_by_question(link)
+    progress = link.progress(answers)
     thread_list = _macro("vendor/_threads.html", "thread_list") if threads else None
     body = []
     for q in section.questions:
@@ -285,7 +286,8 @@ def _render_section(
                 conflicts=conflicts,
                 base_versions=json.dumps(seen),
                 page_id=secrets.token_urlsafe(12),
-                result=link.progress(answers),
+                result=progress,
+                sections_complete=sum(1 for done, required in progress.by_section.values() if done == required),
                 position=link.questionnaire.sections.index(section),
             ),
         ),
