@@ -121,3 +121,28 @@ def test_after_moving_sliders_every_figure_is_the_servers_for_those_weights(live
         assert page.locator("#w_B-range").get_attribute("max") == page.locator("#w_B").get_attribute("max") == "1000"
     assert compared > 20
     shot(page, "buyer-compare-figures")
+
+
+def test_the_comparison_on_a_phone_and_without_answers(live, browser):
+    base, output, app = live
+    db = store.open_db(app.config["DATABASE"])
+    demo = min(e["id"] for e in db.query("SELECT id FROM evaluations"))
+    team_id = store.get_team_by_name(db, "Procurement")["id"]
+    silent = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Nobody answered", team_id=team_id)
+    evaluations.invite(db, silent, "Quiet Vendor Ltd", None, "test")
+    db.close()
+    for width, height in ((1280, 800), (375, 667)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        log_in(page, base, output)
+        page.goto(f"{base}/evaluations/{demo}/compare")
+        page.locator("#w_B-range").fill("200")
+        page.locator("details.sensitivity > summary").click()
+        expect(page.locator("#sensitivity")).to_be_visible()
+        shot(page, f"buyer-compare-{width}")
+        page.goto(f"{base}/evaluations/{silent}/compare")
+        expect(page.locator("#no-answers")).to_contain_text("No vendor has answered yet")
+        expect(page.locator("#ranking")).to_have_count(0)
+        expect(page.get_by_role("link", name="Download the PDF (A4)")).to_have_count(0)
+        shot(page, f"buyer-compare-no-answers-{width}")
+        context.close()
