@@ -147,3 +147,23 @@ def test_a_link_revoked_while_typing_keeps_the_text_and_says_it_was_not_saved(li
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator("#unsaved")).to_contain_text(typed)
     expect(page.locator("h1")).to_have_text("This link has been withdrawn")
+
+
+def test_without_javascript_a_removed_row_comes_back_with_the_undo_button(live, browser):
+    base, _, app = live
+    token, response_id = new_vendor(app, "No Script Ltd")
+    save_answers(app, response_id, {"C1": ROWS})
+    for viewport, name in ((DESKTOP, "1280"), (PHONE, "375")):
+        context = browser.new_context(viewport=viewport, java_script_enabled=False)
+        page = context.new_page()
+        page.goto(f"{base}/v/{token}/s/C")
+        page.get_by_role("button", name="Remove row 1").click()
+        expect(page.locator(".row-removed")).to_contain_text("Row 1 of C1 removed.")
+        assert stored(app, response_id)["C1"] == ROWS[1:]
+        page.locator(".row-removed").scroll_into_view_if_needed()
+        shot(page, f"vendor-row-removed-nojs-{name}")
+        page.get_by_role("button", name="Undo").click()
+        expect(page.locator(".flash.success")).to_contain_text("Saved at")
+        assert stored(app, response_id)["C1"] == ROWS
+        expect(page.locator("[name='C1-0-name']")).to_have_value("Ana Ruiz")
+        context.close()
