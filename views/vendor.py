@@ -455,7 +455,9 @@ def autosave(token: str, section_id: str):
     link = open_link(token, allow_closed=True)
     if link.closed_reason:
         # final: the script stops retrying and tells the vendor these changes were not saved
-        return jsonify(error=_("This link has been closed."), final=True, closed=link.closed_reason), 410
+        # the closed page's own headings, as a sentence
+        said = _("This link has been withdrawn") if link.closed_reason == "revoked" else _("This link has expired")
+        return jsonify(error=f"{said}.", final=True, closed=link.closed_reason), 410
     section = link.section(section_id)
     if not link.editable:
         return jsonify(error=_("This response can no longer be changed."), final=True), 409
