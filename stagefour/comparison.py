@@ -14,7 +14,7 @@ from stagefour.scoring import weighted_mean
 
 # Multipliers of one section's weight tried when looking for the change that moves the winner:
 # down to 0 in steps of 5 %, up to 10× in steps of 10 %.
-_MULTIPLIERS = tuple(sorted({round(0.05 * i, 2) for i in range(20)} | {round(1 + 0.1 * i, 2) for i in range(1, 91)}))
+MULTIPLIERS = tuple(sorted({round(0.05 * i, 2) for i in range(20)} | {round(1 + 0.1 * i, 2) for i in range(1, 91)}))
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ def sensitivity(entries: list[Entry], weights: dict[str, float]) -> list[Sensiti
     for section_id, weight in weights.items():
         found: dict[str, tuple[float, str] | None] = {"lower": None, "higher": None}
         for side, multipliers in (
-            ("lower", sorted((m for m in _MULTIPLIERS if m < 1), reverse=True)),
-            ("higher", [m for m in _MULTIPLIERS if m > 1]),
+            ("lower", sorted((m for m in MULTIPLIERS if m < 1), reverse=True)),
+            ("higher", [m for m in MULTIPLIERS if m > 1]),
         ):
             for m in multipliers:
                 top = winner({**weights, section_id: weight * m})
@@ -105,7 +105,10 @@ def sensitivity(entries: list[Entry], weights: dict[str, float]) -> list[Sensiti
     return out
 
 
-def stable(sensitivities: list[Sensitivity], within: float = 0.5) -> bool:
+STABLE_WITHIN = 0.5
+
+
+def stable(sensitivities: list[Sensitivity], within: float = STABLE_WITHIN) -> bool:
     """Whether no single weight moved by `within` (50 %) of itself changes the winner."""
     for s in sensitivities:
         if s.lower is not None and s.lower >= s.weight * (1 - within):
@@ -113,3 +116,29 @@ def stable(sensitivities: list[Sensitivity], within: float = 0.5) -> bool:
         if s.higher is not None and s.higher <= s.weight * (1 + within):
             return False
     return True
+
+
+def browser_inputs(entries: list[Entry], weights: dict[str, float]) -> dict:
+    """What static/compare.js needs to redo rank, scores, ranges, sensitivity and stability for other weights.
+
+    The script mirrors `rank`, `overall`, `sensitivity` and `stable`; ties on tier and score go by
+    the same case-folded name order, sent as a number so the browser never compares names itself.
+    """
+    by_name = sorted(range(len(entries)), key=lambda i: entries[i].name.casefold())
+    tie = {entries[i].vendor_id: n for n, i in enumerate(by_name)}
+    return {
+        "weights": weights,
+        "multipliers": list(MULTIPLIERS),
+        "within": STABLE_WITHIN,
+        "vendors": [
+            {
+                "id": e.vendor_id,
+                "name": e.name,
+                "tie": tie[e.vendor_id],
+                "tier": tier(e),
+                "provisional": e.result.provisional,
+                "sections": [[s.id, s.score, s.low, s.high] for s in e.result.sections],
+            }
+            for e in entries
+        ],
+    }

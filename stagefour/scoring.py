@@ -207,6 +207,11 @@ class Completeness:
     missing: tuple[str, ...]
     percent: float
 
+    @property
+    def first_incomplete(self) -> str | None:
+        """The first section (questionnaire order) with a required answer missing; None when all are given."""
+        return next((sid for sid, (done, required) in self.by_section.items() if done < required), None)
+
 
 def scorable_answers(questionnaire: Questionnaire, answers: dict) -> dict:
     """The answers that fit their questions; a stored value that does not counts as unanswered.

@@ -2394,3 +2394,15 @@ def set_assignments(db: Database, evaluation_id: int, wanted: Sequence[tuple[int
                 removed_count=len(removed),
             )
     return {"added": added, "removed": removed}
+
+
+# --- vendor page and comparison fixes (issue 12) ---
+
+
+def any_answers(db: Database, evaluation_id: int) -> bool:
+    """Whether any vendor of the evaluation has saved at least one answer (a ranking means something)."""
+    sql = (
+        "SELECT EXISTS (SELECT 1 FROM answers a JOIN responses r ON r.id = a.response_id "
+        "JOIN vendors v ON v.id = r.vendor_id WHERE v.evaluation_id = ?) AS answered"
+    )
+    return bool(_row(db, sql, [evaluation_id])["answered"])

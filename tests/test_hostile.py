@@ -740,7 +740,8 @@ def test_a_section_with_70_filled_rows_saves_from_the_browser(client, db, vendor
 def test_malformed_row_keys_and_actions_never_crash(app, client, db, vendor, route, data):
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash shows as a 500, as in production
     response = save(client, vendor, "B", data, autosave=route == "autosave")
-    assert response.status_code in ((200, 422) if route == "autosave" else (302, 422))
+    # a save is 302; a removed row's page (its Undo carries the row) 200; a refused save 422
+    assert response.status_code in ((200, 422) if route == "autosave" else (200, 302, 422))
     location = response.headers.get("Location", "")
     assert "<" not in location and "\n" not in location
     response.close()
@@ -812,7 +813,7 @@ def test_random_form_data_never_gets_a_500(client, links, post):
     if multipart:  # how a browser writes names in a multipart header
         pairs = [(k.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A"), v) for k, v in pairs]
     url = f"/v/{links[form]['token']}/s/{section}"
-    for route, allowed in (("", (302, 422)), ("/autosave", (200, 422))):
+    for route, allowed in (("", (200, 302, 422)), ("/autosave", (200, 422))):
         data = MultiDict(pairs)
         response = post_multipart(client, url + route, data) if multipart else client.post(url + route, data=data)
         assert response.status_code in allowed, (route, response.status_code)
@@ -820,7 +821,7 @@ def test_random_form_data_never_gets_a_500(client, links, post):
         body = text(response)
         if route:
             assert set(json.loads(body)) >= {"saved", "errors", "conflicts"}
-        elif response.status_code == 422:
+        elif response.status_code in (200, 422):
             assert_inert(body, "section page shown again")
 
 

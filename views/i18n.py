@@ -34,6 +34,7 @@ from stagefour.questionnaire import localize
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 ACCEPTED_UPLOADS = ",".join(f".{ext}" for ext in [*BINARY_TYPES, *TEXT_TYPES])
+ACCEPTED_NAMES = ", ".join(ext.upper() for ext in [*BINARY_TYPES, *TEXT_TYPES])  # what a vendor reads
 
 babel = Babel()
 bp = Blueprint("i18n", __name__)
@@ -127,6 +128,13 @@ def filesize(size: Any) -> str:
     if size < 1_000_000:
         return _("%(n)s kB", n=readable_number(size / 1000, get_locale()))
     return _("%(n)s MB", n=readable_number(size / 1_000_000, get_locale()))
+
+
+def upload_limit(max_bytes: int) -> str:
+    """The largest file accepted, in the reader's locale, rounded down: never more than is kept."""
+    if max_bytes >= 1_000_000:
+        return _("%(n)s MB", n=readable_number(max_bytes // 1_000_000, get_locale()))
+    return filesize(max_bytes)
 
 
 VERDICT_LABELS = {

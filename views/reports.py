@@ -143,7 +143,11 @@ def comparison_pdf(evaluation_id: int):
     evaluation = load_evaluation(evaluation_id)
     size, lang = _options()
     slot = jobs.comparison_slot(evaluation_id, lang, size)
-    key, status = _waited_for(slot) or _comparison_state(evaluation, size, lang, start=True)
+    waited = _waited_for(slot)  # a bad `wait` is refused (400) first, like bad options
+    if waited is None and not store.any_answers(get_db(), evaluation_id):
+        # a ranking of empty responses would name a winner by its name alone
+        return make_response(render_template("report/no_answers.html", evaluation=evaluation), 409)
+    key, status = waited or _comparison_state(evaluation, size, lang, start=True)
     if status.state == "ready":
         return _send(
             report.ReportCache(report_folder()).pdf_path(key), f"stagefour-evaluation-{evaluation_id}-{lang}-{size}.pdf"

@@ -18,6 +18,7 @@ from flask import send_file
 from flask import url_for
 from flask_babel import gettext as _
 
+from forms.buyer import MAX_WEIGHT
 from forms.review import ClarificationForm
 from forms.review import ReplyForm
 from forms.review import VerificationForm
@@ -26,7 +27,8 @@ from stagefour import assignments as shared
 from stagefour import evaluations
 from stagefour import evidence
 from stagefour import store
-from stagefour.comparison import section_scores
+from stagefour.comparison import Entry
+from stagefour.comparison import browser_inputs
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import deployment_fingerprint
 from views import scoring
@@ -37,8 +39,6 @@ from views.db import get_db
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("review", __name__)
-
-MAX_WEIGHT = 1000.0
 
 
 def today():
@@ -238,23 +238,32 @@ def compare(evaluation_id: int):
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     weights, errors = requested_weights(questionnaire, evaluation)
     comparison = evaluations.compare(get_db(), evaluation, questionnaire, today(), weights)
-    data = {
-        "weights": comparison.weights,
-        "vendors": [
-            {
-                "id": r.vendor["id"],
-                "name": r.vendor["name"],
-                "tier": r.result.verdict.tier if r.result.verdict else 0,
-                "sections": section_scores(r),
-            }
-            for r in comparison.reviews
-        ],
+    entries = [Entry(r.vendor["id"], r.vendor["name"], r.result) for r in comparison.reviews]
+    data = browser_inputs(entries, comparison.weights) | {
+        "defaults": {s.id: float(evaluation["weights"].get(s.id, s.weight)) for s in questionnaire.sections},
+        "max": MAX_WEIGHT,
+        # the page's sentences with {placeholders} the script fills, translated here like the page's own
+        "text": {
+            "one": _("One vendor only."),
+            "stable": _(
+                "The ranking's winner, %(name)s, stays first if any one section weight moves by half in either direction.",  # noqa: E501
+                name="{name}",
+            ),
+            "sensitive": _("The winner, %(name)s, is sensitive to the weights:", name="{name}"),
+            "lower": _("≤ %(w)s: %(name)s first", w="{w}", name="{name}"),
+            "higher": _("≥ %(w)s: %(name)s first", w="{w}", name="{name}"),
+            "no_lower": _("no change down to 0"),
+            "no_higher": _("no change up to 10×"),
+            "provisional": _("provisional, %(low)s–%(high)s", low="{low}", high="{high}"),
+        },
     }
     return render_template(
         "review/compare.html",
         evaluation=evaluation,
         questionnaire=questionnaire,
         comparison=comparison,
+        answered=any(r.answers for r in comparison.reviews),
+        max_weight=MAX_WEIGHT,
         errors=errors,
         lang=_reader_language(questionnaire),
         data=data,

@@ -55,8 +55,10 @@ from stagefour.scoring import completeness
 from stagefour.scoring import is_applicable
 from stagefour.scoring import vendor_problems
 from views.db import get_db
+from views.i18n import ACCEPTED_NAMES
 from views.i18n import filesize
 from views.i18n import safe_next
+from views.i18n import upload_limit
 from views.limits import find_link
 from views.notifications import tell
 from views.questionnaires import for_snapshot
@@ -154,16 +156,32 @@ def open_link(token: str, allow_closed: bool = False) -> Link:
     return link
 
 
-def _closed_page(link: Link):
+def _closed_page(link: Link, unsaved: str = ""):
     reason = link.closed_reason
-    return current_app.make_response(
-        (render_template("vendor/closed.html", link=link, reason=reason, questionnaire=link.questionnaire), 410)
+    page = render_template(
+        "vendor/closed.html", link=link, reason=reason, questionnaire=link.questionnaire, unsaved=unsaved
     )
+    return current_app.make_response((page, 410))
+
+
+# What a posted section carries besides answers: never shown back as "your unsaved answers".
+_FORM_PLUMBING = {"csrf_token", "base_versions", "page_id", "seq", "action", "changed"}
+
+
+def _unsaved_text(formdata) -> str:
+    """The answers of a post that could not be saved, one `name: value` a line, to copy elsewhere."""
+    lines = [
+        f"{key}: {value}"
+        for key, value in formdata.items(multi=True)
+        if isinstance(value, str) and value.strip() and key not in _FORM_PLUMBING and not key.endswith("-keep")
+    ]
+    return "\n".join(lines)[:200_000]
 
 
 @lru_cache(maxsize=16)
-def _ui(locale: str) -> dict:
+def _ui(locale: str, max_file_bytes: int) -> dict:
     """The interface strings of the form's fields, translated once per language, not per field."""
+    limit = upload_limit(max_file_bytes)
     return {
         "yes": _("Yes"),
         "no": _("No"),
@@ -188,11 +206,26 @@ def _ui(locale: str) -> dict:
         "not_in_list": _("not in your list in %(source)s"),  # formatted in the template
         "keep_mine": _("Keep mine"),
         "load_theirs": _("Load theirs"),
+        # stated at every file field before any upload; the script checks sizes before sending
+        "file_limit": _("Accepted: %(types)s; up to %(size)s per file.", types=ACCEPTED_NAMES, size=limit),
+        "max_file_bytes": max_file_bytes,
+        "too_big": _(
+            "%(file)s is over the limit of %(limit)s: it was not added. Choose a smaller file.",
+            file="{file}",
+            limit=limit,
+        ),
+        "undo": _("Undo"),
+        "row_removed": _("Row %(n)s removed.", n="{n}"),
+        "final_not_saved": _(
+            "Your last changes were NOT saved. They are still on this page: copy them before you leave it."
+        ),
+        "copy_unsaved": _("Copy my unsaved answers"),
+        "copied": _("Copied. Paste them somewhere safe."),
     }
 
 
 def _ctx(link: Link, **extra) -> dict:
-    ui = _ui(str(get_locale()))
+    ui = _ui(str(get_locale()), current_app.config["MAX_FILE_BYTES"])
     return {
         "link": link,
         "questionnaire": link.questionnaire,
@@ -210,7 +243,9 @@ def overview(token: str):
     answers = link.answers()
     result = link.progress(answers)
     threads = [t for ts in _threads_by_question(link).values() for t in ts if t["status"] == "open"]
-    return render_template("vendor/overview.html", **_ctx(link, result=result, open_threads=threads))
+    return render_template(
+        "vendor/overview.html", **_ctx(link, result=result, open_threads=threads, answered=bool(answers))
+    )
 
 
 @bp.get("/<token>/s/<section_id>")
@@ -238,17 +273,21 @@ def _render_section(
     errors: dict,
     conflicts: dict,
     status: int = 200,
+    extra: dict[str, Markup] | None = None,
 ):
     seen = {q.id: [versions.get(q.id, 0), digest(answers.get(q.id))] for q in section.questions}
     lang = link.response["language"]
     locale = str(get_locale())
-    ui = _ui(locale)
+    ui = _ui(locale, current_app.config["MAX_FILE_BYTES"])
     disabled = not link.editable
     threads = _threads_by_question(link)
+    progress = link.progress(answers)
     thread_list = _macro("vendor/_threads.html", "thread_list") if threads else None
     picks = _picks(link, section, answers)
     body = []
     for q in section.questions:
+        if extra and q.id in extra:
+            body.append(extra[q.id])  # e.g. the Undo of a row just removed, above its group
         args = (q, values, errors, conflicts, lang, disabled, link.token, ui, picks.get(q.id, {}))
         if any(name.split("-")[0].removesuffix("_none") == q.id for name in errors) or q.id in conflicts:
             body.append(_macro("vendor/_question.html", "question")(*args))
@@ -273,7 +312,8 @@ def _render_section(
                 conflicts=conflicts,
                 base_versions=json.dumps(seen),
                 page_id=secrets.token_urlsafe(12),
-                result=link.progress(answers),
+                result=progress,
+                sections_complete=sum(1 for done, required in progress.by_section.values() if done == required),
                 position=link.questionnaire.sections.index(section),
             ),
         ),
@@ -384,7 +424,8 @@ def _section_nav(link: Link, result: Completeness, current: str | None = None) -
 
     def render() -> Markup:
         base = url_for("vendor.overview", token=link.token)
-        return _macro("vendor/_nav.html", "section_nav")(link.questionnaire, base, lang, _ui(locale), result, current)
+        ui = _ui(locale, current_app.config["MAX_FILE_BYTES"])
+        return _macro("vendor/_nav.html", "section_nav")(link.questionnaire, base, lang, ui, result, current)
 
     return _kept(_navs, key, render)
 
@@ -392,7 +433,10 @@ def _section_nav(link: Link, result: Completeness, current: str | None = None) -
 @bp.post("/<token>/s/<section_id>")
 def save_section(token: str, section_id: str):
     """Save a section (Post/Redirect/Get); add or remove a row; go on to the next section."""
-    link = open_link(token)
+    link = open_link(token, allow_closed=True)
+    if link.closed_reason:
+        # closed while the vendor typed: say so, and give back what was typed (it was not saved)
+        return _closed_page(link, _unsaved_text(request.form))
     section = link.section(section_id)
     if not link.editable:
         flash(_("This response can no longer be changed."), "error")
@@ -416,6 +460,23 @@ def save_section(token: str, section_id: str):
         return _render_section(link, section, answers, versions, values, outcome["errors"], conflicts, 422)
     stamp = _time(outcome["saved_at"])
     flash(_("Saved at %(time)s.", time=stamp), "success")
+    if outcome["removed"]:
+        # Not Post/Redirect/Get: the removed row lives on only in this page's form, for its Undo
+        # button. Posting this form again is harmless: it carries the rows as they now are.
+        answers, versions = link.answers_and_versions()
+        undo = _macro("vendor/_undo.html", "undo_box")(
+            outcome["removed"], _ui(str(get_locale()), current_app.config["MAX_FILE_BYTES"])
+        )
+        return _render_section(
+            link,
+            section,
+            answers,
+            versions,
+            display_values(section, answers),
+            {},
+            {},
+            extra={outcome["removed"]["qid"]: undo},
+        )
     if action == "next":
         index = link.questionnaire.sections.index(section)
         if index + 1 < len(link.questionnaire.sections):
@@ -425,16 +486,24 @@ def save_section(token: str, section_id: str):
     group = action.removeprefix("add:") if action.startswith("add:") else None
     if group and any(q.id == group and q.type == "group" for q in section.questions):
         return redirect(url_for("vendor.section", token=token, section_id=section_id, add=group) + f"#{group}")
+    undone = ROW_ACTION.fullmatch(action)
+    if undone and undone["verb"] == "undo":
+        return redirect(url_for("vendor.section", token=token, section_id=section_id) + f"#{undone['qid']}")
     return redirect(url_for("vendor.section", token=token, section_id=section_id))
 
 
 @bp.post("/<token>/s/<section_id>/autosave")
 def autosave(token: str, section_id: str):
     """Save the changed questions of a section; answer in JSON for the page's script."""
-    link = open_link(token)
+    link = open_link(token, allow_closed=True)
+    if link.closed_reason:
+        # final: the script stops retrying and tells the vendor these changes were not saved
+        # the closed page's own headings, as a sentence
+        said = _("This link has been withdrawn") if link.closed_reason == "revoked" else _("This link has expired")
+        return jsonify(error=f"{said}.", final=True, closed=link.closed_reason), 410
     section = link.section(section_id)
     if not link.editable:
-        return jsonify(error=_("This response can no longer be changed.")), 409
+        return jsonify(error=_("This response can no longer be changed."), final=True), 409
     changed = {c for c in request.form.get("changed", "").split(",") if c}
     outcome = _save(link, section, request.form, MultiDict(), "save", only=changed or None)
     return jsonify(
@@ -460,7 +529,8 @@ def _conflict_text(link: Link, qid: str, value) -> str:
 def _save(link: Link, section: Section, formdata, files, action: str, only: set[str] | None = None) -> dict:
     """Validate and store a section's posted answers; never loses what validated."""
     errors: dict[str, list] = {}
-    formdata = _clean_rows(section, formdata, action, errors)
+    removed: dict = {}
+    formdata = _clean_rows(section, formdata, action, errors, removed)
     with_files = _has_files(section)
     before = link.answers() if with_files else {}
     uploaded: set[str] = set()  # the ids of the files this request stored
@@ -507,6 +577,7 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
         "saved_at": result.saved_at,
         "versions": {q: [result.version, digest(values[q])] for q in result.saved},
         "conflict_versions": {q: [v, digest(result.conflicts[q])] for q, v in result.conflict_versions.items()},
+        "removed": removed if removed.get("qid") in result.saved else {},
     }
 
 
@@ -530,19 +601,31 @@ def _seen(raw: str | None) -> dict[str, tuple[int, str | None]]:
 ROW_KEY = re.compile(r"^(?P<index>[0-9]{1,4})-(?P<field>[A-Za-z][A-Za-z0-9_]*(?:-keep)?)$")
 
 
-def _clean_rows(section: Section, formdata, action: str, errors: dict) -> MultiDict:
+ROW_ACTION = re.compile(r"(?P<verb>remove|undo):(?P<qid>[A-Za-z][A-Za-z0-9_]*):(?P<index>[0-9]{1,4})")
+UNDO_PREFIX = "_undo-"  # the removed row's fields, carried by the page that offers to bring it back
+
+
+def _clean_rows(section: Section, formdata, action: str, errors: dict, removed: dict | None = None) -> MultiDict:
     """The posted data with the rows of each group made safe to read.
 
     Keys of a group whose row part is not a short ASCII index are dropped (WTForms would call
     int() on them); a group with more rows than allowed is dropped whole, with a message, and
-    its stored rows stay; a "remove:QID:N" action drops row N and renumbers the rows after it.
+    its stored rows stay; a "remove:QID:N" action drops row N and renumbers the rows after it
+    (its fields go into `removed`); "undo:QID:N" puts the posted `_undo-QID-N-*` row back at N.
     """
     groups = {q.id: q for q in section.questions if q.type == "group"}
-    remove = re.fullmatch(r"remove:([A-Za-z][A-Za-z0-9_]*):([0-9]{1,4})", action or "")
+    verb = ROW_ACTION.fullmatch(action or "")
     rows: dict[str, dict[int, list]] = {qid: {} for qid in groups}
+    restored: list = []
     out = MultiDict()
     for key, value in formdata.items(multi=True):
         if not isinstance(key, str):  # a multipart part whose name Werkzeug could not read
+            continue
+        if key.startswith(UNDO_PREFIX):
+            qid, _dash, rest = key.removeprefix(UNDO_PREFIX).partition("-")
+            match = ROW_KEY.match(rest)
+            if verb and verb["verb"] == "undo" and qid == verb["qid"] and match and match["index"] == verb["index"]:
+                restored.append((match["field"], value))
             continue
         qid, dash, rest = key.partition("-")
         if not dash or qid not in groups:
@@ -552,12 +635,22 @@ def _clean_rows(section: Section, formdata, action: str, errors: dict) -> MultiD
         if match:
             rows[qid].setdefault(int(match["index"]), []).append((match["field"], value))
     for qid, group in groups.items():
-        if len(rows[qid]) > group.max_rows:
+        acted = verb is not None and verb["qid"] == qid
+        order: list = sorted(rows[qid])
+        if acted and verb["verb"] == "remove" and int(verb["index"]) in rows[qid]:
+            drop = int(verb["index"])
+            order.remove(drop)
+            if removed is not None:
+                fields = rows[qid][drop]
+                had_files = any(f.endswith("-keep") for f, _value in fields)  # deleted with the row
+                removed.update(qid=qid, index=sorted(rows[qid]).index(drop), fields=fields, had_files=had_files)
+        elif acted and verb["verb"] == "undo" and restored:
+            order.insert(min(int(verb["index"]), len(order)), "restored")
+        if len(order) > group.max_rows:
             errors[qid] = [_("Too many rows: at most %(n)s. Your other answers were kept.", n=group.max_rows)]
             continue
-        drop = int(remove[2]) if remove and remove[1] == qid else None
-        for new_index, old_index in enumerate(i for i in sorted(rows[qid]) if i != drop):
-            for field, value in rows[qid][old_index]:
+        for new_index, old_index in enumerate(order):
+            for field, value in restored if old_index == "restored" else rows[qid][old_index]:
                 out.add(f"{qid}-{new_index}-{field}", value)
     return out
 

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from stagefour import evaluations
 from stagefour import store
+from stagefour.library import load_by_id
 
 from ..conftest import load_response_json
 from .conftest import demo_links
@@ -114,6 +115,14 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     seen.append("evaluation-vendor-deadline-error")
     visit("evaluation-settings", f"{base}/evaluations/{evaluation_id}/edit")  # with who may see it
     visit("comparison", f"{base}/evaluations/{evaluation_id}/compare")
+    # an evaluation no vendor has answered yet: no ranking, and no PDF (409)
+    db = _db(app)
+    team_id = store.get_evaluation(db, evaluation_id)["team_id"]
+    silent = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Nobody answered", team_id=team_id)
+    evaluations.invite(db, silent, "Quiet Vendor Ltd", None, "test")
+    db.close()
+    visit("comparison-no-answers", f"{base}/evaluations/{silent}/compare")
+    visit("pdf-no-answers", f"{base}/evaluations/{silent}/report.pdf", 409)
     # Shared scoring (issue 12): the owner's grid of assignments and the queue with an item to score.
     visit("assignments", f"{base}/evaluations/{evaluation_id}/assignments")
     visit("queue", f"{base}/evaluations/{evaluation_id}/queue")
@@ -155,6 +164,22 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     check("vendor-section-errors", page, info.value)
     seen.append("vendor-section-errors")
     visit("vendor-section-b-rows", f"{base}/v/{token}/s/B")  # with pick lists of the roster's engineers
+    # a row removed: with the script, hidden with an Undo for a while (the DOM is checked) ...
+    page.get_by_role("button", name="Remove row 1").first.click()
+    expect(page.locator(".row-removed button")).to_be_focused()
+    check("vendor-row-removed-script", page, page.request.get(page.url))
+    seen.append("vendor-row-removed-script")
+    page.locator(".row-removed button").click()
+    # ... and as the page without the script gets it: the removal saved, its Undo carrying the row
+    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+        page.evaluate(
+            "() => { const b = document.querySelector(\"button[value='remove:B1:0']\"); b.form.requestSubmit(b); }"
+        )
+    assert info.value.status == 200
+    check("vendor-row-removed", page, info.value)
+    seen.append("vendor-row-removed")
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator(".flash.success")).to_contain_text("Saved at")
     visit("vendor-section-d-picks", f"{base}/v/{token}/s/D")  # a failure's deployment picked from B1
     _save(app, response_id, {k: v for k, v in full.items() if k[0] == "A"})
     # answers that do not fit together: the review page lists them with links (issue 12)
@@ -186,6 +211,19 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("notifications", f"{base}/notifications")
     expect(page.locator("li.notification.unread")).not_to_have_count(0)
     visit("account-with-notification-choices", f"{base}/account")
+    # a link withdrawn while its vendor typed: the closed page gives back what was not saved
+    typing_token, typing_vendor, _ = _new_vendor(app, "Typing Ltd")
+    page.goto(f"{base}/v/{typing_token}/s/C")
+    db = _db(app)
+    store.revoke_invitations(db, typing_vendor, "test")
+    db.close()
+    page.fill("#C4", "Two weeks of overlap.")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+        page.evaluate("() => document.getElementById('section-form').requestSubmit()")
+    assert info.value.status == 410
+    expect(page.locator("#unsaved")).to_have_value("C4: Two weeks of overlap.")
+    check("vendor-closed-unsaved", page, info.value)
+    seen.append("vendor-closed-unsaved")
     return seen
 
 
@@ -227,7 +265,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 33, seen
+    assert len(seen) == 38, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 

@@ -64,3 +64,85 @@ def test_moving_a_weight_slider_changes_the_order(live, page):
     page.reload()
     assert first_in_ranking(page) == "People First"
     assert before in {"Engaged Co", "People First"}
+
+
+def figures(page) -> dict:
+    """Every figure on the comparison page that depends on the weights, as the reader sees it."""
+    return page.evaluate(
+        """() => {
+          const text = (n) => n ? n.textContent.replace(/\\s+/g, " ").trim() : null;
+          return {
+            ranking: [...document.querySelectorAll("#ranking tbody tr")].map((tr) =>
+              [text(tr.querySelector(".rank")), text(tr.querySelector("th a")), text(tr.querySelector(".overall"))]),
+            stability: text(document.getElementById("stability")),
+            sensitivity: [...document.querySelectorAll("#sensitivity tbody tr")].map((tr) =>
+              [...tr.cells].map(text)),
+          };
+        }"""
+    )
+
+
+def log_in(page, base, output):
+    creds = demo_links(output)
+    page.goto(f"{base}/login")
+    page.fill("#email", creds["email"])
+    page.fill("#password", creds["password"])
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_after_moving_sliders_every_figure_is_the_servers_for_those_weights(live, page):
+    base, output, app = live
+    log_in(page, base, output)
+    close = add_two_close_vendors(app)
+    db = store.open_db(app.config["DATABASE"])
+    demo = min(e["id"] for e in db.query("SELECT id FROM evaluations"))  # the demo's three vendors
+    db.close()
+    settings = [
+        {"A": 0, "B": 0, "C": 50, "D": 0, "E": 0, "F": 0, "G": 0, "H": 0, "I": 0, "J": 0},
+        {"A": 37, "C": 3, "F": 999},
+        {"B": 1000, "D": 13, "H": 7},
+        {"A": 1, "E": 250, "J": 0},
+    ]
+    compared = 0
+    for evaluation_id in (demo, close):
+        page.goto(f"{base}/evaluations/{evaluation_id}/compare")
+        expect(page.locator("#w_A-range")).to_be_visible()
+        for weights in settings:
+            for section, value in weights.items():
+                page.locator(f"#w_{section}-range").fill(str(value))
+            moved = figures(page)
+            page.reload()  # the address carries the weights: the server computes the same page
+            served = figures(page)
+            assert moved == served, (evaluation_id, weights)
+            compared += len(served["ranking"]) + len(served["sensitivity"])
+        # a box typed beyond the slider's old stop of 50 moves the slider to the same value
+        page.fill("#w_B", "640")
+        assert page.locator("#w_B-range").input_value() == "640"
+        assert page.locator("#w_B-range").get_attribute("max") == page.locator("#w_B").get_attribute("max") == "1000"
+    assert compared > 20
+    shot(page, "buyer-compare-figures")
+
+
+def test_the_comparison_on_a_phone_and_without_answers(live, browser):
+    base, output, app = live
+    db = store.open_db(app.config["DATABASE"])
+    demo = min(e["id"] for e in db.query("SELECT id FROM evaluations"))
+    team_id = store.get_team_by_name(db, "Procurement")["id"]
+    silent = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Nobody answered", team_id=team_id)
+    evaluations.invite(db, silent, "Quiet Vendor Ltd", None, "test")
+    db.close()
+    for width, height in ((1280, 800), (375, 667)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        log_in(page, base, output)
+        page.goto(f"{base}/evaluations/{demo}/compare")
+        page.locator("#w_B-range").fill("200")
+        page.locator("details.sensitivity > summary").click()
+        expect(page.locator("#sensitivity")).to_be_visible()
+        shot(page, f"buyer-compare-{width}")
+        page.goto(f"{base}/evaluations/{silent}/compare")
+        expect(page.locator("#no-answers")).to_contain_text("No vendor has answered yet")
+        expect(page.locator("#ranking")).to_have_count(0)
+        expect(page.get_by_role("link", name="Download the PDF (A4)")).to_have_count(0)
+        shot(page, f"buyer-compare-no-answers-{width}")
+        context.close()
