@@ -25,6 +25,7 @@ from stagefour import reminders
 from stagefour import store
 from stagefour.evaluations import deadline_end
 from stagefour.jobs import EMAIL_BATCH
+from views.notifications import tell_overdue
 
 
 def _stamp(value: str) -> str:
@@ -133,6 +134,9 @@ def send_reminders(at: datetime | None) -> None:
     db = store.open_db(current_app.config["DATABASE"])
     try:
         sent = reminders.send_due(db, now, deliver)
+        # The buyers hear of each vendor gone overdue once, on the same schedule (stagefour/notifications.py).
+        with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
+            told = tell_overdue(now)
     finally:
         db.close()
-    click.echo(f"{len(sent)} reminder(s) queued")
+    click.echo(f"{len(sent)} reminder(s) queued; {told} overdue notice(s) e-mailed to buyers")

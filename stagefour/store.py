@@ -2224,14 +2224,20 @@ def add_notifications(db: Database, events: Sequence[NotificationEvent], actor: 
 
 
 def overdue_vendors(db: Database, today: str) -> list[dict]:
-    """Vendors whose evaluation's deadline (a day, inclusive) is before `today` and who have not submitted,
-    with their name and that deadline, by evaluation; those already told for that deadline are left out."""
+    """Vendors whose effective deadline (a day, inclusive: their own when later than the evaluation's, as in
+    stagefour/deadlines.py) is before `today` and who have not submitted, with their name and that deadline,
+    by evaluation; those already told for that deadline are left out."""
     sql = """
-        SELECT v.id AS vendor_id, v.name AS vendor_name, v.evaluation_id, e.deadline FROM vendors v
-        JOIN evaluations e ON e.id = v.evaluation_id JOIN responses r ON r.vendor_id = v.id
-        WHERE e.deadline IS NOT NULL AND e.deadline != '' AND e.deadline < ? AND r.status != 'submitted'
-          AND NOT EXISTS (SELECT 1 FROM notification_keys k WHERE k.key = 'overdue:' || v.id || ':' || e.deadline)
-        ORDER BY v.evaluation_id, v.id
+        SELECT * FROM (
+            SELECT v.id AS vendor_id, v.name AS vendor_name, v.evaluation_id,
+                   CASE WHEN v.deadline > e.deadline THEN v.deadline ELSE e.deadline END AS deadline
+            FROM vendors v JOIN evaluations e ON e.id = v.evaluation_id JOIN responses r ON r.vendor_id = v.id
+            WHERE e.deadline IS NOT NULL AND e.deadline != '' AND r.status != 'submitted'
+        ) o
+        WHERE o.deadline < ?
+          AND NOT EXISTS (SELECT 1 FROM notification_keys k
+                          WHERE k.key = 'overdue:' || o.vendor_id || ':' || o.deadline)
+        ORDER BY o.evaluation_id, o.vendor_id
     """
     return _rows(db, sql, [today])
 

@@ -68,7 +68,7 @@ def vendor(make_vendor, stage4_answers):
 
 def submit(app, vendor):
     """The vendor submits through their link."""
-    return app.test_client().post(f"/v/{vendor['token']}/submit")
+    return app.test_client().post(f"/v/{vendor['token']}/submit", data={"confirm": "yes"})
 
 
 def open_thread(db, vendor, user_id) -> int:
@@ -306,6 +306,28 @@ def test_an_overdue_vendor_is_told_once_per_deadline_however_often_it_runs(app, 
 def test_the_deadline_day_itself_is_not_overdue(db, people, late):
     notifications.notify_overdue(db, datetime(2026, 11, 29, 23, 59, tzinfo=UTC))
     assert rows(db) == []
+
+
+def test_a_vendor_given_a_later_deadline_is_overdue_only_after_it(db, people, late):
+    store.set_vendor_deadline(db, late["vendor_id"], "2026-12-05", "test")
+    notifications.notify_overdue(db, NOW)
+    assert rows(db) == []
+    notifications.notify_overdue(db, datetime(2026, 12, 6, 0, 1, tzinfo=UTC))
+    assert told(db, "overdue") == {people["viewer"], people["evaluator"], people["owner"]}
+    assert {r["key"] for r in rows(db, "notification_keys")} == {f"overdue:{late['vendor_id']}:2026-12-05"}
+
+
+def test_send_reminders_tells_the_buyers_of_an_overdue_vendor_once(app, db, people, late, inbox):
+    store.set_notification_choices(db, people["owner"], {"overdue": {"email": True, "app": True}})
+    app.config.update(BASE_URL="https://stagefour.example.com")
+    for _ in range(2):
+        result = app.test_cli_runner().invoke(args=["send-reminders", "--now", "2026-11-30T09:00:00"])
+        assert result.exit_code == 0, result.output
+    assert told(db, "overdue") == {people["viewer"], people["evaluator"], people["owner"]}
+    assert len(rows(db)) == 3
+    ((tos, message),) = inbox
+    assert tos == ["owner@example.com"]
+    assert f"https://stagefour.example.com/evaluations/{late['evaluation_id']}/" in message.get_content()
 
 
 def test_submitted_vendors_and_evaluations_without_deadline_are_not_overdue(
