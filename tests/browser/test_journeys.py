@@ -112,6 +112,19 @@ def test_buyer_creates_an_evaluation_invites_three_vendors_compares_and_download
     expect(card.locator("tbody tr")).to_have_count(3)
     shot(page, "journey-dashboard-three-invited")
 
+    # before any answer: no ranking, no winner, no PDF (issue 12, item 8)
+    page.goto(f"{base}/evaluations/{evaluation_id}/compare")
+    expect(page.locator("#no-answers")).to_contain_text("No vendor has answered yet")
+    assert page.goto(f"{base}/evaluations/{evaluation_id}/report.pdf").status == 409
+    vendor_page = page.context.browser.new_context().new_page()
+    vendor_page.goto(links["Kestrel Labs"] + "/s/A")
+    vendor_page.fill("#A2", "3")
+    vendor_page.get_by_role("button", name="Save draft").click()
+    expect(vendor_page.locator(".flash.success")).to_contain_text("Saved at")
+    vendor_page.context.close()
+
+    page.get_by_role("link", name="Evaluations").first.click()
+    card = page.locator("section.evaluation-card", has=page.get_by_role("heading", name=title))
     card.get_by_role("link", name=title).click()
     page.get_by_role("link", name="Compare vendors").click()
     expect(page).to_have_url(re.compile(rf"/evaluations/{evaluation_id}/compare"))
