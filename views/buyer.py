@@ -20,6 +20,7 @@ from flask import url_for
 from flask_babel import force_locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
@@ -30,6 +31,7 @@ from forms.buyer import VendorForm
 from forms.buyer import evaluation_form
 from forms.buyer import profile_questions
 from stagefour import access
+from stagefour import dashboard as dashboard_core
 from stagefour import evaluations
 from stagefour import mail
 from stagefour import store
@@ -49,6 +51,11 @@ bp = Blueprint("buyer", __name__)
 # A link just issued is held server-side (store.hold_issued_link), never in the session cookie,
 # until the evaluation page shows it once to whoever issued it; unshown after this long, it goes.
 ISSUED_LINK_KEPT_FOR = timedelta(minutes=15)
+
+# Why a write to a decided evaluation is refused (409): said the same way on every write path.
+CLOSED_MESSAGE = _l(
+    "A decision is recorded for this evaluation, so it is closed to changes. An owner can reopen it on its decision page."
+)
 
 # Library files parsed once per file version: path -> (mtime, questionnaire).
 _library: dict[str, tuple[int, Questionnaire]] = {}
@@ -79,8 +86,9 @@ def _actor() -> str:
     return f"user:{g.user['id']}"
 
 
-def load_evaluation(evaluation_id: int, role: str = "viewer") -> dict:
-    """An evaluation the buyer may see, or 404 (whether it exists or not); 403 below `role` on it."""
+def load_evaluation(evaluation_id: int, role: str = "viewer", changing: bool = False) -> dict:
+    """An evaluation the buyer may see, or 404 (whether it exists or not); 403 below `role` on it;
+    409 when `changing` it while a decision closes it (issue 12)."""
     db = get_db()
     evaluation = store.get_evaluation(db, evaluation_id)
     have = access.evaluation_role(db, g.user, evaluation) if evaluation is not None else None
@@ -89,12 +97,14 @@ def load_evaluation(evaluation_id: int, role: str = "viewer") -> dict:
     if not access.at_least(have, role):
         abort(403)
     g.evaluation_role = have  # for can() in the templates
+    if changing and evaluation["closed_at"]:
+        abort(409, description=CLOSED_MESSAGE)
     return evaluation
 
 
-def load_vendor(evaluation_id: int, vendor_id: int, role: str = "viewer") -> tuple[dict, dict]:
+def load_vendor(evaluation_id: int, vendor_id: int, role: str = "viewer", changing: bool = False) -> tuple[dict, dict]:
     """The evaluation (as load_evaluation) and one of its vendors; 404 for a vendor of another evaluation."""
-    evaluation = load_evaluation(evaluation_id, role)
+    evaluation = load_evaluation(evaluation_id, role, changing)
     vendor = store.get_vendor(get_db(), vendor_id)
     if vendor is None or vendor["evaluation_id"] != evaluation_id:
         abort(404)
@@ -139,21 +149,42 @@ def _vendor_rows(evaluation: dict, questionnaire: Questionnaire) -> list[dict]:
     return rows
 
 
+def _days_left(evaluation: dict, today: date) -> int | None:
+    """Whole days until the deadline (0 on its day, negative after); None without one.
+
+    The dashboard's one call site for days left: per-vendor deadlines (stagefour/deadlines.py)
+    replace this with their days_left(effective_deadline(...)).
+    """
+    deadline = evaluation["deadline"]
+    return (date.fromisoformat(deadline) - today).days if deadline else None
+
+
 @bp.get("/")
 @login_required
 def dashboard():
-    """Every evaluation the buyer may see, with each vendor's progress."""
+    """Every evaluation the buyer may see: each vendor's true state, verdict and score, and what needs attention."""
+    db = get_db()
+    today = datetime.now(UTC).date()
+    stamp = store.now()
+    shown = store.list_evaluations(db, visible_to=g.user["id"])
+    vendors = store.dashboard_vendors(db, [e["id"] for e in shown])
     items = []
-    for evaluation in store.list_evaluations(get_db(), visible_to=g.user["id"]):
+    for evaluation in shown:
         questionnaire = for_snapshot(evaluation["snapshot_id"])
+        rows = dashboard_core.fresh_summaries(db, evaluation, questionnaire, vendors[evaluation["id"]], today)
+        for v in rows:
+            v["state"] = dashboard_core.vendor_state(v, evaluation["deadline"], stamp, today)
+        days_left = _days_left(evaluation, today)
         items.append(
             {
                 "evaluation": evaluation,
                 "questionnaire": questionnaire,
-                "vendors": _vendor_rows(evaluation, questionnaire),
+                "vendors": rows,
+                "days_left": days_left,
+                "past_deadline": days_left is not None and days_left < 0,
             }
         )
-    return render_template("buyer/dashboard.html", items=items)
+    return render_template("buyer/dashboard.html", items=items, attention=dashboard_core.attention(items))
 
 
 # --- evaluation settings ------------------------------------------------------------------------
@@ -232,7 +263,7 @@ def new_evaluation():
 @login_required
 def edit_evaluation(evaluation_id: int):
     """Change an evaluation's title, deadline, weights, buyer profile and who may see it."""
-    evaluation = load_evaluation(evaluation_id, "owner")
+    evaluation = load_evaluation(evaluation_id, "owner", changing=request.method == "POST")
     db = get_db()
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     profile = evaluation["buyer_profile"]
@@ -413,7 +444,7 @@ def _back(evaluation_id: int, anchor: str = ""):
 @login_required
 def add_vendor(evaluation_id: int):
     """Add a vendor and issue their link."""
-    evaluation = load_evaluation(evaluation_id, "owner")
+    evaluation = load_evaluation(evaluation_id, "owner", changing=True)
     form = VendorForm()
     if form.validate_on_submit():
         expires_at = link_expiry(evaluation)
@@ -434,7 +465,7 @@ def add_vendor(evaluation_id: int):
 @login_required
 def reissue_link(evaluation_id: int, vendor_id: int):
     """Replace a vendor's link with a new one (asks first: the old link stops working)."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner", changing=request.method == "POST")
     if request.method == "GET":
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="reissue")
     expires_at = link_expiry(evaluation)
@@ -449,7 +480,7 @@ def reissue_link(evaluation_id: int, vendor_id: int):
 @login_required
 def revoke_link(evaluation_id: int, vendor_id: int):
     """Withdraw a vendor's link (asks first); their answers are kept."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner", changing=request.method == "POST")
     if request.method == "GET":
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="revoke")
     if store.revoke_invitations(get_db(), vendor_id, _actor()):
@@ -464,7 +495,7 @@ def revoke_link(evaluation_id: int, vendor_id: int):
 @login_required
 def reopen_response(evaluation_id: int, vendor_id: int):
     """Unlock a submitted response so the vendor can change it."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner", changing=True)
     if not store.set_response_status(get_db(), vendor["response_id"], "reopened", _actor(), expect=("submitted",)):
         flash(_("Only a submitted response can be reopened."), "error")
         return _back(evaluation_id)
