@@ -54,7 +54,8 @@ ISSUED_LINK_KEPT_FOR = timedelta(minutes=15)
 
 # Why a write to a decided evaluation is refused (409): said the same way on every write path.
 CLOSED_MESSAGE = _l(
-    "A decision is recorded for this evaluation, so it is closed to changes. An owner can reopen it on its decision page."
+    "A decision is recorded for this evaluation, so it is closed to changes. "
+    "An owner can reopen it on its decision page."
 )
 
 # Library files parsed once per file version: path -> (mtime, questionnaire).
@@ -364,6 +365,7 @@ def _render_evaluation(evaluation: dict, form: VendorForm, status: int = 200):
             form=form,
             new_links=new_links,
             mail_enabled=bool(current_app.config["MAIL_SERVER"]),
+            decisions=store.current_decisions(get_db(), evaluation["id"]),
         ),
         status,
     )
