@@ -18,8 +18,8 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_babel import format_date
 from flask_babel import force_locale
+from flask_babel import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -45,10 +45,10 @@ from stagefour.questionnaire import load_questionnaire
 from stagefour.questionnaire import localize
 from stagefour.scoring import score_response
 from views import notices
-from views.i18n import OVERLAY_LABELS
-from views.i18n import VERDICT_LABELS
 from views.auth import login_required
 from views.db import get_db
+from views.i18n import OVERLAY_LABELS
+from views.i18n import VERDICT_LABELS
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("buyer", __name__)
