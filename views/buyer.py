@@ -23,6 +23,7 @@ from flask_babel import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
@@ -50,6 +51,7 @@ from views.db import get_db
 from views.i18n import OVERLAY_LABELS
 from views.i18n import VERDICT_LABELS
 from views.questionnaires import for_snapshot
+from views.vendor import KeptHtml
 
 bp = Blueprint("buyer", __name__)
 
@@ -165,6 +167,10 @@ def _days_left(evaluation: dict, today: date) -> int | None:
     return (date.fromisoformat(deadline) - today).days if deadline else None
 
 
+# The most pressing things the dashboard lists at its top; the rest is in each evaluation's table.
+ATTENTION_SHOWN = 40
+
+
 class _DashboardTexts:
     """The words and numbers of the dashboard's rows, each made once a request.
 
@@ -174,6 +180,7 @@ class _DashboardTexts:
 
     def __init__(self):
         locale = get_locale()
+        self.language = str(locale)
         self.states = {
             "submitted": _("Submitted"), "revoked": _("Link revoked"), "expired": _("Link expired"),
             "no_link": _("No working link"), "overdue": _("Overdue"), "reopened": _("Reopened"),
@@ -187,8 +194,8 @@ class _DashboardTexts:
         self.number = lru_cache(maxsize=None)(lambda value: readable_number(value, locale))
         self.day = lru_cache(maxsize=None)(lambda stamp: format_date(date.fromisoformat(stamp), "medium"))
 
-    def row(self, v: dict) -> dict:
-        """The vendor's row with its texts."""
+    def row(self, v: dict, base: str, closed: bool) -> dict:
+        """The vendor's row with its texts and its HTML."""
         v["state_text"] = self.states[v["state"]]
         stamp = v["submitted_at"] if v["state"] == "submitted" else v["updated_at"]
         v["when"] = self.no_answers if v["status"] == "invited" else self.day(stamp[:10]) if stamp else ""
@@ -199,7 +206,27 @@ class _DashboardTexts:
         if v["provisional"]:
             v["range_text"] = self.provisional % {"low": self.number(v["low"]), "high": self.number(v["high"])}
         v["answers_text"] = self.answers % {"answered": v["answered"], "required": v["required"]}
+        v["html"] = _row_html(
+            self.language, base, closed, v["id"], v["name"], v["state"], v["state_text"], v["when"],
+            verdict["tier"] if verdict else None, v["verdict_text"], tuple(v["overlay_texts"]), v["overall_text"],
+            bool(v["provisional"]), v.get("range_text", ""), v["answers_text"], v["awaiting_buyer"], v["pending"],
+            v["decision"],
+        )  # fmt: skip
         return v
+
+
+# The dashboard's rows by everything they show: 2,000 rows rendered anew took most of a big
+# team's page; a row whose figures did not change is written out as it was (same key, same HTML).
+_rows = KeptHtml(8 * 1024 * 1024)
+
+
+def _row_html(*values) -> Markup:
+    """One vendor row of the dashboard, a pure function of `values` (templates/buyer/_dashboard_row.html)."""
+    html = _rows.get(values)
+    if html is None:
+        html = Markup(current_app.jinja_env.get_template("buyer/_dashboard_row.html").module.vendor_row(*values))
+        _rows.put(values, html)
+    return html
 
 
 def _days_left(evaluation: dict, today: date) -> int | None:
@@ -226,9 +253,10 @@ def dashboard():
     for evaluation in shown:
         questionnaire = for_snapshot(evaluation["snapshot_id"])
         rows = dashboard_core.fresh_summaries(db, evaluation, questionnaire, vendors[evaluation["id"]], today)
+        base = url_for("buyer.evaluation", evaluation_id=evaluation["id"])
         for v in rows:
             v["state"] = dashboard_core.vendor_state(v, evaluation["deadline"], stamp, today)
-            texts.row(v)
+            texts.row(v, base, bool(evaluation["closed_at"]))
         days_left = _days_left(evaluation, today)
         items.append(
             {
@@ -239,7 +267,13 @@ def dashboard():
                 "past_deadline": days_left is not None and days_left < 0,
             }
         )
-    return render_template("buyer/dashboard.html", items=items, attention=dashboard_core.attention(items))
+    attention = dashboard_core.attention(items)
+    return render_template(
+        "buyer/dashboard.html",
+        items=items,
+        attention=attention[:ATTENTION_SHOWN],
+        attention_more=max(len(attention) - ATTENTION_SHOWN, 0),
+    )
 
 
 # --- evaluation settings ------------------------------------------------------------------------

@@ -103,6 +103,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("response-view", f"{base}{response_url}")
     visit("evaluation-settings", f"{base}/evaluations/{evaluation_id}/edit")  # with who may see it
     visit("comparison", f"{base}/evaluations/{evaluation_id}/compare")
+    visit("decision", f"{base}/evaluations/{evaluation_id}/decision")  # issue 12: the form, open
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
     # the audit log of the evaluation: more than a page of entries, so the pager shows
     visit("audit-evaluation", f"{base}/evaluations/{evaluation_id}/audit")
@@ -147,6 +148,19 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     expect(page.get_by_role("heading", level=1)).to_contain_text("submitted")
     visit("vendor-receipt", f"{base}/v/{token}/receipt")
     visit("vendor-closed-link", f"{base}/v/{closed_token}", 410)
+    # Last, as it closes the evaluation to changes: the owner records the decision (issue 12).
+    page.goto(f"{base}/evaluations/{evaluation_id}/decision")
+    page.get_by_role("button", name="Record the decision and close the evaluation").click()  # empty: refused
+    expect(page.locator("ul.errors").first).to_be_visible()
+    for group in page.locator("fieldset.choices").all():
+        group.get_by_label("Shortlist").check()
+    for rationale in page.locator("textarea[id^=rationale_]").all():
+        rationale.fill("Answers checked by the committee.")
+    with page.expect_response(lambda r: r.request.resource_type == "document" and r.request.method == "GET") as info:
+        page.get_by_role("button", name="Record the decision and close the evaluation").click()
+    expect(page.get_by_role("heading", name="Reopen the evaluation")).to_be_visible()
+    check("decision-recorded", page, info.value)
+    seen.append("decision-recorded")
     return seen
 
 
@@ -188,7 +202,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 23, seen
+    assert len(seen) == 25, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
