@@ -206,7 +206,8 @@ class _DashboardTexts:
         if v["provisional"]:
             v["range_text"] = self.provisional % {"low": self.number(v["low"]), "high": self.number(v["high"])}
         v["answers_text"] = self.answers % {"answered": v["answered"], "required": v["required"]}
-        v["html"] = _row_html(
+        v["html"] = _kept_html(
+            "vendor_row",
             self.language, base, closed, v["id"], v["name"], v["state"], v["state_text"], v["when"],
             verdict["tier"] if verdict else None, v["verdict_text"], tuple(v["overlay_texts"]), v["overall_text"],
             bool(v["provisional"]), v.get("range_text", ""), v["answers_text"], v["awaiting_buyer"], v["pending"],
@@ -215,17 +216,20 @@ class _DashboardTexts:
         return v
 
 
-# The dashboard's rows by everything they show: 2,000 rows rendered anew took most of a big
-# team's page; a row whose figures did not change is written out as it was (same key, same HTML).
-_rows = KeptHtml(8 * 1024 * 1024)
+# The dashboard's pieces by everything they show: 2,000 rows and 200 evaluation headings rendered
+# anew took most of a big team's page; a piece whose figures did not change is written out as it
+# was (same macro and arguments, same HTML).
+_pieces = KeptHtml(8 * 1024 * 1024)
 
 
-def _row_html(*values) -> Markup:
-    """One vendor row of the dashboard, a pure function of `values` (templates/buyer/_dashboard_row.html)."""
-    html = _rows.get(values)
+def _kept_html(macro: str, *values) -> Markup:
+    """A macro of templates/buyer/_dashboard_row.html called with `values` (the first: the language), kept."""
+    key = (macro, *values)
+    html = _pieces.get(key)
     if html is None:
-        html = Markup(current_app.jinja_env.get_template("buyer/_dashboard_row.html").module.vendor_row(*values))
-        _rows.put(values, html)
+        module = current_app.jinja_env.get_template("buyer/_dashboard_row.html").module
+        html = Markup(getattr(module, macro)(*values))
+        _pieces.put(key, html)
     return html
 
 
@@ -258,13 +262,29 @@ def dashboard():
             v["state"] = dashboard_core.vendor_state(v, evaluation["deadline"], stamp, today)
             texts.row(v, base, bool(evaluation["closed_at"]))
         days_left = _days_left(evaluation, today)
+        e = evaluation
         items.append(
             {
                 "evaluation": evaluation,
-                "questionnaire": questionnaire,
                 "vendors": rows,
-                "days_left": days_left,
                 "past_deadline": days_left is not None and days_left < 0,
+                "head": _kept_html(
+                    "evaluation_head",
+                    texts.language,
+                    base,
+                    e["id"],
+                    e["title"],
+                    e["team_name"],
+                    e["restricted"],
+                    localize(questionnaire.title, texts.language),
+                    e["questionnaire_version"],
+                    e["deadline"],
+                    days_left,
+                    e["submitted_count"],
+                    e["vendor_count"],
+                    e["closed_at"],
+                ),  # fmt: skip
+                "thead": _kept_html("vendors_head", texts.language, bool(e["closed_at"])),
             }
         )
     attention = dashboard_core.attention(items)
