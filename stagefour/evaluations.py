@@ -102,6 +102,8 @@ def import_response(
 ) -> ImportSummary:
     """Replace a vendor's answers with an imported response; what it changed, in counts."""
     vendor = store.get_vendor(db, vendor_id)
+    if store.is_closed(db, vendor["evaluation_id"]):
+        raise store.EvaluationClosed("a decision closes this evaluation to changes: an owner can reopen it")
     reopened = vendor["status"] == "submitted" and store.set_response_status(
         db, vendor["response_id"], "reopened", actor, expect=("submitted",)
     )

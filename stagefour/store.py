@@ -591,6 +591,8 @@ def save_answers(
             raise StoreError("no such response")
         if response["status"] not in EDITABLE:
             raise NotEditable("this response is submitted and locked")
+        if is_closed(db, _evaluation_of_response(db, response_id)):  # issue 12: whoever writes
+            raise NotEditable("a decision closes this evaluation to changes")
         marks = ",".join("?" * len(changes)) or "NULL"
         current = {
             r["question_id"]: r

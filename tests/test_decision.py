@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import subprocess
 from datetime import UTC
@@ -346,3 +347,23 @@ def test_the_pdf_summary_carries_the_decision_and_its_key_changes_with_it(db, de
     store.reopen_evaluation(db, evaluation_id, "again", user_id)
     reopened_key = report.comparison_key(report.comparison_inputs(db, evaluation), questionnaire, TODAY, "en", "a4")
     assert reopened_key not in (decided_key,)
+
+
+def test_no_writer_changes_the_answers_of_a_decided_evaluation(
+    db, runner, decided, make_user, stage4_answers, tmp_path
+):
+    evaluation_id, a, b = decided
+    store.record_decision(db, evaluation_id, {a["vendor_id"]: ("award", "x"), b["vendor_id"]: ("reject", "x")}, "",
+                          make_user("owner"))  # fmt: skip
+    before = snapshot(db)
+    with pytest.raises(store.NotEditable):
+        store.save_answers(db, b["response_id"], {"A2": 5}, {}, "test")
+    path = tmp_path / "beta.json"
+    path.write_text(
+        json.dumps({"questionnaire": "ai-deployment-partner", "vendor": "Beta Corp", "answers": stage4_answers}),
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["import-response", str(evaluation_id), str(path), "--vendor-id", str(b["vendor_id"])])
+    assert result.exit_code == 1 and "closes this evaluation to changes" in result.output
+    assert "Traceback" not in result.output
+    assert snapshot(db) == before
