@@ -19,6 +19,7 @@ from views import audit
 from views import auth
 from views import buyer
 from views import db
+from views import decision
 from views import errors
 from views import exports
 from views import i18n
@@ -143,6 +144,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(decision.bp)
     commands.register(app)
     return app
 

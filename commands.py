@@ -334,7 +334,10 @@ def import_response(
         )
     if response.vendor and response.vendor != vendor["name"]:
         click.echo(f"note: the file names the vendor {response.vendor!r}; imported for {vendor['name']!r}", err=True)
-    summary = evaluations.import_response(db, vendor_id, response, actor, submit=submit)
+    try:
+        summary = evaluations.import_response(db, vendor_id, response, actor, submit=submit)
+    except store.EvaluationClosed as exc:
+        raise click.ClickException(str(exc)) from None
     store.audit(
         db,
         actor,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -101,6 +102,8 @@ def import_response(
 ) -> ImportSummary:
     """Replace a vendor's answers with an imported response; what it changed, in counts."""
     vendor = store.get_vendor(db, vendor_id)
+    if store.is_closed(db, vendor["evaluation_id"]):
+        raise store.EvaluationClosed("a decision closes this evaluation to changes: an owner can reopen it")
     reopened = vendor["status"] == "submitted" and store.set_response_status(
         db, vendor["response_id"], "reopened", actor, expect=("submitted",)
     )
@@ -146,6 +149,8 @@ class Comparison:
     weights: dict
     sensitivities: list[comparison.Sensitivity]
     as_of: date
+    # vendor id -> the committee's decision in force (issue 12; store.current_decisions)
+    decisions: dict = field(default_factory=dict)
 
     @property
     def stable(self) -> bool:
@@ -201,4 +206,6 @@ def compare(
     entries = [comparison.Entry(r.vendor["id"], r.vendor["name"], r.result, r.vendor["status"]) for r in reviews]
     by_id = {r.vendor["id"]: r for r in reviews}
     ranked = [by_id[e.vendor_id] for e in comparison.rank(entries, weights)]
-    return Comparison(ranked, weights, comparison.sensitivity(entries, weights), as_of)
+    return Comparison(
+        ranked, weights, comparison.sensitivity(entries, weights), as_of, store.current_decisions(db, evaluation["id"])
+    )

@@ -92,6 +92,7 @@ VERSIONED = (
     "templates/report/_layout.html",
     "templates/report/_macros.html",
     "templates/report/comparison.html",
+    "templates/report/_decision.html",
     "templates/report/receipt.html",
     "static/report.css",
     "translations/de/LC_MESSAGES/messages.mo",
@@ -114,6 +115,8 @@ STATUS_WORDS = {
     "reopened": N_("Reopened"),
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+# The committee's outcomes (issue 12; store.OUTCOMES).
+OUTCOME_WORDS = {"award": N_("Award"), "shortlist": N_("Shortlist"), "reject": N_("Reject")}
 # The red flags of the AI deployment partner checks (stagefour/checks.py), for the method appendix.
 FLAG_CODES = {
     "R1": ("high", N_("Called in production but below stage 4")),
@@ -284,6 +287,10 @@ class Formats:
         """A response status in words."""
         return self.gettext(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
+    def outcome(self, outcome: str) -> str:
+        """The committee's outcome for a vendor in words."""
+        return self.gettext(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
+
     def verdict(self, verdict: dict | None) -> str:
         """A verdict's label: the scorer's English words (they name what is missing), or the gate translated."""
         if not verdict:
@@ -387,6 +394,8 @@ def comparison_inputs(db: Database, evaluation: dict) -> dict:
         "manual": store.manual_scores(db, response_ids),
         "verifications": store.verifications(db, response_ids),
         "threads": store.clarifications(db, response_ids),
+        # A decision recorded or reopened changes the PDF's summary, so its key (issue 12).
+        "decisions": {str(k): v for k, v in store.current_decisions(db, evaluation["id"]).items()},
     }
 
 
@@ -464,6 +473,11 @@ def comparison_model(comparison: Comparison, evaluation: dict, questionnaire: Qu
         "stable": comparison.stable,
         "sensitivities": [asdict(s) for s in comparison.sensitivities],
         "vendors": vendors,
+        # --- the committee's decision (issue 12): per vendor in ranking order, outcome None when none is recorded
+        "decisions": [
+            {"name": r.vendor["name"], "outcome": None} | comparison.decisions.get(r.vendor["id"], {})
+            for r in comparison.reviews
+        ],
     }
 
 

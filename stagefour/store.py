@@ -591,6 +591,8 @@ def save_answers(
             raise StoreError("no such response")
         if response["status"] not in EDITABLE:
             raise NotEditable("this response is submitted and locked")
+        if is_closed(db, _evaluation_of_response(db, response_id)):  # issue 12: whoever writes
+            raise NotEditable("a decision closes this evaluation to changes")
         marks = ",".join("?" * len(changes)) or "NULL"
         current = {
             r["question_id"]: r
@@ -2015,10 +2017,10 @@ def set_reminder_schedule(db: Database, evaluation_id: int, days: Sequence[int],
 
 
 # A vendor a reminder or a new link may go to: an address, a response still open, a link that
-# works now. (Integration: add the closed-evaluation condition of the decision here.)
+# works now, in an evaluation no decision has closed.
 _REACHABLE = """
     v.contact_email IS NOT NULL AND v.contact_email != ''
-    AND r.status IN ('invited', 'in_progress', 'reopened')
+    AND r.status IN ('invited', 'in_progress', 'reopened') AND e.closed_at IS NULL
 """
 _LIVE_LINKS = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
 
@@ -2232,7 +2234,7 @@ def overdue_vendors(db: Database, today: str) -> list[dict]:
             SELECT v.id AS vendor_id, v.name AS vendor_name, v.evaluation_id,
                    CASE WHEN v.deadline > e.deadline THEN v.deadline ELSE e.deadline END AS deadline
             FROM vendors v JOIN evaluations e ON e.id = v.evaluation_id JOIN responses r ON r.vendor_id = v.id
-            WHERE e.deadline IS NOT NULL AND e.deadline != '' AND r.status != 'submitted'
+            WHERE e.deadline IS NOT NULL AND e.deadline != '' AND r.status != 'submitted' AND e.closed_at IS NULL
         ) o
         WHERE o.deadline < ?
           AND NOT EXISTS (SELECT 1 FROM notification_keys k
@@ -2412,3 +2414,169 @@ def any_answers(db: Database, evaluation_id: int) -> bool:
         "JOIN vendors v ON v.id = r.vendor_id WHERE v.evaluation_id = ?) AS answered"
     )
     return bool(_row(db, sql, [evaluation_id])["answered"])
+
+
+# --- the dashboard and the decision (issue 12) ---------------------------------------------------
+# The committee's decision per vendor closes an evaluation to changes until an owner reopens it;
+# a decision replaced by a later one stays in `decisions` (superseded_at) and in the audit log.
+# The dashboard reads one summary row per response instead of scoring 2,000 responses a request:
+# triggers delete a response's row whenever what scoring reads of it changes (answers, manual
+# scores, verifications), and a row also names the day and the evaluation settings it was
+# scored with, so a new day or new weights make it stale too. Whatever writes those tables,
+# the row cannot outlive the inputs it was computed from.
+
+OUTCOMES = ("award", "shortlist", "reject")
+
+
+class EvaluationClosed(StoreError):
+    """The evaluation has a decision recorded: nothing in it changes until an owner reopens it."""
+
+
+@migrations()
+def m017_decisions(db: Database) -> None:
+    db.execute("ALTER TABLE evaluations ADD COLUMN closed_at TEXT")
+    db.execute("ALTER TABLE evaluations ADD COLUMN closed_by INTEGER REFERENCES users(id)")
+    db.execute(
+        "CREATE TABLE decisions (id INTEGER PRIMARY KEY, evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), "
+        "vendor_id INTEGER NOT NULL REFERENCES vendors(id), "
+        "outcome TEXT NOT NULL CHECK (outcome IN ('award', 'shortlist', 'reject')), rationale TEXT NOT NULL, "
+        "approvers TEXT NOT NULL, decided_by INTEGER REFERENCES users(id), decided_at TEXT NOT NULL, "
+        "superseded_at TEXT)"
+    )
+    db.execute("CREATE INDEX decisions_evaluation ON decisions (evaluation_id, superseded_at)")
+    db.execute(
+        "CREATE TABLE response_summaries (response_id INTEGER PRIMARY KEY, as_of TEXT NOT NULL, "
+        "settings TEXT NOT NULL, verdict TEXT, overall REAL, low REAL, high REAL, provisional INTEGER NOT NULL, "
+        "flags_high INTEGER NOT NULL, flags_medium INTEGER NOT NULL, flags_low INTEGER NOT NULL, "
+        "pending INTEGER NOT NULL, answered INTEGER NOT NULL, required INTEGER NOT NULL)"
+    )
+    for table in ("answers", "manual_scores", "verifications"):
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            db.execute(
+                f"CREATE TRIGGER {table}_{event.lower()}_stales_summary AFTER {event} ON {table} "
+                f"BEGIN DELETE FROM response_summaries WHERE response_id = {row}.response_id; END"
+            )
+
+
+def is_closed(db: Database, evaluation_id: int) -> bool:
+    """Whether a decision closes the evaluation to changes."""
+    row = _row(db, "SELECT closed_at FROM evaluations WHERE id = ?", [evaluation_id])
+    return bool(row and row["closed_at"])
+
+
+def record_decision(
+    db: Database, evaluation_id: int, outcomes: dict[int, tuple[str, str]], approvers: str, user_id: int
+) -> None:
+    """Record the outcome and rationale of every vendor (vendor id -> (outcome, rationale)) and close the evaluation."""
+    stamp = now()
+    with write_transaction(db):
+        if is_closed(db, evaluation_id):
+            raise EvaluationClosed("a decision is already recorded")
+        vendors = {r["id"] for r in _rows(db, "SELECT id FROM vendors WHERE evaluation_id = ?", [evaluation_id])}
+        if not vendors or set(outcomes) != vendors:
+            raise StoreError("a decision names every vendor of the evaluation, and only them")
+        for vendor_id, (outcome, rationale) in outcomes.items():
+            if outcome not in OUTCOMES:
+                raise StoreError(f"unknown outcome {outcome!r}")
+            db.execute(
+                "INSERT INTO decisions (evaluation_id, vendor_id, outcome, rationale, approvers, decided_by, "
+                "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [evaluation_id, vendor_id, outcome, rationale, approvers, user_id, stamp],
+            )
+            audit(
+                db,
+                f"user:{user_id}",
+                "decision_recorded",
+                evaluation_id=evaluation_id,
+                vendor_id=vendor_id,
+                outcome=outcome,
+                rationale=rationale,
+                approvers=approvers,
+            )
+        db.execute(
+            "UPDATE evaluations SET closed_at = ?, closed_by = ?, updated_at = ? WHERE id = ?",
+            [stamp, user_id, stamp, evaluation_id],
+        )
+        audit(db, f"user:{user_id}", "evaluation_closed", evaluation_id=evaluation_id)
+
+
+def reopen_evaluation(db: Database, evaluation_id: int, reason: str, user_id: int) -> bool:
+    """Open a decided evaluation to changes again; its decision is kept as superseded. False if it was open."""
+    stamp = now()
+    with write_transaction(db):
+        if not is_closed(db, evaluation_id):
+            return False
+        db.execute(
+            "UPDATE decisions SET superseded_at = ? WHERE evaluation_id = ? AND superseded_at IS NULL",
+            [stamp, evaluation_id],
+        )
+        db.execute(
+            "UPDATE evaluations SET closed_at = NULL, closed_by = NULL, updated_at = ? WHERE id = ?",
+            [stamp, evaluation_id],
+        )
+        audit(db, f"user:{user_id}", "evaluation_reopened", evaluation_id=evaluation_id, reason=reason)
+    return True
+
+
+def current_decisions(db: Database, evaluation_id: int) -> dict[int, dict]:
+    """Vendor id -> the decision in force (outcome, rationale, approvers, decided_at, decided_by e-mail)."""
+    sql = """
+        SELECT d.vendor_id, d.outcome, d.rationale, d.approvers, d.decided_at, u.email AS decided_by
+        FROM decisions d LEFT JOIN users u ON u.id = d.decided_by
+        WHERE d.evaluation_id = ? AND d.superseded_at IS NULL
+    """
+    return {r["vendor_id"]: r for r in _rows(db, sql, [evaluation_id])}
+
+
+def past_decisions(db: Database, evaluation_id: int) -> list[dict]:
+    """Decisions replaced by a reopening, newest first, with the vendor's name."""
+    sql = """
+        SELECT d.*, v.name AS vendor_name, u.email AS decided_by_email
+        FROM decisions d JOIN vendors v ON v.id = d.vendor_id LEFT JOIN users u ON u.id = d.decided_by
+        WHERE d.evaluation_id = ? AND d.superseded_at IS NOT NULL ORDER BY d.decided_at DESC, v.name
+    """
+    return _rows(db, sql, [evaluation_id])
+
+
+def dashboard_vendors(db: Database, evaluation_ids: Sequence[int]) -> dict[int, list[dict]]:
+    """Evaluation id -> its vendors with response, newest link, summary row (or NULLs), decision and the
+    number of open clarifications whose last word is the vendor's (awaiting the buyer)."""
+    out: dict[int, list[dict]] = {e: [] for e in evaluation_ids}
+    if not evaluation_ids:
+        return out
+    marks = ",".join("?" * len(evaluation_ids))
+    sql = f"""
+        SELECT v.id, v.evaluation_id, v.name, r.id AS response_id, r.status, r.updated_at, r.submitted_at,
+               i.id AS invitation_id, i.expires_at, i.revoked_at,
+               s.as_of AS summary_as_of, s.settings AS summary_settings, s.verdict, s.overall, s.low, s.high,
+               s.provisional, s.flags_high, s.flags_medium, s.flags_low, s.pending, s.answered, s.required,
+               d.outcome AS decision,
+               (SELECT count(*) FROM clarifications c WHERE c.response_id = r.id AND c.status = 'open'
+                  AND (SELECT m.author FROM clarification_messages m WHERE m.clarification_id = c.id
+                       ORDER BY m.id DESC LIMIT 1) LIKE 'vendor:%') AS awaiting_buyer
+        FROM vendors v
+        JOIN responses r ON r.vendor_id = v.id
+        LEFT JOIN invitations i ON i.id = (SELECT max(id) FROM invitations WHERE vendor_id = v.id)
+        LEFT JOIN response_summaries s ON s.response_id = r.id
+        LEFT JOIN decisions d ON d.vendor_id = v.id AND d.superseded_at IS NULL
+        WHERE v.evaluation_id IN ({marks})
+        ORDER BY v.name COLLATE NOCASE
+    """
+    for r in _rows(db, sql, list(evaluation_ids)):
+        r["verdict"] = json.loads(r["verdict"]) if r["verdict"] else None
+        out[r["evaluation_id"]].append(r)
+    return out
+
+
+def save_summaries(db: Database, rows: list[dict]) -> None:
+    """Store the dashboard's summary of these responses (see m017_decisions)."""
+    if not rows:
+        return
+    columns = ("response_id", "as_of", "settings", "verdict", "overall", "low", "high", "provisional",
+               "flags_high", "flags_medium", "flags_low", "pending", "answered", "required")  # fmt: skip
+    with db.atomic():
+        db.conn.executemany(
+            f"INSERT OR REPLACE INTO response_summaries ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            [[json.dumps(r[c]) if c == "verdict" and r[c] is not None else r[c] for c in columns] for r in rows],
+        )

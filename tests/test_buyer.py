@@ -191,11 +191,12 @@ def test_dashboard_shows_each_vendors_progress_activity_and_submission(
     }
     assert set(rows) == {"Submitted Co", "Partial Co", "Silent Co"}
     assert re.search(r"33 / 33", rows["Submitted Co"])
-    assert "Submitted" in rows["Submitted Co"] and "Yes, " in rows["Submitted Co"]
+    assert "Submitted" in rows["Submitted Co"] and "In progress" not in rows["Submitted Co"]
     assert re.search(r"1 / 3\d", rows["Partial Co"])
-    assert "In progress" in rows["Partial Co"] and ">No<" in rows["Partial Co"]
+    assert "In progress" in rows["Partial Co"]
     assert re.search(r"0 / 3\d", rows["Silent Co"]) and "No answers yet" in rows["Silent Co"]
-    assert re.search(r"\d{4}, \d{1,2}:\d{2}:\d{2}", rows["Partial Co"])  # last activity, formatted
+    assert "Not started" in rows["Silent Co"]
+    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", rows["Partial Co"])  # last activity's day, formatted
     assert "New evaluation" not in page
 
 

@@ -132,6 +132,18 @@ def _run(app, now: str):
     return app.test_cli_runner().invoke(args=["send-reminders", "--now", now])
 
 
+def test_a_decided_evaluation_sends_no_reminder_and_no_lost_link(mail_app, world):
+    db, evaluation_id, made = world
+    owner = store.create_user(db, "chair@buyer.example", "x" * 60)
+    outcomes = {vendor_id: ("reject", "Closed early.") for vendor_id, _token in made.values()}
+    store.record_decision(db, evaluation_id, outcomes, "", owner)
+    result = _run(mail_app, "2026-12-07T08:00:00")
+    assert result.exit_code == 0, result.output
+    assert "0 reminder(s) queued" in result.output
+    assert store.lost_link_candidates(db, "open@vendor.example", "2026-12-07T08:00:00+00:00") == []
+    assert mail_app.inbox.messages == []
+
+
 def test_a_reminder_arrives_and_its_link_opens_the_response(mail_app, world):
     db, evaluation_id, made = world
     result = _run(mail_app, "2026-12-07T08:00:00")

@@ -219,17 +219,18 @@ def test_failed_login_says_so_in_french(client, make_user):
         (
             "de",
             "Bewertungen",
-            ["Anbieter", "Status", "Pflichtangaben", "Letzte Aktivität", "Eingereicht"],
-            "Eingeladen",
+            ["Anbieter", "Stand", "Einstufung", "Punktzahl", "Pflichtangaben", "Ungelesene Antworten",
+             "Offene Bewertungen"],
+            "Nicht begonnen",
         ),
         (
             "fr",
             "Évaluations",
-            ["Fournisseur", "Statut", "Réponses obligatoires", "Dernière activité", "Soumis"],
-            "Invité",
+            ["Fournisseur", "État", "Verdict", "Note", "Réponses obligatoires", "Réponses à lire", "Notes en attente"],
+            "Pas commencé",
         ),
     ],
-)
+)  # fmt: skip
 def test_buyer_dashboard_follows_the_chosen_language(
     client, make_user, login, make_vendor, language, heading, columns, status
 ):
@@ -240,5 +241,5 @@ def test_buyer_dashboard_follows_the_chosen_language(
     assert f'<html lang="{language}">' in page
     assert texts(page, r"<h1>(.*?)</h1>") == [heading]
     assert texts(page, r'<th scope="col">(.*?)</th>') == columns
-    assert texts(page, r'<span class="status invited">(.*?)</span>') == [status]
+    assert texts(page, r'<span class="status not_started">(.*?)</span>') == [status]
     assert "Log out" not in page and "Evaluations" not in page

@@ -7,6 +7,7 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint
@@ -22,6 +23,8 @@ from flask_babel import force_locale
 from flask_babel import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
@@ -33,11 +36,13 @@ from forms.buyer import VendorForm
 from forms.buyer import evaluation_form
 from forms.buyer import profile_questions
 from stagefour import access
+from stagefour import dashboard as dashboard_core
 from stagefour import deadlines
 from stagefour import evaluations
 from stagefour import mail
 from stagefour import store
 from stagefour.library import questionnaire_paths
+from stagefour.numbers import readable_number
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import QuestionnaireError
 from stagefour.questionnaire import load_questionnaire
@@ -46,13 +51,22 @@ from stagefour.scoring import score_response
 from views import notices
 from views.auth import login_required
 from views.db import get_db
+from views.i18n import OVERLAY_LABELS
+from views.i18n import VERDICT_LABELS
 from views.questionnaires import for_snapshot
+from views.vendor import KeptHtml
 
 bp = Blueprint("buyer", __name__)
 
 # A link just issued is held server-side (store.hold_issued_link), never in the session cookie,
 # until the evaluation page shows it once to whoever issued it; unshown after this long, it goes.
 ISSUED_LINK_KEPT_FOR = timedelta(minutes=15)
+
+# Why a write to a decided evaluation is refused (409): said the same way on every write path.
+CLOSED_MESSAGE = _l(
+    "A decision is recorded for this evaluation, so it is closed to changes. "
+    "An owner can reopen it on its decision page."
+)
 
 # Library files parsed once per file version: path -> (mtime, questionnaire).
 _library: dict[str, tuple[int, Questionnaire]] = {}
@@ -83,8 +97,9 @@ def _actor() -> str:
     return f"user:{g.user['id']}"
 
 
-def load_evaluation(evaluation_id: int, role: str = "viewer") -> dict:
-    """An evaluation the buyer may see, or 404 (whether it exists or not); 403 below `role` on it."""
+def load_evaluation(evaluation_id: int, role: str = "viewer", changing: bool = False) -> dict:
+    """An evaluation the buyer may see, or 404 (whether it exists or not); 403 below `role` on it;
+    409 when `changing` it while a decision closes it (issue 12)."""
     db = get_db()
     evaluation = store.get_evaluation(db, evaluation_id)
     have = access.evaluation_role(db, g.user, evaluation) if evaluation is not None else None
@@ -93,12 +108,14 @@ def load_evaluation(evaluation_id: int, role: str = "viewer") -> dict:
     if not access.at_least(have, role):
         abort(403)
     g.evaluation_role = have  # for can() in the templates
+    if changing and evaluation["closed_at"]:
+        abort(409, description=CLOSED_MESSAGE)
     return evaluation
 
 
-def load_vendor(evaluation_id: int, vendor_id: int, role: str = "viewer") -> tuple[dict, dict]:
+def load_vendor(evaluation_id: int, vendor_id: int, role: str = "viewer", changing: bool = False) -> tuple[dict, dict]:
     """The evaluation (as load_evaluation) and one of its vendors; 404 for a vendor of another evaluation."""
-    evaluation = load_evaluation(evaluation_id, role)
+    evaluation = load_evaluation(evaluation_id, role, changing)
     vendor = store.get_vendor(get_db(), vendor_id)
     if vendor is None or vendor["evaluation_id"] != evaluation_id:
         abort(404)
@@ -145,21 +162,143 @@ def _vendor_rows(evaluation: dict, questionnaire: Questionnaire) -> list[dict]:
     return rows
 
 
+def _days_left(evaluation: dict, today: date) -> int | None:
+    """Whole days until the deadline (0 on its day, negative after); None without one.
+
+    The dashboard's one call site for days left: per-vendor deadlines (stagefour/deadlines.py)
+    replace this with their days_left(effective_deadline(...)).
+    """
+    deadline = evaluation["deadline"]
+    return (date.fromisoformat(deadline) - today).days if deadline else None
+
+
+# The most pressing things the dashboard lists at its top; the rest is in each evaluation's table.
+ATTENTION_SHOWN = 40
+
+
+class _DashboardTexts:
+    """The words and numbers of the dashboard's rows, each made once a request.
+
+    2,000 rows that each called the translation catalogue and Babel for every cell took
+    seconds; the same words come from here once, and numbers and days once per value.
+    """
+
+    def __init__(self):
+        locale = get_locale()
+        self.language = str(locale)
+        self.states = {
+            "submitted": _("Submitted"), "revoked": _("Link revoked"), "expired": _("Link expired"),
+            "no_link": _("No working link"), "overdue": _("Overdue"), "reopened": _("Reopened"),
+            "in_progress": _("In progress"), "not_started": _("Not started"),
+        }  # fmt: skip
+        self.verdicts = {code: str(label) for code, label in VERDICT_LABELS.items()}
+        self.overlays = {code: str(label) for code, label in OVERLAY_LABELS.items()}
+        self.provisional = _("provisional, %(low)s–%(high)s")  # a pattern: formatted per row below
+        self.answers = _("%(answered)s / %(required)s")
+        self.no_answers = _("No answers yet")
+        self.number = lru_cache(maxsize=None)(lambda value: readable_number(value, locale))
+        self.day = lru_cache(maxsize=None)(lambda stamp: format_date(date.fromisoformat(stamp), "medium"))
+
+    def row(self, v: dict, base: str, closed: bool) -> dict:
+        """The vendor's row with its texts and its HTML."""
+        v["state_text"] = self.states[v["state"]]
+        stamp = v["submitted_at"] if v["state"] == "submitted" else v["updated_at"]
+        v["when"] = self.no_answers if v["status"] == "invited" else self.day(stamp[:10]) if stamp else ""
+        verdict = v["verdict"]
+        v["verdict_text"] = self.verdicts.get(verdict["code"], verdict["code"]) if verdict else ""
+        v["overlay_texts"] = [self.overlays.get(code, code) for code, _label in verdict["overlays"]] if verdict else []
+        v["overall_text"] = self.number(v["overall"])
+        if v["provisional"]:
+            v["range_text"] = self.provisional % {"low": self.number(v["low"]), "high": self.number(v["high"])}
+        v["answers_text"] = self.answers % {"answered": v["answered"], "required": v["required"]}
+        v["html"] = _kept_html(
+            "vendor_row",
+            self.language, base, closed, v["id"], v["name"], v["state"], v["state_text"], v["when"],
+            verdict["tier"] if verdict else None, v["verdict_text"], tuple(v["overlay_texts"]), v["overall_text"],
+            bool(v["provisional"]), v.get("range_text", ""), v["answers_text"], v["awaiting_buyer"], v["pending"],
+            v["decision"],
+        )  # fmt: skip
+        return v
+
+
+# The dashboard's pieces by everything they show: 2,000 rows and 200 evaluation headings rendered
+# anew took most of a big team's page; a piece whose figures did not change is written out as it
+# was (same macro and arguments, same HTML).
+_pieces = KeptHtml(8 * 1024 * 1024)
+
+
+def _kept_html(macro: str, *values) -> Markup:
+    """A macro of templates/buyer/_dashboard_row.html called with `values` (the first: the language), kept."""
+    key = (macro, *values)
+    html = _pieces.get(key)
+    if html is None:
+        module = current_app.jinja_env.get_template("buyer/_dashboard_row.html").module
+        html = Markup(getattr(module, macro)(*values))
+        _pieces.put(key, html)
+    return html
+
+
+def _days_left(evaluation: dict, today: date) -> int | None:
+    """Whole days until the deadline (0 on its day, negative after); None without one.
+
+    The dashboard's one call site for days left: per-vendor deadlines (stagefour/deadlines.py)
+    replace this with their days_left(effective_deadline(...)).
+    """
+    deadline = evaluation["deadline"]
+    return (date.fromisoformat(deadline) - today).days if deadline else None
+
+
 @bp.get("/")
 @login_required
 def dashboard():
-    """Every evaluation the buyer may see, with each vendor's progress."""
+    """Every evaluation the buyer may see: each vendor's true state, verdict and score, and what needs attention."""
+    db = get_db()
+    today = datetime.now(UTC).date()
+    stamp = store.now()
+    texts = _DashboardTexts()
+    shown = store.list_evaluations(db, visible_to=g.user["id"])
+    vendors = store.dashboard_vendors(db, [e["id"] for e in shown])
     items = []
-    for evaluation in store.list_evaluations(get_db(), visible_to=g.user["id"]):
+    for evaluation in shown:
         questionnaire = for_snapshot(evaluation["snapshot_id"])
+        rows = dashboard_core.fresh_summaries(db, evaluation, questionnaire, vendors[evaluation["id"]], today)
+        base = url_for("buyer.evaluation", evaluation_id=evaluation["id"])
+        for v in rows:
+            v["state"] = dashboard_core.vendor_state(v, evaluation["deadline"], stamp, today)
+            texts.row(v, base, bool(evaluation["closed_at"]))
+        days_left = _days_left(evaluation, today)
+        e = evaluation
         items.append(
             {
                 "evaluation": evaluation,
-                "questionnaire": questionnaire,
-                "vendors": _vendor_rows(evaluation, questionnaire),
+                "vendors": rows,
+                "past_deadline": days_left is not None and days_left < 0,
+                "head": _kept_html(
+                    "evaluation_head",
+                    texts.language,
+                    base,
+                    e["id"],
+                    e["title"],
+                    e["team_name"],
+                    e["restricted"],
+                    localize(questionnaire.title, texts.language),
+                    e["questionnaire_version"],
+                    e["deadline"],
+                    days_left,
+                    e["submitted_count"],
+                    e["vendor_count"],
+                    e["closed_at"],
+                ),  # fmt: skip
+                "thead": _kept_html("vendors_head", texts.language, bool(e["closed_at"])),
             }
         )
-    return render_template("buyer/dashboard.html", items=items)
+    attention = dashboard_core.attention(items)
+    return render_template(
+        "buyer/dashboard.html",
+        items=items,
+        attention=attention[:ATTENTION_SHOWN],
+        attention_more=max(len(attention) - ATTENTION_SHOWN, 0),
+    )
 
 
 # --- evaluation settings ------------------------------------------------------------------------
@@ -238,7 +377,7 @@ def new_evaluation():
 @login_required
 def edit_evaluation(evaluation_id: int):
     """Change an evaluation's title, deadline, weights, buyer profile and who may see it."""
-    evaluation = load_evaluation(evaluation_id, "owner")
+    evaluation = load_evaluation(evaluation_id, "owner", changing=request.method == "POST")
     db = get_db()
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     profile = evaluation["buyer_profile"]
@@ -351,6 +490,7 @@ def _render_evaluation(
             closes=evaluations.deadline_end(evaluation["deadline"]).isoformat() if evaluation["deadline"] else None,
             reminder_days=json.loads(evaluation["reminder_days"]),
             deadline_form=deadline_form,
+            decisions=store.current_decisions(get_db(), evaluation["id"]),
         ),
         status,
     )
@@ -431,7 +571,7 @@ def _back(evaluation_id: int, anchor: str = ""):
 @login_required
 def add_vendor(evaluation_id: int):
     """Add a vendor and issue their link."""
-    evaluation = load_evaluation(evaluation_id, "owner")
+    evaluation = load_evaluation(evaluation_id, "owner", changing=True)
     form = VendorForm()
     if form.validate_on_submit():
         expires_at = link_expiry(evaluation)
@@ -452,7 +592,7 @@ def add_vendor(evaluation_id: int):
 @login_required
 def reissue_link(evaluation_id: int, vendor_id: int):
     """Replace a vendor's link with a new one (asks first: the old link stops working)."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner", changing=request.method == "POST")
     if request.method == "GET":
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="reissue")
     expires_at = link_expiry(evaluation)
@@ -467,7 +607,7 @@ def reissue_link(evaluation_id: int, vendor_id: int):
 @login_required
 def revoke_link(evaluation_id: int, vendor_id: int):
     """Withdraw a vendor's link (asks first); their answers are kept."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner", changing=request.method == "POST")
     if request.method == "GET":
         return render_template("buyer/confirm.html", evaluation=evaluation, vendor=vendor, action="revoke")
     if store.revoke_invitations(get_db(), vendor_id, _actor()):
@@ -482,7 +622,7 @@ def revoke_link(evaluation_id: int, vendor_id: int):
 @login_required
 def reopen_response(evaluation_id: int, vendor_id: int):
     """Unlock a submitted response so the vendor can change it."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner", changing=True)
     if not store.set_response_status(get_db(), vendor["response_id"], "reopened", _actor(), expect=("submitted",)):
         flash(_("Only a submitted response can be reopened."), "error")
         return _back(evaluation_id)
@@ -498,7 +638,7 @@ def reopen_response(evaluation_id: int, vendor_id: int):
 @login_required
 def vendor_deadline(evaluation_id: int, vendor_id: int):
     """Give one vendor a later deadline than the evaluation's (empty: the evaluation's again); their links follow."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "owner", changing=True)
     form = VendorDeadlineForm(prefix=f"v{vendor_id}")
     form.evaluation_deadline = evaluation["deadline"]
     if not form.validate_on_submit():

@@ -137,7 +137,7 @@ def _back(evaluation_id: int, vendor_id: int, anchor: str = ""):
 @login_required
 def verify(evaluation_id: int, vendor_id: int):
     """Record the reference check and evidence review of one deployment."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator", changing=True)
     form = VerificationForm()
     answers = store.load_answers(get_db(), vendor["response_id"])
     ids = {row.get("id") for row in answers.get("B1") or [] if isinstance(row, dict)}
@@ -170,7 +170,7 @@ def verify(evaluation_id: int, vendor_id: int):
 @login_required
 def ask(evaluation_id: int, vendor_id: int):
     """Ask the vendor a question about one answer."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator", changing=True)
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     form = ClarificationForm()
     if form.question_id.data not in questionnaire.questions:
@@ -187,7 +187,7 @@ def ask(evaluation_id: int, vendor_id: int):
 @login_required
 def reply(evaluation_id: int, vendor_id: int, thread_id: int):
     """The buyer's reply on an open thread."""
-    vendor = load_vendor(evaluation_id, vendor_id, "evaluator")[1]
+    vendor = load_vendor(evaluation_id, vendor_id, "evaluator", changing=True)[1]
     form = ReplyForm()
     if not form.validate():
         flash(_("Write the reply (up to 4,000 characters)."), "error")
@@ -201,7 +201,7 @@ def reply(evaluation_id: int, vendor_id: int, thread_id: int):
 @login_required
 def close(evaluation_id: int, vendor_id: int, thread_id: int):
     """Close a thread: the question is answered."""
-    vendor = load_vendor(evaluation_id, vendor_id, "evaluator")[1]
+    vendor = load_vendor(evaluation_id, vendor_id, "evaluator", changing=True)[1]
     if not store.close_clarification(get_db(), vendor["response_id"], thread_id, g.user["id"]):
         abort(404)
     return _back(evaluation_id, vendor_id, f"thread-{thread_id}")

@@ -128,7 +128,7 @@ def _saved_item(questionnaire, reviews) -> dict | None:
 @login_required
 def score(evaluation_id: int, vendor_id: int):
     """An evaluator's 0–5 score and comment on a manual item, from a page or from its script."""
-    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator")
+    evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator", changing=True)
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     form = ManualScoreForm()
     question = questionnaire.questions.get(form.question_id.data or "")
@@ -220,7 +220,8 @@ def _json(ok: bool, html: str, queue: shared.Queue, one_vendor: bool = False):
 @login_required
 def assignments(evaluation_id: int):
     """The owner's grid: which evaluator scores which sections and which vendors."""
-    evaluation = load_evaluation(evaluation_id, "owner" if request.method == "POST" else "evaluator")
+    changing = request.method == "POST"
+    evaluation = load_evaluation(evaluation_id, "owner" if changing else "evaluator", changing)
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     db = get_db()
     people = shared.eligible_evaluators(db, evaluation)

@@ -116,9 +116,20 @@ class Link:
         return deadlines.passed(self.deadline, datetime.now(UTC).date())
 
     @property
+    def decided(self) -> bool:
+        """Whether the buyer recorded a decision, which closes the evaluation to changes (issue 12)."""
+        return bool(self.evaluation["closed_at"])
+
+    @property
     def editable(self) -> bool:
         """Whether answers may change now."""
-        return self.response["status"] in store.EDITABLE and not self.deadline_passed
+        return self.response["status"] in store.EDITABLE and not self.deadline_passed and not self.decided
+
+    def refusal(self) -> str:
+        """Why answers cannot change now, in the vendor's words."""
+        if self.decided:
+            return _("The buyer has closed this evaluation: your answers can be read but no longer changed.")
+        return _("This response can no longer be changed.")
 
     @property
     def actor(self) -> str:
@@ -439,7 +450,7 @@ def save_section(token: str, section_id: str):
         return _closed_page(link, _unsaved_text(request.form))
     section = link.section(section_id)
     if not link.editable:
-        flash(_("This response can no longer be changed."), "error")
+        flash(link.refusal(), "error")
         return redirect(url_for("vendor.section", token=token, section_id=section_id))
     action = request.form.get("action", "save")
     outcome = _save(link, section, request.form, request.files, action)
@@ -503,7 +514,7 @@ def autosave(token: str, section_id: str):
         return jsonify(error=f"{said}.", final=True, closed=link.closed_reason), 410
     section = link.section(section_id)
     if not link.editable:
-        return jsonify(error=_("This response can no longer be changed."), final=True), 409
+        return jsonify(error=link.refusal(), final=True), 409
     changed = {c for c in request.form.get("changed", "").split(",") if c}
     outcome = _save(link, section, request.form, MultiDict(), "save", only=changed or None)
     return jsonify(
@@ -761,7 +772,9 @@ def reply(token: str, thread_id: int):
     """The vendor's answer to the buyer's question on one of their answers."""
     link = open_link(token)
     body = (request.form.get("body") or "").strip()
-    if not body or len(body) > 4000:
+    if link.decided:
+        flash(link.refusal(), "error")
+    elif not body or len(body) > 4000:
         flash(_("Write your reply (up to 4,000 characters)."), "error")
     elif not store.add_clarification_message(get_db(), link.response["id"], thread_id, link.actor, body):
         abort(404)
@@ -851,7 +864,7 @@ def submit(token: str):
     if link.response["status"] == "submitted":
         return redirect(url_for("vendor.receipt", token=token))
     if not link.editable:
-        flash(_("This response can no longer be changed."), "error")
+        flash(link.refusal(), "error")
         return redirect(url_for("vendor.review", token=token))
     result = link.progress(link.answers())
     if result.missing:

@@ -126,6 +126,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     # Shared scoring (issue 12): the owner's grid of assignments and the queue with an item to score.
     visit("assignments", f"{base}/evaluations/{evaluation_id}/assignments")
     visit("queue", f"{base}/evaluations/{evaluation_id}/queue")
+    visit("decision", f"{base}/evaluations/{evaluation_id}/decision")  # issue 12: the form, open
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
     # the audit log of the evaluation: more than a page of entries, so the pager shows
     visit("audit-evaluation", f"{base}/evaluations/{evaluation_id}/audit")
@@ -224,6 +225,19 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     expect(page.locator("#unsaved")).to_have_value("C4: Two weeks of overlap.")
     check("vendor-closed-unsaved", page, info.value)
     seen.append("vendor-closed-unsaved")
+    # Last, as it closes the evaluation to changes: the owner records the decision (issue 12).
+    page.goto(f"{base}/evaluations/{evaluation_id}/decision")
+    page.get_by_role("button", name="Record the decision and close the evaluation").click()  # empty: refused
+    expect(page.locator("ul.errors").first).to_be_visible()
+    for group in page.locator("fieldset.choices").all():
+        group.get_by_label("Shortlist").check()
+    for rationale in page.locator("textarea[id^=rationale_]").all():
+        rationale.fill("Answers checked by the committee.")
+    with page.expect_response(lambda r: r.request.resource_type == "document" and r.request.method == "GET") as info:
+        page.get_by_role("button", name="Record the decision and close the evaluation").click()
+    expect(page.get_by_role("heading", name="Reopen the evaluation")).to_be_visible()
+    check("decision-recorded", page, info.value)
+    seen.append("decision-recorded")
     return seen
 
 
@@ -265,7 +279,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 38, seen
+    assert len(seen) == 40, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
