@@ -170,7 +170,7 @@ def test_rows_are_added_saved_and_removed_without_javascript(client, db, vendor)
     assert 'name="B1-0-stage"' in page
     data = {
         **row("B1", 0, id="d1", stage="4", in_production="yes", go_live="2026-09-01", vendor_role="built_operates",
-              engineer_ids="e1, e2"),
+              engineer_ids=["e1", "e2"]),  # ticked in the roster pick list (issue 12)
         **row("B1", 1, id="d2", stage="3", in_production="no"),
         **row("B1", 2, id=""),  # an empty row is dropped
     }  # fmt: skip

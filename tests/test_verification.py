@@ -26,11 +26,11 @@ def _without_evidence(answers: dict) -> dict:
     return dict(answers, B1=[{k: v for k, v in row.items() if k != "evidence"} for row in answers["B1"]])
 
 
-def _cell(value) -> str:
+def _cell(value) -> str | list[str]:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(value)
+        return list(value)  # ticked boxes of a pick list (issue 12): one value each
     return str(value)
 
 
