@@ -279,6 +279,8 @@ class Formats:
             return "; ".join(str(f.get("name", "")) if isinstance(f, dict) else str(f) for f in files)
         if kind == "id_list":
             return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        if kind == "group" and isinstance(value, list):
+            return self.translations.ngettext("%(num)s row", "%(num)s rows", len(value)) % {"num": len(value)}
         return str(value)
 
     def status(self, status: str) -> str:

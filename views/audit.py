@@ -22,16 +22,21 @@ from flask import g
 from flask import render_template
 from flask import request
 from flask import stream_with_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from stagefour import access
+from stagefour import report
 from stagefour import store
 from stagefour.changes import is_summary
 from stagefour.export import csv_cell
+from stagefour.questionnaire import Question
+from stagefour.questionnaire import Questionnaire
 from views.auth import login_required
 from views.buyer import load_evaluation
 from views.db import get_db
+from views.questionnaires import for_snapshot
 
 bp = Blueprint("audit", __name__)
 
@@ -165,7 +170,20 @@ def who_through(entry: dict, emails: dict[int, str], vendors: dict[int, str], in
     return _("%(vendor)s, through a link issued by %(issuer)s", vendor=name, issuer=by)
 
 
-def describe(entry: dict, vendors: dict[int, str], size: int = SHORT) -> str:
+def answer_words(question: Question | None, value: Any, size: int = SHORT) -> str:
+    """An answer in the log as the reader reads it: option labels, yes/no and numbers in their language."""
+    if question is None or value is None or is_summary(value):
+        return shorten(value, size)  # a question the snapshot lacks, or a cut-short answer: as stored
+    try:
+        text = report.Formats(str(get_locale())).value(question, value)
+    except (TypeError, ValueError, AttributeError):
+        return shorten(value, size)  # old data of another shape: shown as stored, never a 500
+    return shorten(text or _("(empty)"), size)
+
+
+def describe(
+    entry: dict, vendors: dict[int, str], size: int = SHORT, questionnaire: Questionnaire | None = None
+) -> str:
     """One readable sentence for an entry."""
     sentence = SENTENCES.get(entry["action"])
     if sentence is None:
@@ -173,11 +191,25 @@ def describe(entry: dict, vendors: dict[int, str], size: int = SHORT) -> str:
     detail = entry["detail"] if isinstance(entry["detail"], dict) else {}
     values = _Blank({k: shorten(v, size) if v is not None else "—" for k, v in detail.items()})
     if entry["action"] == "answer_saved":
-        values["before"] = shorten(detail.get("before"), size)
-        values["after"] = shorten(detail.get("after"), size)
+        question = questionnaire.questions.get(detail.get("question")) if questionnaire else None
+        values["before"] = answer_words(question, detail.get("before"), size)
+        values["after"] = answer_words(question, detail.get("after"), size)
     vendor_id = entry["vendor_id"]
     values["vendor"] = vendors.get(vendor_id, _("vendor %(id)s", id=vendor_id)) if vendor_id is not None else "—"
     return str(sentence) % values
+
+
+def _questionnaire_of(entry: dict, evaluation: dict | None, snapshots: dict) -> Questionnaire | None:
+    """The questionnaire an answer in the log belongs to (only answers need one)."""
+    if entry["action"] != "answer_saved" or entry["evaluation_id"] is None:
+        return None
+    if evaluation is not None:
+        return for_snapshot(evaluation["snapshot_id"])
+    if entry["evaluation_id"] not in snapshots:
+        other = store.get_evaluation(get_db(), entry["evaluation_id"])
+        snapshots[entry["evaluation_id"]] = other["snapshot_id"] if other else None
+    snapshot_id = snapshots[entry["evaluation_id"]]
+    return for_snapshot(snapshot_id) if snapshot_id is not None else None
 
 
 def parse_filter(args, evaluation_id: int | None, vendors: dict[int, str], actions: list[str]) -> store.AuditFilter:
@@ -267,11 +299,12 @@ def _show(evaluation: dict | None, owned: tuple[int, ...] = ()):
     emails = store.user_emails(db)
     inviters = store.original_inviters(db, evaluation_id)
     titles = store.evaluation_titles(db) if evaluation is None else {}
+    snapshots: dict[int, int | None] = {}
     context["rows"] = [
         {
             "entry": e,
             "who": who_through(e, emails, vendors, inviters),
-            "what": describe(e, vendors),
+            "what": describe(e, vendors, questionnaire=_questionnaire_of(e, evaluation, snapshots)),
             "evaluation": titles.get(e["evaluation_id"]) if e["evaluation_id"] is not None else None,
         }
         for e in entries
@@ -333,7 +366,7 @@ def evaluation_csv(evaluation_id: int):
                 e["actor"],
                 who_through(e, emails, vendors, inviters),
                 e["action"],
-                describe(e, vendors, size=10_000),
+                describe(e, vendors, size=10_000, questionnaire=for_snapshot(evaluation["snapshot_id"])),
                 e["evaluation_id"],
                 e["vendor_id"],
                 e["response_id"],
