@@ -104,21 +104,21 @@ class TrackRecord:
         """D1 rows."""
         return _rows(self.answers, "D1")
 
-    def why_not_qualifying(self, row: dict) -> str | None:
+    def why_not_qualifying(self, row: dict) -> Message | None:
         """None when a deployment qualifies, else the first reason it does not."""
         if row.get("in_production") is not True:
-            return "not in production"
+            return N_("not in production")
         if row.get("stage") != 4:
-            return "not at stage 4"
+            return N_("not at stage 4")
         go_live = parse_date(row.get("go_live"))
         if go_live is None:
-            return "no go-live date"
+            return N_("no go-live date")
         if go_live > self.as_of:
-            return "go-live in the future"
+            return N_("go-live in the future")
         if go_live < self.window_start:
-            return f"went live before {self.window_start.isoformat()}"
+            return N_("went live before %(date)s", date=self.window_start)
         if row.get("vendor_role") not in BUILT_BY_VENDOR:
-            return "not built by the vendor"
+            return N_("not built by the vendor")
         return None
 
     @cached_property
