@@ -159,7 +159,7 @@ class English:
     def find(self, segment: str) -> str | None:
         """The English fragment in a segment of text, or None."""
         text = " ".join(segment.split()).strip(EDGES)
-        if text in self.words:
+        if text.casefold() in self.words:
             return text
         found = self.phrases.search(text)
         return found.group(0) if found else None
@@ -181,9 +181,10 @@ def english_for(lang: str, catalogue_root: Path = ROOT / "translations") -> Engl
             if re.search(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", said_there):
                 continue  # the translation uses it too: a name, a code or a borrowed term
             fragments.add(piece)
-    words = {f for f in fragments if " " not in f}
+    # Case does not matter: the PDF's headings are upper case by CSS (text-transform).
+    words = {f.casefold() for f in fragments if " " not in f}
     phrases = sorted((f for f in fragments if " " in f), key=len, reverse=True)
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?!\w)")
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?!\w)", re.IGNORECASE)
     return English(lang, words, pattern)
 
 
@@ -471,4 +472,19 @@ def test_vendor_typed_text_and_allowed_codes_are_not_english_to_fix(world):
     english = english_for("es")
     assert english_left(["Northwind Applied AI", "ISO/IEC 27001", "KPI", "d1, d2"], english, world.typed) == []
     assert english.find("Evaluations") == "Evaluations"
+    assert english.find("RED FLAGS") == "RED FLAGS"
     assert json.dumps(sorted(ALLOWED))  # the allow-list stays short and plain: reviewed by hand
+
+
+def test_the_check_reads_english_in_a_pdf(world, tmp_path):
+    """A test of the test for PDFs: the English receipt, read as if it were German, is full of English."""
+    db = store.open_db(world.app.config["DATABASE"])
+    try:
+        evaluation = store.get_evaluation(db, world.ids["evaluation"])
+        vendor = store.get_vendor(db, world.ids["submitted_vendor"])
+        answers = store.load_answers(db, vendor["response_id"])
+        pdf = report.render_pdf(report.receipt_html(vendor, evaluation, answers, world.questionnaire, "en")).pdf
+    finally:
+        db.close()
+    found = english_left(_pdf_text(pdf, tmp_path), english_for("de"), world.typed)
+    assert {"response receipt", "what type of firm are you"} <= {fragment.casefold() for _segment, fragment in found}
