@@ -178,7 +178,7 @@ def english_for(lang: str, catalogue_root: Path = ROOT / "translations") -> Engl
             piece = " ".join(piece.split()).strip(EDGES)
             if len(piece) < 3 or not re.search(r"[A-Za-z]{2}", piece) or piece in ALLOWED:
                 continue
-            if re.search(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", said_there):
+            if re.search(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", said_there, re.IGNORECASE):
                 continue  # the translation uses it too: a name, a code or a borrowed term
             fragments.add(piece)
     # Case does not matter: the PDF's headings are upper case by CSS (text-transform).
@@ -223,14 +223,25 @@ def page_segments(html: str) -> list[str]:
     return parser.segments
 
 
+def _without_typed(text: str, typed: list[str]) -> str:
+    """The text with what vendors typed cut out, also where a page shows only its start (cut with …)."""
+    for words in typed:
+        at = text.find(words[:30])
+        while at >= 0:
+            text = text[:at] + " · " + text[at + len(words) :]
+            at = text.find(words[:30])
+    return text
+
+
 def english_left(segments: list[str], english: English, typed: str) -> list[tuple[str, str]]:
     """(segment, English fragment) for each segment with English in it that no vendor typed."""
     found = []
+    long_texts = sorted((t for t in typed.split("\n") if len(t) >= 12), key=len, reverse=True)
     for segment in segments:
         text = " ".join(segment.split())
         if text and text in typed:
             continue  # a vendor's own words (the demo answers are English), a name, a title
-        fragment = english.find(text)
+        fragment = english.find(_without_typed(text, long_texts))
         if fragment:
             found.append((text[:120], fragment))
     return found
