@@ -13,9 +13,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from stagefour import report
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
-LANGUAGES = ("de", "fr")
+# Every language with a catalogue: adding one adds it here too (issue 13).
+LANGUAGES = tuple(code for code in report.LANGUAGES if code != "en")
 # %(name)s with any conversion flags, width, precision and type, e.g. %(max)d
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 
@@ -133,6 +136,12 @@ VENDOR_PAGES = {
         "next": "Enregistrer et continuer",
         "required": "obligatoire",
         "count": "obligatoires",
+    },
+    "es": {
+        "save": "Guardar borrador",
+        "next": "Guardar y continuar",
+        "required": "obligatoria",
+        "count": "obligatorias",
     },
 }
 
