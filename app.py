@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import commands
 from stagefour import jobs
 from stagefour import redact
+from stagefour.messages import catalogue_languages
 from views import accounts
 from views import admin
 from views import audit
@@ -71,7 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        LANGUAGES=("en", "de", "fr"),
+        # The languages with a catalogue in translations/: adding a language adds no code.
+        LANGUAGES=catalogue_languages(Path(__file__).resolve().parent / "translations"),
         MAIL_SERVER=None,
         MAIL_PORT=25,
         MAIL_SENDER="stagefour@localhost",

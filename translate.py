@@ -66,7 +66,7 @@ def update() -> None:
     """Extract the interface strings into messages.pot and merge them into every language's catalogue."""
     root = _root()
     languages = _languages(root)
-    keywords = ("-k", "_l", "-k", "lazy_gettext")
+    keywords = ("-k", "_l", "-k", "lazy_gettext", "-k", "NP_:1,2")
     _pybabel(root, "extract", "-F", "babel.cfg", *keywords, "--project", "Stagefour", "-o", TEMPLATE, ".")
     _pybabel(root, "update", "-i", TEMPLATE, "-d", "translations")
     for language in languages:

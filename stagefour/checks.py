@@ -12,6 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 
+from stagefour.messages import N_
+from stagefour.messages import NP_
+from stagefour.messages import Message
+from stagefour.messages import series
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import deployment_fingerprint
 from stagefour.metrics import parse_date
@@ -25,7 +29,7 @@ USER_DETECTED = ("user", "customer_staff")
 class RedFlag:
     code: str
     severity: str
-    message: str
+    message: Message
     answers: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
@@ -36,9 +40,9 @@ class RedFlag:
 @dataclass(frozen=True)
 class Verdict:
     code: str
-    label: str
+    label: Message
     tier: int
-    overlays: tuple[tuple[str, str], ...] = field(default=())
+    overlays: tuple[tuple[str, Message], ...] = field(default=())
 
     def to_dict(self) -> dict:
         """The verdict with its overlays."""
@@ -59,14 +63,14 @@ VERDICT_TIERS = {
     "incomplete": 0,
 }
 OVERLAYS = {
-    "R15": ("security_blocker", "Security blocker"),
-    "R17": ("lock_in", "Lock-in risk"),
+    "R15": ("security_blocker", N_("Security blocker")),
+    "R17": ("lock_in", N_("Lock-in risk")),
 }
 
 
-def _label(row: dict, index: int) -> str:
+def _label(row: dict, index: int) -> str | Message:
     label = row.get("id")
-    return str(label) if isinstance(label, str) and label else f"row {index + 1}"
+    return str(label) if isinstance(label, str) and label else N_("row %(number)s", number=index + 1)
 
 
 def _is_number(value) -> bool:
@@ -79,22 +83,27 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
     manual_means = manual_means or {}
     flags: list[RedFlag] = []
 
-    def flag(code: str, severity: str, message: str, refs: list[str]) -> None:
+    def flag(code: str, severity: str, message: Message, refs: list[str]) -> None:
         flags.append(RedFlag(code, severity, message, tuple(refs)))
 
     deployments, engineers, failures = tr.deployments, tr.engineers, tr.failures
     rows_where = lambda test: [(i, r) for i, r in enumerate(deployments) if test(r)]  # noqa: E731
-    names = lambda rows: ", ".join(_label(r, i) for i, r in rows)  # noqa: E731
+    names = lambda rows: series(_label(r, i) for i, r in rows)  # noqa: E731
 
     r1 = rows_where(lambda r: r.get("in_production") is True and _is_number(r.get("stage")) and r["stage"] < 4)
     if r1:
-        flag("R1", HIGH, f"Called in production but below stage 4: {names(r1)}", [f"B1[{i}].stage" for i, _ in r1])
+        flag(
+            "R1",
+            HIGH,
+            N_("Called in production but below stage 4: %(deployments)s", deployments=names(r1)),
+            [f"B1[{i}].stage" for i, _ in r1],
+        )
     r2 = rows_where(lambda r: r.get("stage") == 4 and r.get("in_production") is False)
     if r2:
         flag(
             "R2",
             MEDIUM,
-            f"Stage 4 claimed but not in production: {names(r2)}",
+            N_("Stage 4 claimed but not in production: %(deployments)s", deployments=names(r2)),
             [f"B1[{i}].in_production" for i, _ in r2],
         )
     dated = [(i, r, parse_date(r.get("go_live"))) for i, r in enumerate(deployments)]
@@ -103,13 +112,22 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
         flag(
             "R3",
             LOW,
-            f"Went live before {tr.window_start.isoformat()}, more than six months ago: track record only, "
-            f"not a qualifying deployment: {names(r3)}",
+            N_(
+                "Went live before %(date)s, more than six months ago: track record only, "
+                "not a qualifying deployment: %(deployments)s",
+                date=tr.window_start,
+                deployments=names(r3),
+            ),
             [f"B1[{i}].go_live" for i, _ in r3],
         )
     r4 = [(i, r) for i, r, d in dated if d and d > tr.as_of]
     if r4:
-        flag("R4", HIGH, f"Go-live date in the future: {names(r4)}", [f"B1[{i}].go_live" for i, _ in r4])
+        flag(
+            "R4",
+            HIGH,
+            N_("Go-live date in the future: %(deployments)s", deployments=names(r4)),
+            [f"B1[{i}].go_live" for i, _ in r4],
+        )
     r5 = rows_where(
         lambda r: (
             r.get("stage") == 4 and not ((r.get("downstream_teams") or 0) > 0 and (r.get("daily_volume") or 0) > 0)
@@ -119,14 +137,22 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
         refs = []
         for i, r in r5:
             refs += [f"B1[{i}].{k}" for k in ("downstream_teams", "daily_volume") if not (r.get(k) or 0) > 0]
-        flag("R5", MEDIUM, f"Stage 4 claimed with no downstream teams or no daily volume given: {names(r5)}", refs)
+        flag(
+            "R5",
+            MEDIUM,
+            N_(
+                "Stage 4 claimed with no downstream teams or no daily volume given: %(deployments)s",
+                deployments=names(r5),
+            ),
+            refs,
+        )
     linked = {f.get("deployment_id") for f in failures}
     r6 = [(i, r) for i, r in tr.qualifying if r.get("id") not in linked]
     if r6:
         flag(
             "R6",
             MEDIUM,
-            f"Qualifying deployment with no failure mode reported: {names(r6)}",
+            N_("Qualifying deployment with no failure mode reported: %(deployments)s", deployments=names(r6)),
             [f"B1[{i}]" for i, _ in r6],
         )
 
@@ -135,15 +161,27 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
         for k, eid in enumerate(r.get("engineer_ids") or []):
             if eid not in tr.roster_ids:
                 r7_refs.append(f"B1[{i}].engineer_ids[{k}]")
-                r7_bits.append(f"engineer {eid} on {_label(r, i)} is not in the roster")
+                r7_bits.append(
+                    N_(
+                        "engineer %(engineer)s on %(deployment)s is not in the roster",
+                        engineer=eid,
+                        deployment=_label(r, i),
+                    )
+                )
     deployment_ids = {r.get("id") for r in deployments if r.get("id")}
     for i, f in enumerate(failures):
         did = f.get("deployment_id")
         if did and did not in deployment_ids:
             r7_refs.append(f"D1[{i}].deployment_id")
-            r7_bits.append(f"failure {_label(f, i)} names deployment {did}, which is not in B1")
+            r7_bits.append(
+                N_(
+                    "failure %(failure)s names deployment %(deployment)s, which is not in B1",
+                    failure=_label(f, i),
+                    deployment=did,
+                )
+            )
     if r7_refs:
-        flag("R7", HIGH, "Names that do not match: " + "; ".join(r7_bits), r7_refs)
+        flag("R7", HIGH, N_("Names that do not match: %(problems)s", problems=series(r7_bits, "; ")), r7_refs)
 
     on_any = {e for r in deployments for e in (r.get("engineer_ids") or [])}
     r8 = [
@@ -155,18 +193,24 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
         flag(
             "R8",
             MEDIUM,
-            "Proposed engineer on no listed deployment or with no time embedded at a customer: "
-            + ", ".join(str(e.get("name") or _label(e, i)) for i, e in r8),
+            N_(
+                "Proposed engineer on no listed deployment or with no time embedded at a customer: %(engineers)s",
+                engineers=series(str(e.get("name")) if e.get("name") else _label(e, i) for i, e in r8),
+            ),
             [f"C1[{i}]" for i, _ in r8],
         )
     if isinstance(a.get("D1"), list) and not failures:
-        flag("R9", HIGH, "No failure modes reported at all", ["D1"])
+        flag("R9", HIGH, N_("No failure modes reported at all"), ["D1"])
     pilots = a.get("B3")
     if _is_number(pilots) and pilots > 0 and not any(r.get("in_production") is True for r in deployments):
         flag(
             "R10",
             HIGH,
-            f"Pilots only: {pilots:g} pilots or proofs of concept and no deployment in production",
+            NP_(
+                "Pilots only: %(num)s pilot or proof of concept and no deployment in production",
+                "Pilots only: %(num)s pilots or proofs of concept and no deployment in production",
+                num=pilots,
+            ),
             ["B3", "B1"],
         )
     detected = [(i, f) for i, f in enumerate(failures) if f.get("detected_by")]
@@ -174,43 +218,55 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
         flag(
             "R11",
             MEDIUM,
-            "Every failure mode was detected by users or customer staff, none by alerts or evals",
+            N_("Every failure mode was detected by users or customer staff, none by alerts or evals"),
             [f"D1[{i}].detected_by" for i, _ in detected],
         )
     if isinstance(a.get("C1"), list) and not any(
         e.get("proposed") is True and e.get("class") == "fde" for e in engineers
     ):
-        flag("R12", HIGH, "No proposed engineer is a forward deployed engineer", ["C1"])
+        flag("R12", HIGH, N_("No proposed engineer is a forward deployed engineer"), ["C1"])
     if deployments and not any(r.get("reference_available") is True for r in deployments):
         flag(
             "R13",
             MEDIUM,
-            "No reference available for any deployment",
+            N_("No reference available for any deployment"),
             [f"B1[{i}].reference_available" for i in range(len(deployments))],
         )
     r14_refs, r14_bits = [], []
-    for qid, rows, noun in (("B1", deployments, "deployment"), ("C1", engineers, "engineer")):
+    for qid, rows in (("B1", deployments), ("C1", engineers)):
         counts = Counter(r.get("id") for r in rows if r.get("id"))
         for dup in sorted(k for k, n in counts.items() if n > 1):
-            r14_bits.append(f"{noun} id {dup} is used {counts[dup]} times")
+            if qid == "B1":
+                r14_bits.append(N_("deployment id %(id)s is used %(count)s times", id=dup, count=counts[dup]))
+            else:
+                r14_bits.append(N_("engineer id %(id)s is used %(count)s times", id=dup, count=counts[dup]))
             r14_refs += [f"{qid}[{i}].id" for i, r in enumerate(rows) if r.get("id") == dup]
     if r14_refs:
-        flag("R14", MEDIUM, "Duplicate ids: " + "; ".join(r14_bits), r14_refs)
+        flag("R14", MEDIUM, N_("Duplicate ids: %(problems)s", problems=series(r14_bits, "; ")), r14_refs)
     r15_refs, r15_bits = [], []
     if a.get("E5") is True:
         r15_refs.append("E5")
-        r15_bits.append("client tokens are forwarded to downstream systems")
+        r15_bits.append(N_("client tokens are forwarded to downstream systems"))
     if a.get("E4") == "shared_broad":
         r15_refs.append("E4")
-        r15_bits.append("agents use a shared broad credential")
+        r15_bits.append(N_("agents use a shared broad credential"))
     if a.get("H2") == "yes_or_unknown":
         r15_refs.append("H2")
-        r15_bits.append("buyer data may train models, or it is unknown")
+        r15_bits.append(N_("buyer data may train models, or it is unknown"))
     if r15_refs:
-        flag("R15", HIGH, "Security blocker: " + "; ".join(r15_bits), r15_refs)
+        flag("R15", HIGH, N_("Security blocker: %(problems)s", problems=series(r15_bits, "; ")), r15_refs)
     retention = a.get("E7b")
     if _is_number(retention) and retention < 180:
-        flag("R16", MEDIUM, f"Tool-call logs kept {retention:g} days, under 180", ["E7b"])
+        flag(
+            "R16",
+            MEDIUM,
+            NP_(
+                "Tool-call logs kept %(num)s day, under 180",
+                "Tool-call logs kept %(num)s days, under 180",
+                num=retention,
+            ),
+            ["E7b"],
+        )
     providers = a.get("I2")
     i3_mean = manual_means.get("I3")
     no_counter_example = not a.get("I3") or (i3_mean is not None and i3_mean <= 1)
@@ -218,8 +274,10 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
         flag(
             "R17",
             MEDIUM,
-            "Lock-in: a lab-affiliated vendor with one model provider in production and no example of "
-            "recommending against its own stack",
+            N_(
+                "Lock-in: a lab-affiliated vendor with one model provider in production and no example of "
+                "recommending against its own stack"
+            ),
             ["A1", "I2", "I3"],
         )
     load: dict[str, float] = defaultdict(float)
@@ -237,8 +295,17 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
         flag(
             "R18",
             MEDIUM,
-            "Allocated over 100 %: "
-            + ", ".join(f"{engineers[rows_by_person[p][0]].get('name') or p} ({load[p]:g} %)" for p in over),
+            N_(
+                "Allocated over 100 %%: %(engineers)s",
+                engineers=series(
+                    N_(
+                        "%(name)s (%(percent)s %%)",
+                        name=engineers[rows_by_person[p][0]].get("name") or p,
+                        percent=load[p],
+                    )
+                    for p in over
+                ),
+            ),
             [f"C1[{i}].allocation_pct" for p in over for i in rows_by_person[p]],
         )
     return flags
@@ -250,30 +317,40 @@ def verdict(tr: TrackRecord, flags: list[RedFlag], verifications: dict | None = 
     overlays = tuple(OVERLAYS[c] for c in sorted(OVERLAYS, key=lambda c: int(c[1:])) if c in codes)
     missing = [
         name
-        for qid, name in (("B1", "B1 deployments"), ("C1", "C1 engineer roster"), ("D1", "D1 failure modes"))
+        for qid, name in (
+            ("B1", N_("B1 deployments")),
+            ("C1", N_("C1 engineer roster")),
+            ("D1", N_("D1 failure modes")),
+        )
         if not isinstance(tr.answers.get(qid), list)
     ]
     if missing:
-        return _verdict("incomplete", "Incomplete: " + ", ".join(missing) + " not answered", overlays)
+        return _verdict("incomplete", N_("Incomplete: %(missing)s not answered", missing=series(missing)), overlays)
     if not tr.qualifying:
         return _verdict(
             "stage3_no_deployments",
-            "Stage 3: no production deployment at stage 4, live within six months and built by the vendor",
+            N_("Stage 3: no production deployment at stage 4, live within six months and built by the vendor"),
             overlays,
         )
     if not tr.engineers_on_qualifying:
         return _verdict(
-            "stage3_no_engineers", "Stage 3: no engineer named on a qualifying deployment is in the roster", overlays
+            "stage3_no_engineers",
+            N_("Stage 3: no engineer named on a qualifying deployment is in the roster"),
+            overlays,
         )
     if not tr.failures_on_qualifying:
-        return _verdict("stage3_no_failures", "Stage 3: no failure mode reported on a qualifying deployment", overlays)
+        return _verdict(
+            "stage3_no_failures", N_("Stage 3: no failure mode reported on a qualifying deployment"), overlays
+        )
     if not verified_deployments(tr, verifications):
         return _verdict(
             "stage4_unverified",
-            "Stage 4 evidence, unverified: the buyer has not yet completed a reference check and evidence review",
+            N_("Stage 4 evidence, unverified: the buyer has not yet completed a reference check and evidence review"),
             overlays,
         )
-    return _verdict("stage4_verified", "Stage 4 evidence, verified by reference check and evidence review", overlays)
+    return _verdict(
+        "stage4_verified", N_("Stage 4 evidence, verified by reference check and evidence review"), overlays
+    )
 
 
 def verified_deployments(tr: TrackRecord, verifications: dict | None) -> list[str]:
@@ -295,7 +372,7 @@ def changed_since_verified(answers: dict, deployment_id: str, verification: dict
     return recorded is None or recorded != deployment_fingerprint(answers, deployment_id)
 
 
-def _verdict(code: str, label: str, overlays: tuple) -> Verdict:
+def _verdict(code: str, label: Message, overlays: tuple) -> Verdict:
     return Verdict(code, label, VERDICT_TIERS[code], overlays)
 
 

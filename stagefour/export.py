@@ -21,10 +21,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from stagefour import report
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import VendorReview
 from stagefour.evaluations import compare
+from stagefour.messages import N_
+from stagefour.messages import NP_
 from stagefour.questionnaire import DEFAULT_LANGUAGE
 from stagefour.questionnaire import MAX_POINTS
 from stagefour.questionnaire import Question
@@ -68,14 +71,9 @@ CSV_COLUMNS = (
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-# The few words the CSV writes itself. The core has no Babel; the questionnaire's own texts
-# (prompts, option labels) carry their translations.
-_WORDS = {
-    "yes": {"en": "yes", "de": "ja", "fr": "oui"},
-    "no": {"en": "no", "de": "nein", "fr": "non"},
-    "none": {"en": "none", "de": "keine", "fr": "aucun"},
-    "rows": {"en": "{n} row(s)", "de": "{n} Zeile(n)", "fr": "{n} ligne(s)"},
-}
+# The few words the CSV writes itself, from the interface's catalogues (so a new language needs
+# no code); the questionnaire's own texts (prompts, option labels) carry their translations.
+_WORDS = {"yes": N_("yes"), "no": N_("no"), "none": N_("none")}
 
 
 class UnknownEvaluation(LookupError):
@@ -400,7 +398,8 @@ def describe(question: Question, value: Any, language: str = DEFAULT_LANGUAGE) -
     if t == "group":
         if not value:
             return _word("none", language)
-        return _word("rows", language).format(n=len(value))
+        rows = NP_("%(num)s row", "%(num)s rows", num=len(value))
+        return rows.render(report.translations(language), language)
     return value
 
 
@@ -416,7 +415,7 @@ def describe_row(question: Question, row: dict, language: str = DEFAULT_LANGUAGE
 
 
 def _word(key: str, language: str) -> str:
-    return _WORDS[key].get(language) or _WORDS[key][DEFAULT_LANGUAGE]
+    return _WORDS[key].render(report.translations(language), language)
 
 
 def _verdict(verdict) -> str | None:

@@ -16,6 +16,11 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from stagefour.messages import N_
+from stagefour.messages import NP_
+from stagefour.messages import Message
+from stagefour.messages import series
+
 QUALIFYING_WINDOW_MONTHS = 6
 BUILT_BY_VENDOR = ("built_operates", "handed_over")
 AUTOMATIC_DETECTION = ("alert", "eval")
@@ -49,7 +54,7 @@ class Measure:
     """A metric's value (None when there is nothing to measure) and why."""
 
     value: float | None
-    why: str
+    why: Message
 
 
 def _rows(answers: dict, question_id: str) -> list[dict]:
@@ -57,9 +62,9 @@ def _rows(answers: dict, question_id: str) -> list[dict]:
     return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
-def _label(row: dict, index: int) -> str:
+def _label(row: dict, index: int) -> str | Message:
     label = row.get("id")
-    return str(label) if isinstance(label, str) and label.strip() else f"row {index + 1}"
+    return str(label) if isinstance(label, str) and label.strip() else N_("row %(number)s", number=index + 1)
 
 
 def deployment_fingerprint(answers: dict, deployment_id: str) -> str | None:
@@ -99,21 +104,21 @@ class TrackRecord:
         """D1 rows."""
         return _rows(self.answers, "D1")
 
-    def why_not_qualifying(self, row: dict) -> str | None:
+    def why_not_qualifying(self, row: dict) -> Message | None:
         """None when a deployment qualifies, else the first reason it does not."""
         if row.get("in_production") is not True:
-            return "not in production"
+            return N_("not in production")
         if row.get("stage") != 4:
-            return "not at stage 4"
+            return N_("not at stage 4")
         go_live = parse_date(row.get("go_live"))
         if go_live is None:
-            return "no go-live date"
+            return N_("no go-live date")
         if go_live > self.as_of:
-            return "go-live in the future"
+            return N_("go-live in the future")
         if go_live < self.window_start:
-            return f"went live before {self.window_start.isoformat()}"
+            return N_("went live before %(date)s", date=self.window_start)
         if row.get("vendor_role") not in BUILT_BY_VENDOR:
-            return "not built by the vendor"
+            return N_("not built by the vendor")
         return None
 
     @cached_property
@@ -142,18 +147,18 @@ class TrackRecord:
         """(index, row) of D1 failure modes linked to a qualifying deployment."""
         return [(i, r) for i, r in enumerate(self.failures) if r.get("deployment_id") in self.qualifying_ids]
 
-    def qualifying_labels(self, rows: list[tuple[int, dict]] | None = None) -> str:
-        """A short list of deployment labels for explanations."""
+    def qualifying_labels(self, rows: list[tuple[int, dict]] | None = None):
+        """A short list of deployment labels for explanations (a message parameter)."""
         rows = self.qualifying if rows is None else rows
-        return ", ".join(_label(r, i) for i, r in rows) or "none"
+        return series((_label(r, i) for i, r in rows), empty=N_("none"))
+
+
+# Placeholders for a msgid marked where it is chosen and filled in later (_qualifying_share).
+_BLANK = {"count": 0, "total": 0, "deployments": ""}
 
 
 def _share(part: int, whole: int) -> float:
     return part / whole
-
-
-def _pct(value: float) -> str:
-    return f"{round(value * 100)} %"
 
 
 def qualifying_deployments(tr: TrackRecord) -> Measure:
@@ -170,12 +175,32 @@ def qualifying_deployments(tr: TrackRecord) -> Measure:
         if size and row.get("size_band") == size:
             weight += 0.5
             matches.append("size")
-        if matches:
-            notes.append(f"{_label(row, i)} matches your {' and '.join(matches)} (counts {weight:g})")
+        if matches == ["industry", "size"]:
+            notes.append(
+                N_(
+                    "%(deployment)s matches your industry and size (counts %(weight)s)",
+                    deployment=_label(row, i),
+                    weight=weight,
+                )
+            )
+        elif matches:
+            words = (
+                N_("%(deployment)s matches your industry (counts %(weight)s)", deployment=_label(row, i), weight=weight)
+                if matches == ["industry"]
+                else N_(
+                    "%(deployment)s matches your size (counts %(weight)s)", deployment=_label(row, i), weight=weight
+                )
+            )
+            notes.append(words)
         total += weight
-    why = f"{len(tr.qualifying)} qualifying deployment(s): {tr.qualifying_labels()}"
+    why = NP_(
+        "%(num)s qualifying deployment: %(deployments)s",
+        "%(num)s qualifying deployments: %(deployments)s",
+        num=len(tr.qualifying),
+        deployments=tr.qualifying_labels(),
+    )
     if notes:
-        why += "; " + "; ".join(notes)
+        why = N_("%(first)s; %(then)s", first=why, then=series(notes, "; "))
     return Measure(total, why)
 
 
@@ -185,9 +210,15 @@ def production_share(tr: TrackRecord) -> Measure:
     pilots = tr.answers.get("B3")
     pilots = pilots if isinstance(pilots, int | float) and not isinstance(pilots, bool) else 0
     if production + pilots == 0:
-        return Measure(None, "no deployments in production and no pilots")
+        return Measure(None, N_("no deployments in production and no pilots"))
     share = _share(production, production + pilots)
-    return Measure(share, f"{production} in production, {pilots:g} pilots: {_pct(share)} production")
+    why = N_(
+        "%(production)s in production, %(pilots)s pilots: %(percent)s %% production",
+        production=production,
+        pilots=pilots,
+        percent=round(share * 100),
+    )
+    return Measure(share, why)
 
 
 def longest_in_production_months(tr: TrackRecord) -> Measure:
@@ -200,67 +231,104 @@ def longest_in_production_months(tr: TrackRecord) -> Measure:
             if best is None or months > best:
                 best, label = months, _label(row, i)
     if best is None:
-        return Measure(None, "no deployment in production")
-    return Measure(best, f"{label}: {best} months in production")
+        return Measure(None, N_("no deployment in production"))
+    return Measure(
+        best,
+        NP_(
+            "%(deployment)s: %(num)s month in production",
+            "%(deployment)s: %(num)s months in production",
+            num=best,
+            deployment=label,
+        ),
+    )
 
 
 def proposed_fde_share(tr: TrackRecord) -> Measure:
     """Proposed engineers who are FDEs named on a qualifying deployment ÷ proposed engineers."""
     proposed = [r for r in tr.engineers if r.get("proposed") is True]
     if not proposed:
-        return Measure(None, "no engineer proposed")
+        return Measure(None, N_("no engineer proposed"))
     proven = [r for r in proposed if r.get("class") == "fde" and r.get("id") in tr.engineers_on_qualifying]
     share = _share(len(proven), len(proposed))
-    names = ", ".join(str(r.get("name") or r.get("id")) for r in proven) or "none"
+    names = series((str(r.get("name") or r.get("id")) for r in proven), empty=N_("none"))
     return Measure(
-        share, f"{len(proven)} of {len(proposed)} proposed engineers are FDEs on a qualifying deployment ({names})"
+        share,
+        N_(
+            "%(count)s of %(total)s proposed engineers are FDEs on a qualifying deployment (%(names)s)",
+            count=len(proven),
+            total=len(proposed),
+            names=names,
+        ),
     )
 
 
 def failures_on_qualifying(tr: TrackRecord) -> Measure:
     """Failure modes linked to qualifying deployments."""
     rows = tr.failures_on_qualifying
-    return Measure(len(rows), f"{len(rows)} failure mode(s) on qualifying deployments")
+    return Measure(
+        len(rows),
+        NP_(
+            "%(num)s failure mode on qualifying deployments",
+            "%(num)s failure modes on qualifying deployments",
+            num=len(rows),
+        ),
+    )
 
 
 def automatic_detection_recovery(tr: TrackRecord) -> Measure:
     """Mean of the automatically detected and automatically recovered shares of failure modes."""
     rows = tr.failures
     if not rows:
-        return Measure(None, "no failure modes reported")
+        return Measure(None, N_("no failure modes reported"))
     detected = sum(1 for r in rows if r.get("detected_by") in AUTOMATIC_DETECTION)
     recovered = sum(1 for r in rows if r.get("automated_recovery") is True)
     share = (detected + recovered) / (2 * len(rows))
     return Measure(
         share,
-        f"{detected} of {len(rows)} detected by alert or eval, {recovered} of {len(rows)} recovered automatically",
+        N_(
+            "%(detected)s of %(total)s detected by alert or eval, %(recovered)s of %(total)s recovered automatically",
+            detected=detected,
+            recovered=recovered,
+            total=len(rows),
+        ),
     )
 
 
 def _qualifying_share(tr: TrackRecord, test, what: str) -> Measure:
     if not tr.qualifying:
-        return Measure(None, "no qualifying deployment")
+        return Measure(None, N_("no qualifying deployment"))
     hits = [(i, r) for i, r in tr.qualifying if test(r)]
     share = _share(len(hits), len(tr.qualifying))
     return Measure(
-        share, f"{len(hits)} of {len(tr.qualifying)} qualifying deployments {what} ({tr.qualifying_labels(hits)})"
+        share,
+        Message(what, {"count": len(hits), "total": len(tr.qualifying), "deployments": tr.qualifying_labels(hits)}),
     )
 
 
 def qualifying_security_review_share(tr: TrackRecord) -> Measure:
     """Share of qualifying deployments that passed the customer's security review."""
-    return _qualifying_share(tr, lambda r: r.get("security_review_passed") is True, "passed a security review")
+    what = N_("%(count)s of %(total)s qualifying deployments passed a security review (%(deployments)s)", **_BLANK)
+    return _qualifying_share(tr, lambda r: r.get("security_review_passed") is True, what.msgid)
 
 
 def qualifying_customer_kpi_share(tr: TrackRecord) -> Measure:
     """Share of qualifying deployments whose KPI change the customer measured."""
-    return _qualifying_share(tr, lambda r: r.get("kpi_measured_by") == "customer", "have a customer-measured KPI")
+    what = N_("%(count)s of %(total)s qualifying deployments have a customer-measured KPI (%(deployments)s)", **_BLANK)
+    return _qualifying_share(tr, lambda r: r.get("kpi_measured_by") == "customer", what.msgid)
 
 
 def qualifying_references(tr: TrackRecord) -> Measure:
     """Qualifying deployments with a reference available."""
     hits = [(i, r) for i, r in tr.qualifying if r.get("reference_available") is True]
-    return Measure(len(hits), f"{len(hits)} qualifying deployment(s) with a reference ({tr.qualifying_labels(hits)})")
+    return Measure(
+        len(hits),
+        NP_(
+            "%(num)s qualifying deployment with a reference (%(deployments)s)",
+            "%(num)s qualifying deployments with a reference (%(deployments)s)",
+            num=len(hits),
+            deployments=tr.qualifying_labels(hits),
+        ),
+    )
 
 
 METRICS = {

@@ -28,7 +28,6 @@ import json
 import mimetypes
 import os
 import queue
-import re
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from sqlite_utils import Database
 
+from stagefour import messages
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
@@ -67,13 +67,14 @@ from stagefour.questionnaire import Condition
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import localize
+from stagefour.scoring import reason
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 TRANSLATIONS = ROOT / "translations"
 STYLESHEET = "report.css"
-LANGUAGES = ("en", "de", "fr")
+LANGUAGES = messages.catalogue_languages(TRANSLATIONS)
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 # Vendors side by side per row of an answer table: four columns of ~45 mm on A4 and Letter.
 COLUMNS = 4
@@ -95,8 +96,8 @@ VERSIONED = (
     "templates/report/_decision.html",
     "templates/report/receipt.html",
     "static/report.css",
-    "translations/de/LC_MESSAGES/messages.mo",
-    "translations/fr/LC_MESSAGES/messages.mo",
+    "stagefour/messages.py",
+    *(f"translations/{lang}/LC_MESSAGES/messages.mo" for lang in LANGUAGES if lang != "en"),
 )
 
 # --- words -------------------------------------------------------------------------------------
@@ -281,6 +282,8 @@ class Formats:
             return "; ".join(str(f.get("name", "")) if isinstance(f, dict) else str(f) for f in files)
         if kind == "id_list":
             return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        if kind == "group" and isinstance(value, list):
+            return self.translations.ngettext("%(num)s row", "%(num)s rows", len(value)) % {"num": len(value)}
         return str(value)
 
     def status(self, status: str) -> str:
@@ -291,18 +294,22 @@ class Formats:
         """The committee's outcome for a vendor in words."""
         return self.gettext(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
 
+    def message(self, text: Any) -> str:
+        """A core message (flag, reason, verdict) in the reader's language; any other value as it is."""
+        return messages.render(text, self.translations, self.locale)
+
     def verdict(self, verdict: dict | None) -> str:
-        """A verdict's label: the scorer's English words (they name what is missing), or the gate translated."""
+        """A verdict's label in the reader's language (it names what is missing), or the gate's words."""
         if not verdict:
             return "—"
-        code = verdict["code"]
-        if self.lang == "en" or code not in GATES:
-            return verdict["label"]
-        return self.gettext(GATES[code])
+        label = verdict.get("label")
+        if isinstance(label, messages.Message) or verdict["code"] not in GATES:
+            return self.message(label)
+        return self.gettext(GATES[verdict["code"]])
 
     def overlay(self, code: str, label: str) -> str:
         """An overlay beside a verdict."""
-        return self.gettext(OVERLAY_WORDS[code]) if code in OVERLAY_WORDS else label
+        return self.gettext(OVERLAY_WORDS[code]) if code in OVERLAY_WORDS else self.message(label)
 
 
 # --- the URL fetcher ---------------------------------------------------------------------------
@@ -585,7 +592,6 @@ def rule_words(q: Question, questionnaire: Questionnaire, fmt: Formats) -> str:
 
 # --- the chart -------------------------------------------------------------------------------
 
-WHY_POINTS = re.compile(r"^\d+(?:\.\d+)?: ")
 CHART_WIDTH = 180.0  # SVG user units (≈ mm at full width on A4)
 CHART_LABEL = 46.0
 CHART_ROW = 7.0
@@ -679,9 +685,15 @@ def _f_t(ctx, text):
     return localize(text, ctx["fmt"].lang)
 
 
-def _f_why(text: str) -> str:
+@pass_context
+def _f_why(ctx, text) -> str:
     # The scorer's reason starts with the points ("3.5: answered …"), which the page shows already.
-    return WHY_POINTS.sub("", str(text), count=1)
+    return ctx["fmt"].message(reason(text))
+
+
+@pass_context
+def _f_msg(ctx, text) -> str:
+    return ctx["fmt"].message(text)
 
 
 def _f_shorten(text: str, limit: int = 90) -> str:
@@ -719,6 +731,7 @@ def environment(lang: str) -> Environment:
         t=_f_t,
         shorten=_f_shorten,
         why=_f_why,
+        msg=_f_msg,
         hash=_f_hash,
     )
     return env

@@ -20,6 +20,11 @@ from typing import Any
 
 from stagefour import checks
 from stagefour import metrics
+from stagefour.messages import N_
+from stagefour.messages import NP_
+from stagefour.messages import Message
+from stagefour.messages import label
+from stagefour.messages import series
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import months_before
 from stagefour.metrics import parse_date
@@ -39,7 +44,7 @@ class ItemScore:
     question_id: str
     status: str
     points: float | None
-    why: str
+    why: Message
     manual_scores: tuple[float, ...] = ()
     needs_third_opinion: bool = False
 
@@ -303,66 +308,108 @@ def _applicability(q: Question, answers: dict) -> str:
 def _score_item(q: Question, applicability: str, answers: dict, tr: TrackRecord, manual: tuple) -> ItemScore:
     rule = q.scoring
     if applicability == NOT_APPLICABLE:
-        return ItemScore(q.id, NOT_APPLICABLE, None, f"not applicable: depends on {q.visible_if.question}")
+        return ItemScore(
+            q.id, NOT_APPLICABLE, None, N_("not applicable: depends on %(question)s", question=q.visible_if.question)
+        )
     if not rule.scored:
-        return ItemScore(q.id, UNSCORED, None, "shown, not scored")
+        return ItemScore(q.id, UNSCORED, None, N_("shown, not scored"))
     if applicability == "unknown":
-        return ItemScore(q.id, UNANSWERED, 0.0, f"0: depends on {q.visible_if.question}, which is unanswered")
+        why = N_("depends on %(question)s, which is unanswered", question=q.visible_if.question)
+        return ItemScore(q.id, UNANSWERED, 0.0, _with_points(0, why))
     value = answers.get(q.id)
     if q.type != "computed" and not is_answered(q, value):
-        return ItemScore(q.id, UNANSWERED, 0.0, "0: unanswered")
+        return ItemScore(q.id, UNANSWERED, 0.0, _with_points(0, N_("unanswered")))
     if rule.kind == "manual":
         if not manual:
-            return ItemScore(q.id, PENDING, None, "answered; waiting for an evaluator's score")
+            return ItemScore(q.id, PENDING, None, N_("answered; waiting for an evaluator's score"))
         mean = sum(manual) / len(manual)
         spread = max(manual) - min(manual)
         third = len(manual) == 2 and spread > 1
-        why = f"{_fmt(mean)}: mean of {len(manual)} evaluator score(s) ({', '.join(_fmt(s) for s in manual)})"
+        why = NP_(
+            "mean of %(num)s evaluator score (%(scores)s)",
+            "mean of %(num)s evaluator scores (%(scores)s)",
+            num=len(manual),
+            scores=series(_rounded(s) for s in manual),
+        )
         if third:
-            why += "; two evaluators are more than one point apart: a third opinion is needed"
-        return ItemScore(q.id, SCORED, _round(mean, 2), why, manual, third)
+            why = _then(why, N_("two evaluators are more than one point apart: a third opinion is needed"))
+        return ItemScore(q.id, SCORED, _round(mean, 2), _with_points(mean, why), manual, third)
     points, why = _rule_points(q, value, answers, tr)
     for bonus in rule.bonus:
         other = answers.get(bonus.condition.question)
         if other is not None and bonus.condition.holds(other):
             points += bonus.points
-            why += f"; +{_fmt(bonus.points)} for {bonus.condition.question} = {_fmt_value(other)}"
+            bonus_words = N_(
+                "+%(points)s for %(question)s = %(value)s",
+                points=_rounded(bonus.points),
+                question=bonus.condition.question,
+                value=_value_words(other),
+            )
+            why = _then(why, bonus_words)
     points = min(points, MAX_POINTS)
-    return ItemScore(q.id, SCORED, _round(points, 2), f"{_fmt(points)}: {why}")
+    return ItemScore(q.id, SCORED, _round(points, 2), _with_points(points, why))
 
 
-def _rule_points(q: Question, value: Any, answers: dict, tr: TrackRecord) -> tuple[float, str]:
+def _with_points(points: float, why: Message) -> Message:
+    """A reason led by its points, "3.5: answered …" (the PDF shows the points apart: `why` alone)."""
+    return N_("%(points)s: %(why)s", points=_rounded(points), why=why)
+
+
+def _then(first: Message, then: Message) -> Message:
+    return N_("%(first)s; %(then)s", first=first, then=then)
+
+
+def _rule_points(q: Question, value: Any, answers: dict, tr: TrackRecord) -> tuple[float, Message]:
     rule = q.scoring
     kind = rule.kind
     if kind == "points":
         key = ("yes" if value else "no") if q.type == "yes_no" else value
-        label = key if q.type == "yes_no" else localize_option(q, value)
-        return rule.points.get(key, 0.0), f'answered "{label}"'
+        words = _value_words(value) if q.type == "yes_no" else localize_option(q, value)
+        return rule.points.get(key, 0.0), N_('answered "%(answer)s"', answer=words)
     if kind == "per_option":
         chosen = sorted(((rule.points.get(v, 0.0), v) for v in value), key=lambda pv: (-pv[0], pv[1]))
-        note = ""
+        note = None
         if rule.evidence:
             files = answers.get(rule.evidence) or []
             backed = min(len(chosen), len(files))
             if backed < len(chosen):
-                note = f"; {len(files)} evidence file(s) in {rule.evidence} back only {backed} of {len(chosen)}"
+                note = NP_(
+                    "%(num)s evidence file in %(question)s backs only %(backed)s of %(chosen)s",
+                    "%(num)s evidence files in %(question)s back only %(backed)s of %(chosen)s",
+                    num=len(files),
+                    question=rule.evidence,
+                    backed=backed,
+                    chosen=len(chosen),
+                )
             chosen = chosen[:backed]
         total = min(sum(p for p, _ in chosen), rule.max)
-        listed = ", ".join(localize_option(q, v) for _, v in chosen) or "none"
-        return total, f"{len(chosen)} counted ({listed}){note}"
+        listed = series((localize_option(q, v) for _, v in chosen), empty=N_("none"))
+        why = N_("%(count)s counted (%(options)s)", count=len(chosen), options=listed)
+        return total, _then(why, note) if note else why
     if kind == "share":
         share = len(value) / len(q.options)
-        return share * rule.points["*"], f"{len(value)} of {len(q.options)} selected"
+        return share * rule.points["*"], N_("%(count)s of %(total)s selected", count=len(value), total=len(q.options))
     if kind == "bands":
-        return _band_points(rule, value, f"{_fmt_value(value)}")
+        return _band_points(rule, value, _value_words(value))
     if kind == "age":
         answered = parse_date(value)
         if answered is None or answered > tr.as_of:
-            return 0.0, f"{value} is in the future"
+            return 0.0, N_("%(date)s is in the future", date=answered or str(value))
         for band in rule.bands:
             if answered >= months_before(tr.as_of, band.within_months):
-                return band.points, f"{value} is {band.describe()} of {tr.as_of.isoformat()}"
-        return rule.otherwise, f"{value} is older than {rule.bands[-1].within_months} months"
+                return band.points, NP_(
+                    "%(date)s is within %(num)s month of %(as_of)s",
+                    "%(date)s is within %(num)s months of %(as_of)s",
+                    num=band.within_months,
+                    date=answered,
+                    as_of=tr.as_of,
+                )
+        return rule.otherwise, NP_(
+            "%(date)s is older than %(num)s month",
+            "%(date)s is older than %(num)s months",
+            num=rule.bands[-1].within_months,
+            date=answered,
+        )
     if kind == "metric":
         measure = metrics.METRICS[rule.metric](tr)
         if measure.value is None:
@@ -373,16 +420,37 @@ def _rule_points(q: Question, value: Any, answers: dict, tr: TrackRecord) -> tup
     raise AssertionError(f"unhandled rule kind {kind}")  # the loader only admits known kinds
 
 
-def _band_points(rule, value: float, why: str) -> tuple[float, str]:
+def _band_points(rule, value: float, why: Any) -> tuple[float, Message]:
     for band in rule.bands:
         if band.matches(value):
-            return band.points, f"{why} (band {band.describe()})"
-    return rule.otherwise, f"{why} (outside every band)"
+            return band.points, N_("%(why)s (band %(band)s)", why=why, band=band_words(band))
+    return rule.otherwise, N_("%(why)s (outside every band)", why=why)
 
 
-def localize_option(q: Question, value: str) -> str:
-    """An option's English label for explanations."""
-    return q.option_label(value) if q.options else str(value)
+def band_words(band) -> Message:
+    """A band as a short range, e.g. '2–4' or '> 8', its numbers in the reader's locale."""
+    if band.within_months is not None:
+        return NP_("within %(num)s month", "within %(num)s months", num=band.within_months)
+    if band.min is not None and band.max is not None:
+        return N_("%(low)s–%(high)s", low=band.min, high=band.max)
+    parts = []
+    if band.min is not None:
+        parts.append(N_("≥ %(value)s", value=band.min))
+    if band.above is not None:
+        parts.append(N_("> %(value)s", value=band.above))
+    if band.max is not None:
+        parts.append(N_("≤ %(value)s", value=band.max))
+    if band.below is not None:
+        parts.append(N_("< %(value)s", value=band.below))
+    if not parts:
+        return N_("any")
+    return parts[0] if len(parts) == 1 else N_("%(first)s and %(then)s", first=parts[0], then=series(parts[1:]))
+
+
+def localize_option(q: Question, value: str):
+    """An option's label for explanations, shown in the reader's language."""
+    option = next((o for o in q.options if o.value == value), None)
+    return label(option.label, str(value)) if option else str(value)
 
 
 def _section(section_id: str, weight: float, items: list[ItemScore], questions) -> SectionScore:
@@ -423,16 +491,23 @@ def _round(value: float, digits: int = 1) -> float:
     return round(value + 0.0, digits)
 
 
-def _fmt(value: float) -> str:
-    return f"{round(value, 2):g}"
+def _rounded(value: float) -> float:
+    """Points as shown: two decimals at most (the locale writes them)."""
+    return round(value, 2)
 
 
-def _fmt_value(value: Any) -> str:
+def _value_words(value: Any) -> Any:
+    """An answer as a message parameter: yes/no translated, numbers for the locale, text as it is."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return _fmt(value)
-    return str(value)
+        return N_("yes") if value else N_("no")
+    return value
+
+
+def reason(why: Any) -> Any:
+    """An item's reason without its leading points, for pages that show the points beside it."""
+    if isinstance(why, Message) and why.msgid == "%(points)s: %(why)s":
+        return why.params["why"]
+    return why
 
 
 # --- the vendor's review page (issue 12) ---

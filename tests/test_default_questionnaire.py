@@ -3,6 +3,7 @@ verdicts a procurement expert would give the example vendors."""
 
 import pytest
 
+from stagefour import report
 from stagefour.questionnaire import localize
 from stagefour.response import read_response
 from stagefour.scoring import score_response
@@ -94,12 +95,13 @@ def _texts(questionnaire):
                     yield f"{q.id}.{sub.id}.{o.value}", o.label
 
 
-def test_every_text_is_in_english_german_and_french(questionnaire):
+def test_every_text_is_in_every_language_of_the_interface(questionnaire):
+    assert set(questionnaire.languages) == set(report.LANGUAGES), "the interface and the questionnaire speak alike"
     missing = [
         f"{where}.{lang}"
         for where, text in _texts(questionnaire)
         if text
-        for lang in ("en", "de", "fr")
+        for lang in questionnaire.languages
         if not text.get(lang)
     ]
     assert missing == []

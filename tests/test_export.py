@@ -243,7 +243,7 @@ def test_csv_cells_read_like_a_person_would(db, demo):
     assert a4["why"].startswith("5:")
     assert northwind[("A2", "")]["answer"] == "3"
     b1 = northwind[("B1", "")]
-    assert b1["answer"] == "3 row(s)"
+    assert b1["answer"] == "3 rows"
     assert b1["red_flags"] == "R3"
     first = northwind[("B1", "1")]
     assert first["answer"].startswith("Deployment id: d1; Customer: Regional insurer, claims operations; ")

@@ -13,9 +13,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from stagefour import report
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
-LANGUAGES = ("de", "fr")
+# Every language with a catalogue: adding one adds it here too (issue 13).
+LANGUAGES = tuple(code for code in report.LANGUAGES if code != "en")
 # %(name)s with any conversion flags, width, precision and type, e.g. %(max)d
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 
@@ -96,7 +99,7 @@ def test_catalogues_cover_every_string_in_the_source():
     """A string added to a template or view without `flask --app app translate update` shows in English."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "NP_": (1, 2)}
     in_source = {
         msgid if isinstance(msgid, str) else msgid[0]
         for _file, _line, msgid, *_rest in extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords)
@@ -113,7 +116,7 @@ def test_translate_compile_command_makes_the_mo_files(app):
     translate.register(app)
     result = app.test_cli_runner().invoke(args=["translate", "compile"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "compiled de, fr"
+    assert result.output.strip() == "compiled " + ", ".join(sorted(LANGUAGES))
     for language in LANGUAGES:
         mo = TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
         assert mo.stat().st_mtime >= (mo.with_suffix(".po")).stat().st_mtime
@@ -133,6 +136,12 @@ VENDOR_PAGES = {
         "next": "Enregistrer et continuer",
         "required": "obligatoire",
         "count": "obligatoires",
+    },
+    "es": {
+        "save": "Guardar borrador",
+        "next": "Guardar y continuar",
+        "required": "obligatoria",
+        "count": "obligatorias",
     },
 }
 

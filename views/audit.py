@@ -22,16 +22,21 @@ from flask import g
 from flask import render_template
 from flask import request
 from flask import stream_with_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from stagefour import access
+from stagefour import report
 from stagefour import store
 from stagefour.changes import is_summary
 from stagefour.export import csv_cell
+from stagefour.questionnaire import Question
+from stagefour.questionnaire import Questionnaire
 from views.auth import login_required
 from views.buyer import load_evaluation
 from views.db import get_db
+from views.questionnaires import for_snapshot
 
 bp = Blueprint("audit", __name__)
 
@@ -107,6 +112,57 @@ SENTENCES = {
     "account_email_failed": _l("Account e-mail (%(what)s) to %(to)s failed: %(error)s"),
 }
 
+# The actions by name, for the filter (issue 13): a reader picks "Answer saved", never `answer_saved`.
+ACTION_NAMES = {
+    "answer_saved": _l("Answer saved"),
+    "response_submitted": _l("Response submitted"),
+    "response_reopened": _l("Response reopened"),
+    "response_status": _l("Response status set"),
+    "score_given": _l("Score given"),
+    "link_issued": _l("Link issued"),
+    "link_reissued": _l("Link reissued"),
+    "link_revoked": _l("Link revoked"),
+    "link_emailed": _l("Link e-mailed"),
+    "link_email_failed": _l("Link e-mail failed"),
+    "links_extended": _l("Links extended"),
+    "export_made": _l("Export made"),
+    "report_made": _l("PDF made"),
+    "audit_exported": _l("Audit log exported"),
+    "login_succeeded": _l("Logged in"),
+    "login_failed": _l("Failed login"),
+    "clarification_asked": _l("Clarification asked"),
+    "clarification_replied": _l("Clarification answered"),
+    "clarification_closed": _l("Clarification closed"),
+    "verification_recorded": _l("Verification recorded"),
+    "evaluation_created": _l("Evaluation created"),
+    "evaluation_changed": _l("Evaluation settings changed"),
+    "vendor_added": _l("Vendor added"),
+    "file_uploaded": _l("File uploaded"),
+    "files_removed": _l("Unused files removed"),
+    "response_imported": _l("Response imported"),
+    "vendor_notified": _l("Vendor told of a link change"),
+    "vendor_notice_failed": _l("Notice to vendor failed"),
+    "logout": _l("Logged out"),
+    "sso_login_succeeded": _l("Logged in by single sign-on"),
+    "sso_refused": _l("Single sign-on refused"),
+    "sso_linked": _l("Single sign-on identity linked"),
+    "user_provisioned": _l("Account made by single sign-on"),
+    "account_invited": _l("Account invited"),
+    "invitation_accepted": _l("Invitation accepted"),
+    "password_changed": _l("Password changed"),
+    "password_change_failed": _l("Password change refused"),
+    "password_reset_requested": _l("Password reset asked"),
+    "password_reset": _l("Password reset"),
+    "account_disabled": _l("Account disabled"),
+    "account_enabled": _l("Account enabled"),
+    "totp_enrolled": _l("Two-step login switched on"),
+    "totp_disabled": _l("Two-step login switched off"),
+    "recovery_code_used": _l("Recovery code used"),
+    "login_code_failed": _l("Wrong two-step login code"),
+    "account_emailed": _l("Account e-mail sent"),
+    "account_email_failed": _l("Account e-mail failed"),
+}
+
 FILTERS = ("action", "actor", "vendor", "from", "to")
 CSV_COLUMNS = ("id", "at", "actor", "who", "action", "what", "evaluation_id", "vendor_id", "response_id", "detail")
 
@@ -171,7 +227,20 @@ def who_through(entry: dict, emails: dict[int, str], vendors: dict[int, str], in
     return _("%(vendor)s, through a link issued by %(issuer)s", vendor=name, issuer=by)
 
 
-def describe(entry: dict, vendors: dict[int, str], size: int = SHORT) -> str:
+def answer_words(question: Question | None, value: Any, size: int = SHORT) -> str:
+    """An answer in the log as the reader reads it: option labels, yes/no and numbers in their language."""
+    if question is None or value is None or is_summary(value):
+        return shorten(value, size)  # a question the snapshot lacks, or a cut-short answer: as stored
+    try:
+        text = report.Formats(str(get_locale())).value(question, value)
+    except (TypeError, ValueError, AttributeError):
+        return shorten(value, size)  # old data of another shape: shown as stored, never a 500
+    return shorten(text or _("(empty)"), size)
+
+
+def describe(
+    entry: dict, vendors: dict[int, str], size: int = SHORT, questionnaire: Questionnaire | None = None
+) -> str:
     """One readable sentence for an entry."""
     sentence = SENTENCES.get(entry["action"])
     if sentence is None:
@@ -179,11 +248,25 @@ def describe(entry: dict, vendors: dict[int, str], size: int = SHORT) -> str:
     detail = entry["detail"] if isinstance(entry["detail"], dict) else {}
     values = _Blank({k: shorten(v, size) if v is not None else "—" for k, v in detail.items()})
     if entry["action"] == "answer_saved":
-        values["before"] = shorten(detail.get("before"), size)
-        values["after"] = shorten(detail.get("after"), size)
+        question = questionnaire.questions.get(detail.get("question")) if questionnaire else None
+        values["before"] = answer_words(question, detail.get("before"), size)
+        values["after"] = answer_words(question, detail.get("after"), size)
     vendor_id = entry["vendor_id"]
     values["vendor"] = vendors.get(vendor_id, _("vendor %(id)s", id=vendor_id)) if vendor_id is not None else "—"
     return str(sentence) % values
+
+
+def _questionnaire_of(entry: dict, evaluation: dict | None, snapshots: dict) -> Questionnaire | None:
+    """The questionnaire an answer in the log belongs to (only answers need one)."""
+    if entry["action"] != "answer_saved" or entry["evaluation_id"] is None:
+        return None
+    if evaluation is not None:
+        return for_snapshot(evaluation["snapshot_id"])
+    if entry["evaluation_id"] not in snapshots:
+        other = store.get_evaluation(get_db(), entry["evaluation_id"])
+        snapshots[entry["evaluation_id"]] = other["snapshot_id"] if other else None
+    snapshot_id = snapshots[entry["evaluation_id"]]
+    return for_snapshot(snapshot_id) if snapshot_id is not None else None
 
 
 def parse_filter(args, evaluation_id: int | None, vendors: dict[int, str], actions: list[str]) -> store.AuditFilter:
@@ -237,6 +320,7 @@ def _context(evaluation: dict | None, vendors: dict[int, str], actions: list[str
         "evaluation": evaluation,
         "vendors": vendors,
         "actions": sorted(set(actions) | set(SENTENCES)),
+        "action_names": ACTION_NAMES,
         "actor_kinds": ACTOR_KINDS,
         "args": request.args,
         # Only the filters go into links (CSV, pages): other query keys could clash with url_for's.
@@ -273,11 +357,12 @@ def _show(evaluation: dict | None, owned: tuple[int, ...] = ()):
     emails = store.user_emails(db)
     inviters = store.original_inviters(db, evaluation_id)
     titles = store.evaluation_titles(db) if evaluation is None else {}
+    snapshots: dict[int, int | None] = {}
     context["rows"] = [
         {
             "entry": e,
             "who": who_through(e, emails, vendors, inviters),
-            "what": describe(e, vendors),
+            "what": describe(e, vendors, questionnaire=_questionnaire_of(e, evaluation, snapshots)),
             "evaluation": titles.get(e["evaluation_id"]) if e["evaluation_id"] is not None else None,
         }
         for e in entries
@@ -339,7 +424,7 @@ def evaluation_csv(evaluation_id: int):
                 e["actor"],
                 who_through(e, emails, vendors, inviters),
                 e["action"],
-                describe(e, vendors, size=10_000),
+                describe(e, vendors, size=10_000, questionnaire=for_snapshot(evaluation["snapshot_id"])),
                 e["evaluation_id"],
                 e["vendor_id"],
                 e["response_id"],

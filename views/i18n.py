@@ -29,10 +29,12 @@ from markupsafe import Markup
 
 from stagefour.evidence import BINARY_TYPES
 from stagefour.evidence import TEXT_TYPES
+from stagefour.messages import language_name
+from stagefour.messages import render
 from stagefour.numbers import readable_number
 from stagefour.questionnaire import localize
+from stagefour.scoring import reason
 
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 ACCEPTED_UPLOADS = ",".join(f".{ext}" for ext in [*BINARY_TYPES, *TEXT_TYPES])
 ACCEPTED_NAMES = ", ".join(ext.upper() for ext in [*BINARY_TYPES, *TEXT_TYPES])  # what a vendor reads
 
@@ -115,6 +117,11 @@ def _day(value: str | None) -> str:
         return str(value)[:60]
 
 
+def message(text: Any) -> str:
+    """A core message (flag, reason, verdict) in the reader's language; any other value as it is."""
+    return render(text, _request_translations(), get_locale())
+
+
 def _number(value: Any) -> str:
     return readable_number(value, get_locale())
 
@@ -174,6 +181,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(_day, "day")
     app.add_template_filter(_number, "number")
+    app.add_template_filter(message, "msg")
+    app.add_template_filter(lambda why: message(reason(why)), "why")
     app.add_template_filter(filesize, "filesize")
     app.add_template_global(ACCEPTED_UPLOADS, "accepted_files")
     app.add_template_global(lambda status: str(STATUS_LABELS.get(status, status)), "status_label")
@@ -184,4 +193,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def languages() -> dict:
-        return {"language_names": LANGUAGE_NAMES, "current_language": str(get_locale())}
+        names = {code: language_name(code) for code in current_app.config["LANGUAGES"]}
+        return {"language_names": names, "current_language": str(get_locale())}
