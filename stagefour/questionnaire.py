@@ -178,6 +178,8 @@ class Question:
     visible_if: Condition | None = None
     scoring: Rule = field(default_factory=Rule)
     weight: float = 1.0
+    # A group's name for one of its rows ("deployment"), for references a reader understands.
+    row_label: Text = field(default_factory=dict)
 
     @property
     def option_values(self) -> tuple[str, ...]:
@@ -203,6 +205,8 @@ class Section:
     weight: float
     questions: tuple[Question, ...]
     help: Text = field(default_factory=dict)
+    # Instructions for the vendor filling in the form ("If you answer No to F1…"): never in the buyer's PDF.
+    vendor_help: Text = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,6 +234,32 @@ class Questionnaire:
     def section_of(self, question_id: str) -> Section:
         """The section holding a question."""
         return next(s for s in self.sections if any(q.id == question_id for q in s.questions))
+
+
+ANSWER_PATH = re.compile(r"^(?P<question>\w+)(?:\[(?P<row>\d+)\](?:\.(?P<field>\w+))?)?$")
+
+
+def answer_reference(questionnaire: Questionnaire, path: str, answers: dict, language: str = DEFAULT_LANGUAGE) -> str:
+    """An answer path (`B1[2].go_live`) in the words a reader uses ("deployment d3, Go-live date").
+
+    Paths are 0-based and internal; a row is named by the id the vendor gave it, else by its
+    1-based number, after the group's `row_label` (or the question id when it has none).
+    Anything that is not a path into this questionnaire comes back unchanged.
+    """
+    match = ANSWER_PATH.match(path)
+    q = questionnaire.questions.get(match["question"]) if match else None
+    if q is None or match["row"] is None:
+        return path
+    index = int(match["row"])
+    rows = answers.get(q.id)
+    row = rows[index] if isinstance(rows, list) and index < len(rows) and isinstance(rows[index], dict) else {}
+    name = row.get("id")
+    label = localize(q.row_label, language) or q.id
+    words = f"{label} {name if isinstance(name, str) and name.strip() else index + 1}"
+    field = q.field_by_id(match["field"]) if match["field"] else None
+    if match["field"] and match["field"] != "id":
+        words += ", " + (localize(field.prompt, language) if field else match["field"])
+    return words
 
 
 def content_hash(data: Any) -> str:
@@ -469,7 +499,7 @@ class _Builder:
 
     def section(self, raw: Any, path: str, section_ids: set, question_ids: dict) -> Section | None:
         s = self.mapping(
-            raw, path, {"id", "title", "help", "weight", "questions"}, {"id", "title", "weight", "questions"}
+            raw, path, {"id", "title", "help", "vendor_help", "weight", "questions"}, {"id", "title", "weight", "questions"}
         )
         sid = s.get("id")
         if "id" in s:
@@ -492,6 +522,7 @@ class _Builder:
             id=sid if isinstance(sid, str) else "",
             title=self.text(s.get("title"), f"{path}.title") if "title" in s else {},
             help=self.text(s.get("help"), f"{path}.help", required=False),
+            vendor_help=self.text(s.get("vendor_help"), f"{path}.vendor_help", required=False),
             weight=weight or 1.0,
             questions=tuple(questions),
         )
@@ -499,9 +530,9 @@ class _Builder:
     QUESTION_KEYS = {
         "id", "type", "prompt", "help", "required", "options", "fields", "min", "max",
         "integer", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
-        "scoring", "weight",
+        "scoring", "weight", "row_label",
     }  # fmt: skip
-    FIELD_KEYS = (QUESTION_KEYS - {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows"}) | {"refers_to"}
+    FIELD_KEYS = (QUESTION_KEYS - {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label"}) | {"refers_to"}
 
     def question(self, raw: Any, path: str, ids: dict, in_group: bool = False) -> Question | None:
         allowed = self.FIELD_KEYS if in_group else self.QUESTION_KEYS
@@ -538,6 +569,7 @@ class _Builder:
             self.error(f"{path}.options", f"only single and multi questions have options, not {qtype}")
         if qtype == "group":
             kwargs["fields"] = self.fields(q.get("fields"), f"{path}.fields")
+            kwargs["row_label"] = self.text(q.get("row_label"), f"{path}.row_label", required=False)
         elif "fields" in q and not in_group:
             self.error(f"{path}.fields", "only group questions have fields")
         if in_group:

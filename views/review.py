@@ -28,6 +28,7 @@ from stagefour import store
 from stagefour.comparison import section_scores
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import deployment_fingerprint
+from stagefour.questionnaire import answer_reference
 from views.auth import login_required
 from views.buyer import load_evaluation
 from views.buyer import load_vendor
@@ -85,6 +86,7 @@ def response(evaluation_id: int, vendor_id: int):
         threads_by_item=threads_by_item,
         my_user_id=g.user["id"],
         lang=_reader_language(questionnaire),
+        reference=answer_reference,
         score_form=ManualScoreForm(),
         verification_form=VerificationForm(),
         clarification_form=ClarificationForm(),
@@ -260,6 +262,7 @@ def compare(evaluation_id: int):
         comparison=comparison,
         errors=errors,
         lang=_reader_language(questionnaire),
+        reference=answer_reference,
         data=data,
         severity_order={"high": 0, "medium": 1, "low": 2},
     )
