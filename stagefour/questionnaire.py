@@ -498,9 +498,8 @@ class _Builder:
         )
 
     def section(self, raw: Any, path: str, section_ids: set, question_ids: dict) -> Section | None:
-        s = self.mapping(
-            raw, path, {"id", "title", "help", "vendor_help", "weight", "questions"}, {"id", "title", "weight", "questions"}
-        )
+        keys = {"id", "title", "help", "vendor_help", "weight", "questions"}
+        s = self.mapping(raw, path, keys, {"id", "title", "weight", "questions"})
         sid = s.get("id")
         if "id" in s:
             if not (isinstance(sid, str) and ITEM_ID.match(sid)):
@@ -532,7 +531,8 @@ class _Builder:
         "integer", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
         "scoring", "weight", "row_label",
     }  # fmt: skip
-    FIELD_KEYS = (QUESTION_KEYS - {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label"}) | {"refers_to"}
+    GROUP_ONLY = {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label"}
+    FIELD_KEYS = (QUESTION_KEYS - GROUP_ONLY) | {"refers_to"}
 
     def question(self, raw: Any, path: str, ids: dict, in_group: bool = False) -> Question | None:
         allowed = self.FIELD_KEYS if in_group else self.QUESTION_KEYS

@@ -48,9 +48,9 @@ from urllib.parse import urlsplit
 from babel import Locale
 from babel.dates import format_date
 from babel.dates import format_datetime
-from babel.units import format_unit
 from babel.support import NullTranslations
 from babel.support import Translations
+from babel.units import format_unit
 from jinja2 import Environment
 from jinja2 import FileSystemLoader
 from jinja2 import StrictUndefined
