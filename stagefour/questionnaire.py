@@ -531,8 +531,8 @@ class _Builder:
         "integer", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
         "scoring", "weight", "row_label",
     }  # fmt: skip
-    GROUP_ONLY = {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label"}
-    FIELD_KEYS = (QUESTION_KEYS - GROUP_ONLY) | {"refers_to"}
+    TOP_LEVEL_ONLY = {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label"}
+    FIELD_KEYS = (QUESTION_KEYS - TOP_LEVEL_ONLY) | {"refers_to"}
 
     def question(self, raw: Any, path: str, ids: dict, in_group: bool = False) -> Question | None:
         allowed = self.FIELD_KEYS if in_group else self.QUESTION_KEYS
@@ -572,6 +572,8 @@ class _Builder:
             kwargs["row_label"] = self.text(q.get("row_label"), f"{path}.row_label", required=False)
         elif "fields" in q and not in_group:
             self.error(f"{path}.fields", "only group questions have fields")
+        if "row_label" in q and qtype != "group" and not in_group:
+            self.error(f"{path}.row_label", "only group questions have a row label")
         if in_group:
             if qtype == "id_list":
                 if not isinstance(q.get("refers_to"), str):

@@ -77,6 +77,8 @@ TRANSLATIONS = ROOT / "translations"
 STYLESHEET = "report.css"
 LANGUAGES = ("en", "de", "fr")
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
+# Where US Letter is the paper in use (the brief's and CLDR's main ones); A4 everywhere else.
+LETTER_TERRITORIES = frozenset({"US", "CA"})
 # Vendors side by side per row of an answer table: four columns of ~45 mm on A4 and Letter.
 COLUMNS = 4
 # Vendors in a ranking with red-flag messages; more and it shows the codes only.
@@ -233,6 +235,11 @@ def check_language(lang: str) -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
     return lang
+
+
+def paper_for(territory: str | None) -> str:
+    """The page size a territory (ISO 3166 code) uses: "letter" in the US and Canada, else "a4"."""
+    return "letter" if territory in LETTER_TERRITORIES else "a4"
 
 
 def check_size(size: str) -> str:
