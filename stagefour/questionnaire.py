@@ -236,7 +236,7 @@ class Questionnaire:
         return next(s for s in self.sections if any(q.id == question_id for q in s.questions))
 
 
-ANSWER_PATH = re.compile(r"^(?P<question>\w+)(?:\[(?P<row>\d+)\](?:\.(?P<field>\w+))?)?$")
+ANSWER_PATH = re.compile(r"^(?P<question>\w+)(?:\[(?P<row>\d+)\](?:\.(?P<field>\w+)(?:\[(?P<item>\d+)\])?)?)?$")
 
 
 def answer_reference(questionnaire: Questionnaire, path: str, answers: dict, language: str = DEFAULT_LANGUAGE) -> str:
@@ -259,6 +259,10 @@ def answer_reference(questionnaire: Questionnaire, path: str, answers: dict, lan
     field = q.field_by_id(match["field"]) if match["field"] else None
     if match["field"] and match["field"] != "id":
         words += ", " + (localize(field.prompt, language) if field else match["field"])
+    if match["item"] is not None:  # one entry of a list field: the entry itself when it is still there
+        items = row.get(match["field"])
+        item = int(match["item"])
+        words += f": {items[item]}" if isinstance(items, list) and item < len(items) else f" {item + 1}"
     return words
 
 

@@ -261,7 +261,10 @@ def partner():
     return load_questionnaire("questionnaires/ai-deployment-partner.yaml")
 
 
-DEPLOYMENTS = {"B1": [{"id": "d1"}, {"id": "d2"}, {"id": "d3"}, {"id": "  "}], "C1": [{"name": "Priya Raman"}]}
+DEPLOYMENTS = {
+    "B1": [{"id": "d1"}, {"id": "d2", "engineer_ids": ["e1", "e7"]}, {"id": "d3"}, {"id": "  "}],
+    "C1": [{"name": "Priya Raman"}],
+}
 
 
 @pytest.mark.parametrize(
@@ -273,6 +276,8 @@ DEPLOYMENTS = {"B1": [{"id": "d1"}, {"id": "d2"}, {"id": "d3"}, {"id": "  "}], "
         ("B1[3].stage", "en", "deployment 4, Stage (1–4)"),  # a blank id: the row's 1-based number
         ("B1[9].stage", "en", "deployment 10, Stage (1–4)"),  # a row the answers no longer have
         ("C1[0]", "en", "engineer 1"),
+        ("B1[1].engineer_ids[1]", "en", "deployment d2, Engineers on the ground: e7"),
+        ("B1[0].engineer_ids[2]", "en", "deployment d1, Engineers on the ground 3"),
         ("C1[0].allocation_pct", "fr", "ingénieur 1, Affectation à notre mission"),
         ("D1", "en", "D1"),  # a whole question keeps the id the PDF and pages head it with
         ("E7b", "en", "E7b"),
