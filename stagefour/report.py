@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import mimetypes
 import os
 import queue
@@ -61,6 +62,7 @@ from sqlite_utils import Database
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
+from stagefour.numbers import PLAIN_LIMIT
 from stagefour.numbers import readable_number
 from stagefour.numbers import readable_percent
 from stagefour.questionnaire import Band
@@ -327,7 +329,7 @@ class Formats:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return self.number(value)  # old data of the wrong type: short text, never a raise
             cldr = CLDR_UNITS.get(q.unit.get("en", ""))
-            if cldr:
+            if cldr and math.isfinite(value) and abs(value) < PLAIN_LIMIT:
                 return format_unit(value, cldr, length="long", format="#,##0.##", locale=self.locale)
             unit = localize(q.unit, self.lang)
             return self.number(value, "#,##0.##") + (f" {unit}" if unit else "")

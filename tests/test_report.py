@@ -980,6 +980,17 @@ def test_demo_pdf_writes_plurals_the_locale_way(demo):
     assert re.search(r"\b1 Monat\b", german)
 
 
+def test_every_page_reference_of_the_summary_points_at_a_vendors_flag_table(demo):
+    # Past COMPACT_AFTER vendors the summary lists codes, each vendor with the page of its flag table.
+    vendors = [{**v, "id": 100 + i, "rank": i + 1} for i, v in enumerate(demo.model["vendors"] * 3)]
+    for model in (demo.model, {**demo.model, "vendors": vendors}):
+        page = report.comparison_html(model, demo.questionnaire, "en")
+        targets = re.findall(r'<a class="pageref" href="#(flags-\d+)"></a>', page)
+        assert targets, "a vendor with flags gets the page of its table"
+        for target in targets:
+            assert page.count(f'id="{target}"') == 1
+
+
 def tokens(questionnaire) -> set[str]:
     """What must never be cut across lines: question and field ids."""
     return {q.id for q in questionnaire.questions.values()} | {
