@@ -180,6 +180,8 @@ class Question:
     visible_if: Condition | None = None
     scoring: Rule = field(default_factory=Rule)
     weight: float = 1.0
+    # A group's name for one of its rows ("deployment"), for references a reader understands.
+    row_label: Text = field(default_factory=dict)
 
     @property
     def option_values(self) -> tuple[str, ...]:
@@ -205,6 +207,8 @@ class Section:
     weight: float
     questions: tuple[Question, ...]
     help: Text = field(default_factory=dict)
+    # Instructions for the vendor filling in the form ("If you answer No to F1…"): never in the buyer's PDF.
+    vendor_help: Text = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,6 +274,36 @@ def pick_lists(
                 seen[value] = f"{value} — {extra}" if isinstance(extra, str) and extra.strip() else value
             out.setdefault(q.id, {})[f.id] = PickList(source, tuple(seen.items()))
     return out
+
+
+ANSWER_PATH = re.compile(r"^(?P<question>\w+)(?:\[(?P<row>\d+)\](?:\.(?P<field>\w+)(?:\[(?P<item>\d+)\])?)?)?$")
+
+
+def answer_reference(questionnaire: Questionnaire, path: str, answers: dict, language: str = DEFAULT_LANGUAGE) -> str:
+    """An answer path (`B1[2].go_live`) in the words a reader uses ("deployment d3, Go-live date").
+
+    Paths are 0-based and internal; a row is named by the id the vendor gave it, else by its
+    1-based number, after the group's `row_label` (or the question id when it has none).
+    Anything that is not a path into this questionnaire comes back unchanged.
+    """
+    match = ANSWER_PATH.match(path)
+    q = questionnaire.questions.get(match["question"]) if match else None
+    if q is None or match["row"] is None:
+        return path
+    index = int(match["row"])
+    rows = answers.get(q.id)
+    row = rows[index] if isinstance(rows, list) and index < len(rows) and isinstance(rows[index], dict) else {}
+    name = row.get("id")
+    label = localize(q.row_label, language) or q.id
+    words = f"{label} {name if isinstance(name, str) and name.strip() else index + 1}"
+    field = q.field_by_id(match["field"]) if match["field"] else None
+    if match["field"] and match["field"] != "id":
+        words += ", " + (localize(field.prompt, language) if field else match["field"])
+    if match["item"] is not None:  # one entry of a list field: the entry itself when it is still there
+        items = row.get(match["field"])
+        item = int(match["item"])
+        words += f": {items[item]}" if isinstance(items, list) and item < len(items) else f" {item + 1}"
+    return words
 
 
 def content_hash(data: Any) -> str:
@@ -508,9 +542,8 @@ class _Builder:
         )
 
     def section(self, raw: Any, path: str, section_ids: set, question_ids: dict) -> Section | None:
-        s = self.mapping(
-            raw, path, {"id", "title", "help", "weight", "questions"}, {"id", "title", "weight", "questions"}
-        )
+        keys = {"id", "title", "help", "vendor_help", "weight", "questions"}
+        s = self.mapping(raw, path, keys, {"id", "title", "weight", "questions"})
         sid = s.get("id")
         if "id" in s:
             if not (isinstance(sid, str) and ITEM_ID.match(sid)):
@@ -532,6 +565,7 @@ class _Builder:
             id=sid if isinstance(sid, str) else "",
             title=self.text(s.get("title"), f"{path}.title") if "title" in s else {},
             help=self.text(s.get("help"), f"{path}.help", required=False),
+            vendor_help=self.text(s.get("vendor_help"), f"{path}.vendor_help", required=False),
             weight=weight or 1.0,
             questions=tuple(questions),
         )
@@ -539,13 +573,10 @@ class _Builder:
     QUESTION_KEYS = {
         "id", "type", "prompt", "help", "required", "options", "fields", "min", "max",
         "integer", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
-        "scoring", "weight",
+        "scoring", "weight", "row_label",
     }  # fmt: skip
-    FIELD_KEYS = (QUESTION_KEYS - {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows"}) | {
-        "refers_to",
-        "choices_from",
-        "choice_label",
-    }
+    TOP_LEVEL_ONLY = {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label"}
+    FIELD_KEYS = (QUESTION_KEYS - TOP_LEVEL_ONLY) | {"refers_to", "choices_from", "choice_label"}
 
     def question(self, raw: Any, path: str, ids: dict, in_group: bool = False) -> Question | None:
         allowed = self.FIELD_KEYS if in_group else self.QUESTION_KEYS
@@ -582,8 +613,11 @@ class _Builder:
             self.error(f"{path}.options", f"only single and multi questions have options, not {qtype}")
         if qtype == "group":
             kwargs["fields"] = self.fields(q.get("fields"), f"{path}.fields")
+            kwargs["row_label"] = self.text(q.get("row_label"), f"{path}.row_label", required=False)
         elif "fields" in q and not in_group:
             self.error(f"{path}.fields", "only group questions have fields")
+        if "row_label" in q and qtype != "group" and not in_group:
+            self.error(f"{path}.row_label", "only group questions have a row label")
         if in_group:
             if qtype == "id_list":
                 if not isinstance(q.get("refers_to"), str):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import mimetypes
 import os
 import queue
@@ -49,6 +50,7 @@ from babel.dates import format_date
 from babel.dates import format_datetime
 from babel.support import NullTranslations
 from babel.support import Translations
+from babel.units import format_unit
 from jinja2 import Environment
 from jinja2 import FileSystemLoader
 from jinja2 import StrictUndefined
@@ -60,12 +62,14 @@ from stagefour import messages
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
+from stagefour.numbers import PLAIN_LIMIT
 from stagefour.numbers import readable_number
 from stagefour.numbers import readable_percent
 from stagefour.questionnaire import Band
 from stagefour.questionnaire import Condition
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import answer_reference
 from stagefour.questionnaire import localize
 from stagefour.scoring import reason
 
@@ -76,6 +80,8 @@ TRANSLATIONS = ROOT / "translations"
 STYLESHEET = "report.css"
 LANGUAGES = messages.catalogue_languages(TRANSLATIONS)
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
+# Where US Letter is the paper in use (the brief's and CLDR's main ones); A4 everywhere else.
+LETTER_TERRITORIES = frozenset({"US", "CA"})
 # Vendors side by side per row of an answer table: four columns of ~45 mm on A4 and Letter.
 COLUMNS = 4
 # Vendors in a ranking with red-flag messages; more and it shows the codes only.
@@ -93,7 +99,6 @@ VERSIONED = (
     "templates/report/_layout.html",
     "templates/report/_macros.html",
     "templates/report/comparison.html",
-    "templates/report/_decision.html",
     "templates/report/receipt.html",
     "static/report.css",
     "stagefour/messages.py",
@@ -159,6 +164,50 @@ GATES = {
     ),
     "stage4_verified": N_("Stage 4 evidence, verified by reference check and evidence review"),
 }
+# The gates again, as the method appendix states them: one sentence each, no codes.
+GATE_SENTENCES = {
+    "incomplete": N_(
+        "Incomplete: when the deployments (B1), the engineers (C1) or the failure modes (D1) are not answered, "
+        "no stage can be given."
+    ),
+    "stage3_no_deployments": N_(
+        "Stage 3: when no deployment is in production at stage 4, live within the last six months and built by "
+        "the vendor."
+    ),
+    "stage3_no_engineers": N_(
+        "Stage 3: when none of the engineers named on such a deployment is in the vendor's roster (C1)."
+    ),
+    "stage3_no_failures": N_("Stage 3: when no failure mode is reported on such a deployment."),
+    "stage4_unverified": N_(
+        "Stage 4 evidence, unverified: all three are named, but the buyer has not yet completed a reference check "
+        "and an evidence review of a qualifying deployment."
+    ),
+    "stage4_verified": N_("Stage 4 evidence, verified: all three are named and the buyer has checked both."),
+}
+# What each verdict means, one line each, on the summary page (a reader who never opened the app).
+VERDICT_MEANINGS = (
+    (
+        N_("Stage 4 evidence"),
+        N_(
+            "the vendor named recent production deployments, the engineers who were on the ground, and what broke "
+            "and how it was fixed; “verified” once the buyer has checked a reference and reviewed the evidence."
+        ),
+    ),
+    (
+        N_("Stage 3"),
+        N_(
+            "agentic pilots that have not been shown to reach production: one of those three is missing, and the "
+            "verdict names which."
+        ),
+    ),
+    (N_("Incomplete"), N_("the deployments, engineers or failure modes are not answered yet: no stage can be given.")),
+    (
+        N_("Security blocker, Lock-in risk"),
+        N_("shown beside a verdict: a red flag that can rule a vendor out whatever its stage (R15, R17)."),
+    ),
+)
+# Number units the locale writes itself, singular and plural (CLDR through Babel): "1 month", "2 Monate".
+CLDR_UNITS = {"hours": "duration-hour", "days": "duration-day", "weeks": "duration-week", "months": "duration-month"}
 OVERLAY_WORDS = {"security_blocker": N_("Security blocker"), "lock_in": N_("Lock-in risk")}
 METRIC_WORDS = {
     "qualifying_deployments": N_(
@@ -193,6 +242,11 @@ def check_language(lang: str) -> str:
     return lang
 
 
+def paper_for(territory: str | None) -> str:
+    """The page size a territory (ISO 3166 code) uses: "letter" in the US and Canada, else "a4"."""
+    return "letter" if territory in LETTER_TERRITORIES else "a4"
+
+
 def check_size(size: str) -> str:
     """A supported page size, or ValueError."""
     if size not in PAGE_SIZES:
@@ -213,6 +267,10 @@ class Formats:
     def gettext(self, text: str, **values: Any) -> str:
         """`text` in the reader's language, always %-formatted (as Jinja's `_()`: a literal % is %%)."""
         return self.translations.gettext(text) % values
+
+    def ngettext(self, singular: str, plural: str, num: int, **values: Any) -> str:
+        """The singular or plural of `num` in the reader's language, %-formatted with `num` and `values`."""
+        return self.translations.ngettext(singular, plural, num) % ({"num": num} | values)
 
     def number(self, value: float | None, pattern: str = "#,##0.#") -> str:
         """A number with at most one decimal, or a dash."""
@@ -273,6 +331,9 @@ class Formats:
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return self.number(value)  # old data of the wrong type: short text, never a raise
+            cldr = CLDR_UNITS.get(q.unit.get("en", ""))
+            if cldr and math.isfinite(value) and abs(value) < PLAIN_LIMIT:
+                return format_unit(value, cldr, length="long", format="#,##0.##", locale=self.locale)
             unit = localize(q.unit, self.lang)
             return self.number(value, "#,##0.##") + (f" {unit}" if unit else "")
         if kind == "date":
@@ -480,11 +541,8 @@ def comparison_model(comparison: Comparison, evaluation: dict, questionnaire: Qu
         "stable": comparison.stable,
         "sensitivities": [asdict(s) for s in comparison.sensitivities],
         "vendors": vendors,
-        # --- the committee's decision (issue 12): per vendor in ranking order, outcome None when none is recorded
-        "decisions": [
-            {"name": r.vendor["name"], "outcome": None} | comparison.decisions.get(r.vendor["id"], {})
-            for r in comparison.reviews
-        ],
+        # the committee's decision (issue 12): vendor id (as JSON keys are strings) -> the decision in force
+        "decisions": {str(vendor_id): d for vendor_id, d in comparison.decisions.items()},
     }
 
 
@@ -499,7 +557,7 @@ def _code_order(flag: dict) -> int:
 def _band_words(band: Band, fmt: Formats) -> str:
     n = fmt.points
     if band.within_months is not None:
-        return fmt.gettext("within %(months)s months", months=band.within_months)
+        return fmt.ngettext("within %(num)s month", "within %(num)s months", band.within_months)
     if band.min is not None and band.max is not None:
         return f"{n(band.min)}–{n(band.max)}"
     parts = []
@@ -788,7 +846,10 @@ def comparison_html(
             chart=chart(model, questionnaire, fmt),
             stability=_stability(model, questionnaire, fmt),
             sensitivity={s["section_id"]: s for s in model["sensitivities"]},
-            gates=GATES,
+            gates=GATE_SENTENCES,
+            verdict_meanings=VERDICT_MEANINGS,
+            reference=lambda path, answers: answer_reference(questionnaire, path, answers, lang),
+            decisions=model.get("decisions") or {},
             flag_codes=FLAG_CODES,
             overlay_words=OVERLAY_WORDS,
             generated_at=generated_at or store.now(),

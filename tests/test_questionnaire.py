@@ -5,6 +5,7 @@ import copy
 import pytest
 
 from stagefour.questionnaire import QuestionnaireError
+from stagefour.questionnaire import answer_reference
 from stagefour.questionnaire import load_questionnaire
 from stagefour.questionnaire import localize
 from stagefour.questionnaire import parse_questionnaire
@@ -198,6 +199,8 @@ def test_valid_base_loads():
         (lambda d: d.pop("sections"), "sections: required"),
         (lambda d: d.update(sections=[]), "sections: expected a non-empty list of sections"),
         (lambda d: d.update(id="Not A Slug"), "id: expected a slug"),
+        (lambda d: q(d, 0).update(row_label="row"), "sections[0].questions[0].row_label: only group questions"),
+        (lambda d: d["sections"][0].update(vendor_help=5), "sections[0].vendor_help: expected a string"),
     ],
 )
 def test_loader_reports_each_error_with_its_path(mutate, expected):
@@ -333,3 +336,53 @@ def test_pick_lists_come_from_saved_rows_with_labels_once_each():
     assert picks["who"].source == "R1"
     assert picks["who"].choices == (("e1", "e1 — Jane Doe"), ("e2", "e2"))
     assert pick_lists(questionnaire, {})["P1"]["who"].choices == ()
+
+
+# --- answer references in words --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def partner():
+    return load_questionnaire("questionnaires/ai-deployment-partner.yaml")
+
+
+DEPLOYMENTS = {
+    "B1": [{"id": "d1"}, {"id": "d2", "engineer_ids": ["e1", "e7"]}, {"id": "d3"}, {"id": "  "}],
+    "C1": [{"name": "Priya Raman"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "lang", "expected"),
+    [
+        ("B1[2].go_live", "en", "deployment d3, Go-live date"),
+        ("B1[2].go_live", "de", "Deployment d3, Go-live-Datum"),
+        ("B1[0].id", "en", "deployment d1"),  # the id is the row's name already
+        ("B1[3].stage", "en", "deployment 4, Stage (1–4)"),  # a blank id: the row's 1-based number
+        ("B1[9].stage", "en", "deployment 10, Stage (1–4)"),  # a row the answers no longer have
+        ("C1[0]", "en", "engineer 1"),
+        ("B1[1].engineer_ids[1]", "en", "deployment d2, Engineers on the ground: e7"),
+        ("B1[0].engineer_ids[2]", "en", "deployment d1, Engineers on the ground 3"),
+        ("C1[0].allocation_pct", "fr", "ingénieur 1, Affectation à notre mission"),
+        ("D1", "en", "D1"),  # a whole question keeps the id the PDF and pages head it with
+        ("E7b", "en", "E7b"),
+        ("B1[1].unknown_field", "en", "deployment d2, unknown_field"),
+        ("Z9[0].x", "en", "Z9[0].x"),  # not this questionnaire's: unchanged, never a raise
+        ("<b>B1[0]</b>", "en", "<b>B1[0]</b>"),
+    ],
+)
+def test_answer_path_becomes_a_reference_in_words(partner, path, lang, expected):
+    assert answer_reference(partner, path, DEPLOYMENTS, lang) == expected
+
+
+def test_a_group_without_row_label_is_referred_to_by_its_question_id():
+    data = copy.deepcopy(BASE)
+    q(data, 2).clear()
+    q(data, 2).update(id="G1", type="group", prompt="Rows", fields=[{"id": "x", "type": "text", "prompt": "X"}])
+    assert answer_reference(parse_questionnaire(data), "G1[1].x", {"G1": "not rows"}) == "G1 2, X"
+
+
+def test_section_help_for_the_vendor_is_kept_apart(partner):
+    f = next(s for s in partner.sections if s.id == "F")
+    assert "If you answer No to F1" in f.vendor_help["en"]
+    assert all("F1" not in text for text in f.help.values())

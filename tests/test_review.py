@@ -227,10 +227,25 @@ def test_the_pdfs_and_exports_are_linked_where_buyers_look_for_them(client, make
     evaluation_id, vendors = evaluation
     login(make_user("viewer"))
     compare = page(client, f"/evaluations/{evaluation_id}/compare")
-    for target in ("report.pdf?size=a4", "report.pdf?size=letter", "export.csv", "export.json"):
+    # The PDF is a GET form with its language and paper beside it (tests/test_report.py checks its options).
+    assert f'<form method="get" action="/evaluations/{evaluation_id}/report.pdf" class="pdf-form"' in compare
+    for target in ("export.csv", "export.json"):
         assert f'href="/evaluations/{evaluation_id}/{target}"' in compare
     v = vendors["stage4-deployer"]
     response_view = page(client, f"/evaluations/{evaluation_id}/vendors/{v['vendor_id']}")
-    assert f'href="/evaluations/{evaluation_id}/vendors/{v["vendor_id"]}/response.pdf"' in response_view
+    assert (
+        f'action="/evaluations/{evaluation_id}/vendors/{v["vendor_id"]}/response.pdf" class="pdf-form"' in response_view
+    )
     client.post("/logout")
     assert f'href="/v/{v["token"]}/receipt.pdf"' in page(client, f"/v/{v['token']}/receipt")
+
+
+def test_red_flags_point_at_answers_in_the_words_a_reader_uses(client, make_user, login, evaluation):
+    evaluation_id, vendors = evaluation
+    login(make_user("viewer"))
+    compare = page(client, f"/evaluations/{evaluation_id}/compare")
+    response_view = page(client, f"/evaluations/{evaluation_id}/vendors/{vendors['pilots-only']['vendor_id']}")
+    for html in (compare, response_view):
+        refs = " ".join(re.findall(r'<span class="refs">(.*?)</span>', html, re.S))
+        assert "deployment " in refs
+        assert not re.search(r"\b[A-Z]\d+\w*\[\d+\]", refs), refs  # no 0-based internal path

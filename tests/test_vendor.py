@@ -73,6 +73,13 @@ def test_unknown_or_malformed_tokens_are_not_found(client, vendor, token):
     assert client.post(f"/v/{token}/s/A", data={"A2": "3"}).status_code in (404, 405)
 
 
+def test_the_vendor_reads_the_instructions_meant_for_them_that_the_buyers_pdf_leaves_out(client, vendor):
+    # F's section help speaks to the vendor in `vendor_help` (issue 13): on the form, not in the PDF.
+    html = client.get(section_url(vendor, "F")).get_data(as_text=True)
+    assert "Only for systems where agents delegate to sub-agents" in html
+    assert "If you answer No to F1, the rest of this section does not apply and does not count." in html
+
+
 def test_every_section_renders_and_unknown_sections_do_not(client, vendor):
     for sid in "ABCDEFGHIJ":
         assert client.get(section_url(vendor, sid)).status_code == 200

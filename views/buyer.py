@@ -491,6 +491,7 @@ def _render_evaluation(
             reminder_days=json.loads(evaluation["reminder_days"]),
             deadline_form=deadline_form,
             decisions=store.current_decisions(get_db(), evaluation["id"]),
+            answered=store.any_answers(get_db(), evaluation["id"]),  # no PDF to offer before any answer
         ),
         status,
     )

@@ -12,6 +12,8 @@ import logging
 from datetime import UTC
 from datetime import datetime
 
+from babel import Locale
+from babel import UnknownLocaleError
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -23,6 +25,7 @@ from flask import request
 from flask import send_file
 from flask import url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 
@@ -45,12 +48,45 @@ def report_folder() -> str:
     return current_app.config["REPORT_FOLDER"]
 
 
+def default_size() -> str:
+    """The paper the reader's locale implies: its territory (en-US, fr-CA) from the browser, else A4."""
+    for tag, _quality in request.accept_languages:
+        try:
+            territory = Locale.parse(tag, sep="-").territory
+        except (ValueError, UnknownLocaleError):
+            continue
+        if territory:
+            return report.paper_for(territory)
+    return "a4"
+
+
+def default_language() -> str:
+    """The interface language when the PDF has it, else English."""
+    lang = str(get_locale())
+    return lang if lang in report.LANGUAGES else "en"
+
+
+@bp.app_context_processor
+def pdf_choices() -> dict:
+    """What the PDF forms next to every download offer (views/reports.py is their one source)."""
+    return {
+        "pdf_languages": report.LANGUAGES,
+        "pdf_default_language": default_language,
+        "pdf_default_size": default_size,
+    }
+
+
 def _options() -> tuple[str, str]:
-    """Page size and language from the query (language defaults to the reader's locale)."""
-    size = request.args.get("size", "a4")
-    lang = request.args.get("lang") or str(get_locale())
+    """Page size and language from the query (defaults: the interface language and its locale's paper)."""
+    size = request.args.get("size") or default_size()
+    lang = request.args.get("lang") or default_language()
     if size not in report.PAGE_SIZES or lang not in report.LANGUAGES:
-        abort(400)
+        message = _(
+            "This PDF cannot be made in that language or paper size. Choose a language of the list "
+            "(%(languages)s) and A4 or US Letter.",
+            languages=", ".join(report.LANGUAGES),
+        )
+        abort(make_response(render_template("errors/error.html", code=400, message=message), 400))
     return size, lang
 
 

@@ -31,6 +31,7 @@ from stagefour.comparison import Entry
 from stagefour.comparison import browser_inputs
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import deployment_fingerprint
+from stagefour.questionnaire import answer_reference
 from views import scoring
 from views.auth import login_required
 from views.buyer import load_evaluation
@@ -103,6 +104,7 @@ def render_response(evaluation: dict, vendor: dict, score_state: dict | None = N
         else None,
         threads_by_item=threads_by_item,
         lang=_reader_language(questionnaire),
+        reference=answer_reference,
         verification_form=VerificationForm(),
         clarification_form=ClarificationForm(),
         reply_form=ReplyForm(),
@@ -266,6 +268,7 @@ def compare(evaluation_id: int):
         max_weight=MAX_WEIGHT,
         errors=errors,
         lang=_reader_language(questionnaire),
+        reference=answer_reference,
         data=data,
         severity_order={"high": 0, "medium": 1, "low": 2},
     )

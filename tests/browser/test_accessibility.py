@@ -127,6 +127,15 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("assignments", f"{base}/evaluations/{evaluation_id}/assignments")
     visit("queue", f"{base}/evaluations/{evaluation_id}/queue")
     visit("decision", f"{base}/evaluations/{evaluation_id}/decision")  # issue 12: the form, open
+    # a heat-map cell opened: its reasons in a panel below the row (issue 13)
+    with page.expect_response(lambda r: r.request.resource_type == "document") as info:
+        page.reload()
+    page.locator("#ranking td.heat summary").first.click()
+    expect(page.locator("#ranking td.heat ul.why").first).to_be_visible()
+    check("comparison-heat-open", page, info.value)
+    seen.append("comparison-heat-open")
+    # a PDF asked for in a language or paper size there is none of: a 400 page that says so
+    visit("pdf-options-refused", f"{base}/evaluations/{evaluation_id}/report.pdf?lang=xx&size=a3", 400)
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
     # the audit log of the evaluation: more than a page of entries, so the pager shows
     visit("audit-evaluation", f"{base}/evaluations/{evaluation_id}/audit")
@@ -279,7 +288,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 40, seen
+    assert len(seen) == 42, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 

@@ -1,5 +1,6 @@
 """The comparison page in a real browser: moving a weight slider re-ranks the vendors."""
 
+import pytest
 from playwright.sync_api import expect
 
 from stagefour import evaluations
@@ -82,7 +83,7 @@ def figures(page) -> dict:
     )
 
 
-def log_in(page, base, output):
+def log_in(page, base: str, output: str) -> None:
     creds = demo_links(output)
     page.goto(f"{base}/login")
     page.fill("#email", creds["email"])
@@ -143,6 +144,42 @@ def test_the_comparison_on_a_phone_and_without_answers(live, browser):
         page.goto(f"{base}/evaluations/{silent}/compare")
         expect(page.locator("#no-answers")).to_contain_text("No vendor has answered yet")
         expect(page.locator("#ranking")).to_have_count(0)
-        expect(page.get_by_role("link", name="Download the PDF (A4)")).to_have_count(0)
+        expect(page.locator("form.pdf-form")).to_have_count(0)
         shot(page, f"buyer-compare-no-answers-{width}")
         context.close()
+
+
+def column_boxes(page) -> list[tuple[float, float]]:
+    """(x within the table, width) of each heading of the ranking: a click may scroll, never reflow."""
+    left = page.locator("#ranking").bounding_box()["x"]
+    return [
+        (round(b["x"] - left, 1), round(b["width"], 1))
+        for b in (h.bounding_box() for h in page.locator("#ranking thead th").all())
+    ]
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_opening_a_heat_map_cell_keeps_every_column_where_it_was(live, page, width):
+    base, output, app = live
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, base, output)
+    page.goto(f"{base}/evaluations/1/compare")
+    before = column_boxes(page)
+    if width == 1280:  # every column on screen: the ranking needs no sideways scrolling
+        scroll = page.locator("#ranking").locator("xpath=..")
+        assert scroll.evaluate("e => e.scrollWidth <= e.clientWidth")
+    # The first vendor's cells of sections A and J (a panel opening rightwards, one leftwards).
+    for cell in (0, -1):
+        heat = page.locator("#ranking tbody tr").first.locator("td.heat").nth(cell if cell >= 0 else 9)
+        heat.locator("summary").click()
+        panel = heat.locator("ul.why")
+        expect(panel).to_be_visible()
+        assert column_boxes(page) == before, "opening a cell moved the columns"
+        box, table = panel.bounding_box(), page.locator("#ranking").bounding_box()
+        row = page.locator("#ranking tbody tr").first.bounding_box()
+        assert box["y"] >= row["y"] + row["height"] - 1, "the panel opens below the row"
+        if width == 1280:  # the whole table fits: the panel stays inside it, nothing scrolls sideways
+            assert table["x"] - 1 <= box["x"] and box["x"] + box["width"] <= table["x"] + table["width"] + 1
+        shot(page, f"buyer-compare-heat-open-{'A' if cell == 0 else 'J'}-{width}")
+        heat.locator("summary").click()
+        expect(panel).to_be_hidden()
