@@ -2546,7 +2546,7 @@ def dashboard_vendors(db: Database, evaluation_ids: Sequence[int]) -> dict[int, 
         return out
     marks = ",".join("?" * len(evaluation_ids))
     sql = f"""
-        SELECT v.id, v.evaluation_id, v.name, r.id AS response_id, r.status, r.updated_at, r.submitted_at,
+        SELECT v.id, v.evaluation_id, v.name, v.deadline, r.id AS response_id, r.status, r.updated_at, r.submitted_at,
                i.id AS invitation_id, i.expires_at, i.revoked_at,
                s.as_of AS summary_as_of, s.settings AS summary_settings, s.verdict, s.overall, s.low, s.high,
                s.provisional, s.flags_high, s.flags_medium, s.flags_low, s.pending, s.answered, s.required,

@@ -66,6 +66,8 @@ def test_each_vendor_shows_its_true_state(client, db, viewer, make_evaluation, m
     store.set_response_status(db, again["response_id"], "reopened", "test", expect=("submitted",))
     late = make_evaluation(title="Late one", deadline=(TODAY - timedelta(days=2)).isoformat())
     make_vendor(name="Late Co", evaluation_id=late, answers={"A2": 3})
+    extended = make_vendor(name="Extended Co", evaluation_id=late, answers={"A2": 3})
+    store.set_vendor_deadline(db, extended["vendor_id"], (TODAY + timedelta(days=3)).isoformat(), "test")
     page = client.get("/").get_data(as_text=True)
     states = {name: cell(row, page, name, "State") for name, row in rows_of(page).items()}
     assert states["Done Co"].startswith("Submitted")
@@ -75,6 +77,7 @@ def test_each_vendor_shows_its_true_state(client, db, viewer, make_evaluation, m
     assert states["Expired Co"].startswith("Link expired")
     assert states["Again Co"].startswith("Reopened")
     assert states["Late Co"].startswith("Overdue")
+    assert states["Extended Co"].startswith("In progress")  # their own, later deadline has not passed
     assert "5 days left" in page and "2 days past the deadline" in page
     needs = attention_of(page)
     assert "Revoked Co (Open one): link revoked" in needs

@@ -162,16 +162,6 @@ def _vendor_rows(evaluation: dict, questionnaire: Questionnaire) -> list[dict]:
     return rows
 
 
-def _days_left(evaluation: dict, today: date) -> int | None:
-    """Whole days until the deadline (0 on its day, negative after); None without one.
-
-    The dashboard's one call site for days left: per-vendor deadlines (stagefour/deadlines.py)
-    replace this with their days_left(effective_deadline(...)).
-    """
-    deadline = evaluation["deadline"]
-    return (date.fromisoformat(deadline) - today).days if deadline else None
-
-
 # The most pressing things the dashboard lists at its top; the rest is in each evaluation's table.
 ATTENTION_SHOWN = 40
 
@@ -238,16 +228,6 @@ def _kept_html(macro: str, *values) -> Markup:
     return html
 
 
-def _days_left(evaluation: dict, today: date) -> int | None:
-    """Whole days until the deadline (0 on its day, negative after); None without one.
-
-    The dashboard's one call site for days left: per-vendor deadlines (stagefour/deadlines.py)
-    replace this with their days_left(effective_deadline(...)).
-    """
-    deadline = evaluation["deadline"]
-    return (date.fromisoformat(deadline) - today).days if deadline else None
-
-
 @bp.get("/")
 @login_required
 def dashboard():
@@ -264,9 +244,10 @@ def dashboard():
         rows = dashboard_core.fresh_summaries(db, evaluation, questionnaire, vendors[evaluation["id"]], today)
         base = url_for("buyer.evaluation", evaluation_id=evaluation["id"])
         for v in rows:
-            v["state"] = dashboard_core.vendor_state(v, evaluation["deadline"], stamp, today)
+            deadline = deadlines.effective_deadline(evaluation["deadline"], v["deadline"])
+            v["state"] = dashboard_core.vendor_state(v, deadline.isoformat() if deadline else None, stamp, today)
             texts.row(v, base, bool(evaluation["closed_at"]))
-        days_left = _days_left(evaluation, today)
+        days_left = deadlines.days_left(evaluation["deadline"], today)
         e = evaluation
         items.append(
             {
