@@ -4,7 +4,8 @@
 
 Each run builds a fresh database (100 evaluations × 100 vendors; deadlines spread from 10 days
 ago to 20 days ahead, a fifth of the vendors with their own later deadline, a tenth submitted,
-a twentieth revoked, a twentieth without an address), then runs the command twice through the
+a twentieth revoked, a twentieth without an address; five buyers in the team, told of each
+vendor gone overdue), then runs the command twice through the
 CLI on a real SQLite job queue (nothing consumes it, so no mail is sent): the first pass records
 and queues every reminder due, the second finds nothing due. Prints the median of the runs of
 each pass and how many reminders were queued. Target: under 10 s for the first pass.
@@ -53,6 +54,10 @@ def build(folder: Path, vendors: int) -> dict:
     db = store.open_db(config["DATABASE"])
     store.migrate(db)
     team_id = store.create_team(db, "Bench", "bench")
+    # Five buyers in the team: the same run tells them of every vendor gone overdue (notifications).
+    for b in range(5):
+        user_id = store.create_user(db, f"buyer{b}@buyer.example", "x" * 60)
+        store.set_membership(db, team_id, user_id, ("owner", "evaluator", "viewer")[b % 3], "bench")
     questionnaire = load_by_id("ai-deployment-partner")
     stamp = (NOW - timedelta(days=40)).isoformat(timespec="seconds")
     expires = (NOW + timedelta(days=90)).isoformat(timespec="seconds")

@@ -74,16 +74,24 @@ def fresh_summaries(
     return [dict(v, **rows[v["id"]]) if v["id"] in rows else v for v in vendors]
 
 
-def vendor_state(vendor: dict, deadline: str | None, stamp: str, today: date) -> str:
-    """The vendor's true state: submitted wins; then a link that does not work; then overdue; then progress."""
-    if vendor["status"] == "submitted":
-        return "submitted"
+def link_state(vendor: dict, stamp: str) -> str:
+    """The state of a vendor's newest link at `stamp`: none, revoked, expired or active."""
     if vendor["invitation_id"] is None:
-        return "no_link"
+        return "none"
     if vendor["revoked_at"]:
         return "revoked"
     if vendor["expires_at"] and vendor["expires_at"] < stamp:
         return "expired"
+    return "active"
+
+
+def vendor_state(vendor: dict, deadline: str | None, stamp: str, today: date) -> str:
+    """The vendor's true state: submitted wins; then a link that does not work; then overdue; then progress."""
+    if vendor["status"] == "submitted":
+        return "submitted"
+    link = link_state(vendor, stamp)
+    if link != "active":
+        return "no_link" if link == "none" else link
     if deadline and date.fromisoformat(deadline) < today:
         return "overdue"
     return {"reopened": "reopened", "in_progress": "in_progress"}.get(vendor["status"], "not_started")

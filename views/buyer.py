@@ -127,16 +127,6 @@ def link_expiry(evaluation: dict) -> str:
     return evaluations.link_expiry(evaluation["deadline"], current_app.config["LINK_VALID_DAYS"], datetime.now(UTC))
 
 
-def _link_state(vendor: dict, stamp: str) -> str:
-    if vendor["invitation_id"] is None:
-        return "none"
-    if vendor["revoked_at"]:
-        return "revoked"
-    if vendor["expires_at"] and vendor["expires_at"] < stamp:
-        return "expired"
-    return "active"
-
-
 def _vendor_rows(evaluation: dict, questionnaire: Questionnaire) -> list[dict]:
     """The evaluation's vendors with required answers (answered, required) and their link's state."""
     db = get_db()
@@ -154,7 +144,7 @@ def _vendor_rows(evaluation: dict, questionnaire: Questionnaire) -> list[dict]:
                 vendor,
                 answered=sum(a for a, _r in result.progress.values()),
                 required=sum(r for _a, r in result.progress.values()),
-                link=_link_state(vendor, stamp),
+                link=dashboard_core.link_state(vendor, stamp),
                 deadline=(deadline := deadlines.effective_deadline(evaluation["deadline"], vendor["deadline"])),
                 days_left=deadlines.days_left(deadline, today),
             )
