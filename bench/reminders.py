@@ -111,6 +111,10 @@ def main() -> None:
             config = build(Path(folder), args.vendors)
             seconds, output = run(config)
             first.append(seconds)
+            db = store.open_db(config["DATABASE"])
+            told = db.execute("SELECT count(*) FROM notifications").fetchone()[0]
+            db.close()
+            output += f"; {told} notification(s) to buyers in the app"
             again, output_again = run(config)
             second.append(again)
             print(f"first pass {seconds:6.2f} s ({output}); second pass {again:6.2f} s ({output_again})")
