@@ -36,10 +36,12 @@ from stagefour import store
 from stagefour.library import load_by_id
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import read_response
+from views.auth import hash_password
 
 from .conftest import AS_OF
 from .conftest import app_config
 
+PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = [code for code in report.LANGUAGES if code != "en"]
 UNKNOWN_TOKEN = "Zz" * 22
@@ -74,7 +76,8 @@ class Skip:
 # Who opens each GET route and with which arguments (keys of the World below): "buyer" is the
 # demo buyer (owner of the team, site administrator), "anonymous" nobody logged in, "vendor" the
 # in-progress vendor's link, "submitted" a submitted vendor's link, "revoked" a withdrawn link,
-# "ready" the link of a vendor who answered everything, not yet submitted.
+# "evaluator" a member of the team with the evaluator role, "ready" the link of a vendor who
+# answered everything and has not submitted yet.
 # "section_id": "*" visits every section. A list holds several pages of one route.
 PAGES: dict[str, list[tuple[str, dict, int]] | Skip] = {
     "auth.login": [("anonymous", {}, 200)],
@@ -82,12 +85,17 @@ PAGES: dict[str, list[tuple[str, dict, int]] | Skip] = {
     "decision.record": [
         ("buyer", {"evaluation_id": "evaluation"}, 200),
         ("buyer", {"evaluation_id": "decided"}, 200),
+        ("buyer", {"evaluation_id": "empty"}, 200),
     ],
     "scoring.assignments": [
         ("buyer", {"evaluation_id": "evaluation"}, 200),
         ("buyer", {"evaluation_id": "evaluation", "saved": "1"}, 200),
+        ("evaluator", {"evaluation_id": "evaluation"}, 200),
     ],
-    "scoring.queue": [("buyer", {"evaluation_id": "evaluation"}, 200)],
+    "scoring.queue": [
+        ("buyer", {"evaluation_id": "evaluation"}, 200),
+        ("evaluator", {"evaluation_id": "evaluation"}, 200),
+    ],
     "lost_link.request_link": [("anonymous", {}, 200), ("anonymous", {"sent": "1"}, 200)],
     "buyer.dashboard": [("buyer", {}, 200)],
     "buyer.new_evaluation": [("buyer", {}, 200)],
@@ -291,12 +299,11 @@ class World:
 def world(tmp_path_factory) -> World:
     """The demo of `flask --app app demo` (same responses), plus what a buyer does on the review pages."""
     from app import create_app
-    from views.auth import hash_password
 
     app = create_app(app_config(tmp_path_factory.mktemp("coverage")))
     db = store.open_db(app.config["DATABASE"])
     questionnaire = load_by_id("ai-deployment-partner")
-    user_id = store.create_user(db, "buyer@example.com", hash_password("correct horse battery staple"), is_admin=True)
+    user_id = store.create_user(db, "buyer@example.com", hash_password(PASSWORD), is_admin=True)
     team_id = store.create_team(db, "Claims automation", "test")
     store.set_membership(db, team_id, user_id, "owner", "test")
     evaluation_id = evaluations.start_evaluation(
@@ -329,7 +336,7 @@ def world(tmp_path_factory) -> World:
     in_progress = store.get_vendor(db, vendor_ids["stage-inflation"])
     store.save_answers(db, in_progress["response_id"], {"A1": "lab_jv", "A4": False}, {}, f"vendor:{in_progress['id']}")
     client = app.test_client()
-    client.post("/login", data={"email": "buyer@example.com", "password": "correct horse battery staple"})
+    client.post("/login", data={"email": "buyer@example.com", "password": PASSWORD})
     base = f"/evaluations/{evaluation_id}/vendors/{vendor_ids['stage4-deployer']}"
     comment, question = "Clear runbook, named owners.", "Who was on the ground for d1?"
     for url, data in (
@@ -371,7 +378,7 @@ def _more_of_the_world(db, questionnaire, user_id, team_id, evaluation_id, vendo
     actor = f"user:{user_id}"
     typed = []
     # A second evaluator, and scoring shared out by section and by vendor: the grid and the queue.
-    evaluator_id = store.create_user(db, "evaluator@example.com", "x", is_admin=False)
+    evaluator_id = store.create_user(db, "evaluator@example.com", hash_password(PASSWORD), is_admin=False)
     store.set_membership(db, team_id, evaluator_id, "evaluator", "test")
     manual = next(s.id for s in questionnaire.sections if any(q.scoring.kind == "manual" for q in s.questions))
     wanted = [(user_id, "section", manual), (evaluator_id, "vendor", str(vendor_ids["pilots-only"]))]
@@ -387,7 +394,8 @@ def _more_of_the_world(db, questionnaire, user_id, team_id, evaluation_id, vendo
 
     # Every answer given but not submitted, with answers that do not fit together: the vendor's
     # review page with its problems, the read-only answers and the submit confirmation.
-    ready = response_of("stage-inflation", "Ready Ltd")
+    inflated, complete = response_of("stage-inflation", "Ready Ltd"), response_of("stage4-deployer").answers
+    ready = type(inflated)(inflated.questionnaire, inflated.vendor, {**complete, **inflated.answers})
     ready_id, ready_token = evaluations.invite(db, evaluation_id, ready.vendor, None, actor)
     evaluations.import_response(db, ready_id, ready, f"vendor:{ready_id}", submit=False)
     typed += [ready.vendor, *_strings(ready.answers)]
@@ -401,10 +409,14 @@ def _more_of_the_world(db, questionnaire, user_id, team_id, evaluation_id, vendo
         response = response_of(name)
         vendor_id, _token = evaluations.invite(db, decided_id, response.vendor, None, actor)
         evaluations.import_response(db, vendor_id, response, f"vendor:{vendor_id}", submit=True)
-        outcomes[vendor_id] = (outcome, f"Rationale for {response.vendor}: references checked.")
+        outcomes[vendor_id] = (outcome, f"Committee vote 4 to 1; {response.vendor} references checked.")
     approvers = "Head of claims, CFO"
+    # Decided, reopened with a reason, decided again: the page shows the decision and its history.
+    reason = "The CFO asked for a second reference call."
     store.record_decision(db, decided_id, outcomes, approvers, user_id)
-    typed += [title, approvers, *(r for _o, r in outcomes.values())]
+    store.reopen_evaluation(db, decided_id, reason, user_id)
+    store.record_decision(db, decided_id, outcomes, approvers, user_id)
+    typed += [title, approvers, reason, *(r for _o, r in outcomes.values())]
     # An evaluation past its deadline whose only vendor has not answered: nothing to compare yet,
     # an overdue vendor on the dashboard's "needs attention" list, and an overdue notification.
     empty_title = "Overdue: translation partner"
@@ -462,8 +474,8 @@ def _pages(world: World) -> list[tuple[str, str, int]]:
 def _client(world: World, who: str, lang: str):
     """A test client of `who`, reading in `lang`."""
     client = world.app.test_client()
-    if who == "buyer":
-        client.post("/login", data={"email": "buyer@example.com", "password": "correct horse battery staple"})
+    if who in ("buyer", "evaluator"):
+        client.post("/login", data={"email": f"{who}@example.com", "password": PASSWORD})
     client.post("/language", data={"language": lang, "next": "/"})
     if who in ("vendor", "submitted", "ready"):
         client.post(f"/v/{world.ids['tokens'][who]}/language", data={"language": lang})
