@@ -619,3 +619,17 @@ def test_the_check_reads_english_in_a_pdf(world, tmp_path):
         db.close()
     found = english_left(_pdf_text(pdf, tmp_path), english_for("de"), world.typed)
     assert {"response receipt", "what type of firm are you"} <= {fragment.casefold() for _segment, fragment in found}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_english_left_on_the_lost_link_page_of_a_site_that_sends_mail(world, lang, monkeypatch):
+    """The lost-link page says something else when the site can e-mail a new link (the world sends none)."""
+    english = english_for(lang)
+    monkeypatch.setitem(world.app.config, "MAIL_SERVER", "mail.example.com")
+    client = _client(world, "anonymous", lang)
+    found = []
+    for url in ("/v/lost", "/v/lost?sent=1"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'lang="' + lang + '"' in html and "novalidate" in html, url
+        found += [f"{url}: {s!r} has {f!r}" for s, f in english_left(page_segments(html), english, world.typed)]
+    assert not found, f"English left on the {lang} lost-link pages:\n" + "\n".join(found)
