@@ -19,6 +19,8 @@ import json
 import re
 import subprocess
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -28,15 +30,18 @@ from babel.messages.pofile import read_po
 from commands import DEMO_FOLDER
 from commands import DEMO_VENDORS
 from stagefour import evaluations
+from stagefour import notifications
 from stagefour import report
 from stagefour import store
 from stagefour.library import load_by_id
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import read_response
+from views.auth import hash_password
 
 from .conftest import AS_OF
 from .conftest import app_config
 
+PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = [code for code in report.LANGUAGES if code != "en"]
 UNKNOWN_TOKEN = "Zz" * 22
@@ -70,21 +75,48 @@ class Skip:
 
 # Who opens each GET route and with which arguments (keys of the World below): "buyer" is the
 # demo buyer (owner of the team, site administrator), "anonymous" nobody logged in, "vendor" the
-# in-progress vendor's link, "submitted" a submitted vendor's link, "revoked" a withdrawn link.
+# in-progress vendor's link, "submitted" a submitted vendor's link, "revoked" a withdrawn link,
+# "evaluator" a member of the team with the evaluator role, "ready" the link of a vendor who
+# answered everything and has not submitted yet.
 # "section_id": "*" visits every section. A list holds several pages of one route.
 PAGES: dict[str, list[tuple[str, dict, int]] | Skip] = {
     "auth.login": [("anonymous", {}, 200)],
+    "notifications.index": [("buyer", {}, 200)],
+    "decision.record": [
+        ("buyer", {"evaluation_id": "evaluation"}, 200),
+        ("buyer", {"evaluation_id": "decided"}, 200),
+        ("buyer", {"evaluation_id": "empty"}, 200),
+    ],
+    "scoring.assignments": [
+        ("buyer", {"evaluation_id": "evaluation"}, 200),
+        ("buyer", {"evaluation_id": "evaluation", "saved": "1"}, 200),
+        ("evaluator", {"evaluation_id": "evaluation"}, 200),
+    ],
+    "scoring.queue": [
+        ("buyer", {"evaluation_id": "evaluation"}, 200),
+        ("evaluator", {"evaluation_id": "evaluation"}, 200),
+    ],
+    "lost_link.request_link": [("anonymous", {}, 200), ("anonymous", {"sent": "1"}, 200)],
     "buyer.dashboard": [("buyer", {}, 200)],
     "buyer.new_evaluation": [("buyer", {}, 200)],
-    "buyer.evaluation": [("buyer", {"evaluation_id": "evaluation"}, 200)],
+    "buyer.evaluation": [
+        ("buyer", {"evaluation_id": "evaluation"}, 200),
+        ("buyer", {"evaluation_id": "decided"}, 200),
+        ("buyer", {"evaluation_id": "empty"}, 200),
+    ],
     "buyer.edit_evaluation": [("buyer", {"evaluation_id": "evaluation"}, 200)],
     "buyer.reissue_link": [("buyer", {"evaluation_id": "evaluation", "vendor_id": "vendor"}, 200)],
     "buyer.revoke_link": [("buyer", {"evaluation_id": "evaluation", "vendor_id": "vendor"}, 200)],
     "review.response": [
         ("buyer", {"evaluation_id": "evaluation", "vendor_id": "submitted_vendor"}, 200),
         ("buyer", {"evaluation_id": "evaluation", "vendor_id": "vendor"}, 200),
+        ("buyer", {"evaluation_id": "evaluation", "vendor_id": "ready_vendor"}, 200),
     ],
-    "review.compare": [("buyer", {"evaluation_id": "evaluation"}, 200)],
+    "review.compare": [
+        ("buyer", {"evaluation_id": "evaluation"}, 200),
+        ("buyer", {"evaluation_id": "decided"}, 200),
+        ("buyer", {"evaluation_id": "empty"}, 200),
+    ],
     "review.file": Skip("a vendor's file, served as it was uploaded"),
     "exports.export_json": Skip("JSON for machines: stable codes (and English) by contract"),
     "exports.export_csv": Skip("CSV export: stable codes by contract"),
@@ -93,11 +125,14 @@ PAGES: dict[str, list[tuple[str, dict, int]] | Skip] = {
     "reports.response_pdf": Skip("the receipt PDF: test_no_english_left_in_the_pdfs"),
     "reports.vendor_receipt_pdf": Skip("the receipt PDF: test_no_english_left_in_the_pdfs"),
     "reports.comparison_status": Skip("JSON polled by the page that waits for a PDF"),
-    "audit.evaluation_log": [("buyer", {"evaluation_id": "evaluation"}, 200)],
+    "audit.evaluation_log": [
+        ("buyer", {"evaluation_id": "evaluation"}, 200),
+        ("buyer", {"evaluation_id": "decided"}, 200),
+    ],
     "audit.full_log": [("buyer", {}, 200)],
     "vendor.overview": [("vendor", {"token": "vendor"}, 200), ("revoked", {"token": "revoked"}, 410)],
     "vendor.section": [("vendor", {"token": "vendor", "section_id": "*"}, 200)],
-    "vendor.review": [("vendor", {"token": "vendor"}, 200)],
+    "vendor.review": [("vendor", {"token": "vendor"}, 200), ("ready", {"token": "ready"}, 200)],
     "vendor.receipt": [("submitted", {"token": "submitted"}, 200)],
     "vendor.download": Skip("a vendor's own file"),
     "admin.users": [("buyer", {}, 200)],
@@ -264,12 +299,11 @@ class World:
 def world(tmp_path_factory) -> World:
     """The demo of `flask --app app demo` (same responses), plus what a buyer does on the review pages."""
     from app import create_app
-    from views.auth import hash_password
 
     app = create_app(app_config(tmp_path_factory.mktemp("coverage")))
     db = store.open_db(app.config["DATABASE"])
     questionnaire = load_by_id("ai-deployment-partner")
-    user_id = store.create_user(db, "buyer@example.com", hash_password("correct horse battery staple"), is_admin=True)
+    user_id = store.create_user(db, "buyer@example.com", hash_password(PASSWORD), is_admin=True)
     team_id = store.create_team(db, "Claims automation", "test")
     store.set_membership(db, team_id, user_id, "owner", "test")
     evaluation_id = evaluations.start_evaluation(
@@ -302,7 +336,7 @@ def world(tmp_path_factory) -> World:
     in_progress = store.get_vendor(db, vendor_ids["stage-inflation"])
     store.save_answers(db, in_progress["response_id"], {"A1": "lab_jv", "A4": False}, {}, f"vendor:{in_progress['id']}")
     client = app.test_client()
-    client.post("/login", data={"email": "buyer@example.com", "password": "correct horse battery staple"})
+    client.post("/login", data={"email": "buyer@example.com", "password": PASSWORD})
     base = f"/evaluations/{evaluation_id}/vendors/{vendor_ids['stage4-deployer']}"
     comment, question = "Clear runbook, named owners.", "Who was on the ground for d1?"
     for url, data in (
@@ -316,6 +350,8 @@ def world(tmp_path_factory) -> World:
     ):
         assert client.post(url, data=data).status_code == 302, url
     typed += [comment, question, "Called the COO."]
+    extra = _more_of_the_world(db, questionnaire, user_id, team_id, evaluation_id, vendor_ids)
+    typed += extra.pop("typed")
     ids = {
         "evaluation": evaluation_id,
         "vendor": vendor_ids["stage-inflation"],
@@ -324,10 +360,85 @@ def world(tmp_path_factory) -> World:
         "user": user_id,
         "unknown": UNKNOWN_TOKEN,
         "revoked_response": store.get_vendor(db, revoked_id)["response_id"],
-        "tokens": {"vendor": tokens["stage-inflation"], "submitted": tokens["stage4-deployer"], "revoked": revoked},
+        "tokens": {
+            "vendor": tokens["stage-inflation"],
+            "submitted": tokens["stage4-deployer"],
+            "revoked": revoked,
+            "ready": extra.pop("ready_token"),
+        },
+        **extra,
     }
     db.close()
     return World(app, ids, "\n".join(" ".join(str(t).split()) for t in typed), questionnaire)
+
+
+def _more_of_the_world(db, questionnaire, user_id, team_id, evaluation_id, vendor_ids) -> dict:
+    """The states of this week's pages: shared scoring, deadlines and reminders, notifications, a
+    decided evaluation, one without answers (and overdue), and a complete response not yet submitted."""
+    actor = f"user:{user_id}"
+    typed = []
+    # A second evaluator, and scoring shared out by section and by vendor: the grid and the queue.
+    evaluator_id = store.create_user(db, "evaluator@example.com", hash_password(PASSWORD), is_admin=False)
+    store.set_membership(db, team_id, evaluator_id, "evaluator", "test")
+    manual = next(s.id for s in questionnaire.sections if any(q.scoring.kind == "manual" for q in s.questions))
+    wanted = [(user_id, "section", manual), (evaluator_id, "vendor", str(vendor_ids["pilots-only"]))]
+    store.set_assignments(db, evaluation_id, wanted, actor)
+    typed.append("evaluator@example.com")
+    # Reminders, and a vendor with a deadline of their own (later than the evaluation's).
+    store.set_reminder_schedule(db, evaluation_id, [7, 1], True, actor)
+    store.set_vendor_deadline(db, vendor_ids["stage-inflation"], "2100-01-31", actor)
+
+    def response_of(name, vendor=None):
+        response = read_response(questionnaire, (DEMO_FOLDER / "responses" / f"{name}.json").read_bytes())
+        return type(response)(response.questionnaire, vendor or response.vendor, response.answers)
+
+    # Every answer given but not submitted, with answers that do not fit together: the vendor's
+    # review page with its problems, the read-only answers and the submit confirmation.
+    inflated, complete = response_of("stage-inflation", "Ready Ltd"), response_of("stage4-deployer").answers
+    ready = type(inflated)(inflated.questionnaire, inflated.vendor, {**complete, **inflated.answers})
+    ready_id, ready_token = evaluations.invite(db, evaluation_id, ready.vendor, None, actor)
+    evaluations.import_response(db, ready_id, ready, f"vendor:{ready_id}", submit=False)
+    typed += [ready.vendor, *_strings(ready.answers)]
+    # An evaluation the committee decided: its decision page, evaluation page, comparison and PDF.
+    title = "Decided: document intake partner"
+    decided_id = evaluations.start_evaluation(
+        db, questionnaire, title, deadline="2099-12-31", user_id=user_id, team_id=team_id
+    )
+    outcomes = {}
+    for name, outcome in (("stage4-deployer", "award"), ("pilots-only", "reject")):
+        response = response_of(name)
+        vendor_id, _token = evaluations.invite(db, decided_id, response.vendor, None, actor)
+        evaluations.import_response(db, vendor_id, response, f"vendor:{vendor_id}", submit=True)
+        outcomes[vendor_id] = (outcome, f"Committee vote 4 to 1; {response.vendor} references checked.")
+    approvers = "Head of claims, CFO"
+    # Decided, reopened with a reason, decided again: the page shows the decision and its history.
+    reason = "The CFO asked for a second reference call."
+    store.record_decision(db, decided_id, outcomes, approvers, user_id)
+    store.reopen_evaluation(db, decided_id, reason, user_id)
+    store.record_decision(db, decided_id, outcomes, approvers, user_id)
+    typed += [title, approvers, reason, *(r for _o, r in outcomes.values())]
+    # An evaluation past its deadline whose only vendor has not answered: nothing to compare yet,
+    # an overdue vendor on the dashboard's "needs attention" list, and an overdue notification.
+    empty_title = "Overdue: translation partner"
+    empty_id = evaluations.start_evaluation(
+        db, questionnaire, empty_title, deadline="2020-01-31", user_id=user_id, team_id=team_id
+    )
+    evaluations.invite(db, empty_id, "Silent Ltd", None, actor)
+    typed += [empty_title, "Silent Ltd"]
+    # Notifications: a submission, a reply, the overdue vendor; one of them read.
+    notifications.notify(db, "submitted", evaluation_id, vendor_ids["stage4-deployer"], actor)
+    notifications.notify(db, "replied", evaluation_id, vendor_ids["stage-inflation"], actor)
+    notifications.notify_overdue(db, datetime(2026, 11, 30, tzinfo=UTC))
+    read = store.user_notifications(db, user_id)[-1]
+    store.read_notification(db, user_id, read["id"])
+    return {
+        "typed": typed,
+        "ready_token": ready_token,
+        "ready_vendor": ready_id,
+        "decided": decided_id,
+        "empty": empty_id,
+        "evaluator": evaluator_id,
+    }
 
 
 def _strings(value) -> list[str]:
@@ -363,10 +474,10 @@ def _pages(world: World) -> list[tuple[str, str, int]]:
 def _client(world: World, who: str, lang: str):
     """A test client of `who`, reading in `lang`."""
     client = world.app.test_client()
-    if who == "buyer":
-        client.post("/login", data={"email": "buyer@example.com", "password": "correct horse battery staple"})
+    if who in ("buyer", "evaluator"):
+        client.post("/login", data={"email": f"{who}@example.com", "password": PASSWORD})
     client.post("/language", data={"language": lang, "next": "/"})
-    if who in ("vendor", "submitted"):
+    if who in ("vendor", "submitted", "ready"):
         client.post(f"/v/{world.ids['tokens'][who]}/language", data={"language": lang})
     if who == "revoked":  # a closed link takes no choice: its page speaks the language chosen before
         db = store.open_db(world.app.config["DATABASE"])
@@ -422,19 +533,28 @@ def test_no_english_left_in_the_pdfs(world, lang, tmp_path):
     english = english_for(lang)
     db = store.open_db(world.app.config["DATABASE"])
     try:
+        pdfs = []
+        # The demo comparison, and a decided one: its summary says each vendor's decision.
+        for key in ("evaluation", "decided"):
+            evaluation = store.get_evaluation(db, world.ids[key])
+            with world.app.app_context():
+                comparison = report.make_comparison(db, evaluation, world.questionnaire, AS_OF, lang=lang)
+            pdfs.append((f"comparison of {key}", comparison.pdf))
         evaluation = store.get_evaluation(db, world.ids["evaluation"])
-        with world.app.app_context():
-            comparison = report.make_comparison(db, evaluation, world.questionnaire, AS_OF, lang=lang)
         vendor = store.get_vendor(db, world.ids["submitted_vendor"])
         answers = store.load_answers(db, vendor["response_id"])
         receipt = report.render_pdf(report.receipt_html(vendor, evaluation, answers, world.questionnaire, lang)).pdf
+        pdfs.append(("receipt", receipt))
     finally:
         db.close()
     found = []
-    for name, pdf in (("comparison", comparison.pdf), ("receipt", receipt)):
+    for name, pdf in pdfs:
         # Wrapped lines of a vendor's answer are pieces of what they typed; PDF lines are checked whole.
         typed = world.typed
-        found += [f"{name}: {s!r} has {f!r}" for s, f in english_left(_pdf_text(pdf, tmp_path), english, typed)]
+        text = _pdf_text(pdf, tmp_path)
+        found += [f"{name}: {s!r} has {f!r}" for s, f in english_left(text, english, typed)]
+        if name == "comparison of decided":  # the summary's decision lines are there to be checked
+            assert sum("Head of claims, CFO" in s for s in text) == 2, text
     assert not found, f"English left in the {lang} PDFs ({len(found)}):\n" + "\n".join(found)
 
 
@@ -499,3 +619,17 @@ def test_the_check_reads_english_in_a_pdf(world, tmp_path):
         db.close()
     found = english_left(_pdf_text(pdf, tmp_path), english_for("de"), world.typed)
     assert {"response receipt", "what type of firm are you"} <= {fragment.casefold() for _segment, fragment in found}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_english_left_on_the_lost_link_page_of_a_site_that_sends_mail(world, lang, monkeypatch):
+    """The lost-link page says something else when the site can e-mail a new link (the world sends none)."""
+    english = english_for(lang)
+    monkeypatch.setitem(world.app.config, "MAIL_SERVER", "mail.example.com")
+    client = _client(world, "anonymous", lang)
+    found = []
+    for url in ("/v/lost", "/v/lost?sent=1"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'lang="' + lang + '"' in html and "novalidate" in html, url
+        found += [f"{url}: {s!r} has {f!r}" for s, f in english_left(page_segments(html), english, world.typed)]
+    assert not found, f"English left on the {lang} lost-link pages:\n" + "\n".join(found)
