@@ -115,6 +115,15 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     seen.append("evaluation-vendor-deadline-error")
     visit("evaluation-settings", f"{base}/evaluations/{evaluation_id}/edit")  # with who may see it
     visit("comparison", f"{base}/evaluations/{evaluation_id}/compare")
+    # a heat-map cell opened: its reasons in a panel below the row (issue 13)
+    with page.expect_response(lambda r: r.request.resource_type == "document") as info:
+        page.reload()
+    page.locator("#ranking td.heat summary").first.click()
+    expect(page.locator("#ranking td.heat ul.why").first).to_be_visible()
+    check("comparison-heat-open", page, info.value)
+    seen.append("comparison-heat-open")
+    # a PDF asked for in a language or paper size there is none of: a 400 page that says so
+    visit("pdf-options-refused", f"{base}/evaluations/{evaluation_id}/report.pdf?lang=xx&size=a3", 400)
     # an evaluation no vendor has answered yet: no ranking, and no PDF (409)
     db = _db(app)
     team_id = store.get_evaluation(db, evaluation_id)["team_id"]
@@ -127,15 +136,6 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("assignments", f"{base}/evaluations/{evaluation_id}/assignments")
     visit("queue", f"{base}/evaluations/{evaluation_id}/queue")
     visit("decision", f"{base}/evaluations/{evaluation_id}/decision")  # issue 12: the form, open
-    # a heat-map cell opened: its reasons in a panel below the row (issue 13)
-    with page.expect_response(lambda r: r.request.resource_type == "document") as info:
-        page.reload()
-    page.locator("#ranking td.heat summary").first.click()
-    expect(page.locator("#ranking td.heat ul.why").first).to_be_visible()
-    check("comparison-heat-open", page, info.value)
-    seen.append("comparison-heat-open")
-    # a PDF asked for in a language or paper size there is none of: a 400 page that says so
-    visit("pdf-options-refused", f"{base}/evaluations/{evaluation_id}/report.pdf?lang=xx&size=a3", 400)
     visit("confirm-revoke", f"{base}/evaluations/{evaluation_id}/vendors/{closed_vendor}/revoke")
     # the audit log of the evaluation: more than a page of entries, so the pager shows
     visit("audit-evaluation", f"{base}/evaluations/{evaluation_id}/audit")

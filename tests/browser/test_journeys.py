@@ -108,7 +108,7 @@ def test_buyer_creates_an_evaluation_invites_three_vendors_compares_and_download
     expect(card).to_contain_text("0 of 3 vendors submitted")
     for name in vendors:
         row = card.locator("tr", has=page.get_by_role("rowheader", name=name))
-        expect(row).to_contain_text("Invited")
+        expect(row).to_contain_text("Not started")
     expect(card.locator("tbody tr")).to_have_count(3)
     shot(page, "journey-dashboard-three-invited")
 
@@ -135,7 +135,9 @@ def test_buyer_creates_an_evaluation_invites_three_vendors_compares_and_download
 
     # No page links to the PDF (reported): open its address as a person would from a bookmark. The first
     # request starts the PDF and shows a page that reloads itself until a reload is the PDF itself.
-    pdf_url = f"{base}/evaluations/{evaluation_id}/report.pdf"
+    # Language and paper named, as the form beside each download sends them: a request of the test's
+    # own (page.request) does not carry the browser's Accept-Language, whose locale picks the paper.
+    pdf_url = f"{base}/evaluations/{evaluation_id}/report.pdf?lang=en&size=a4"
     first = page.goto(pdf_url)
     assert first is not None and first.status == 202
     expect(page.get_by_role("heading", level=1)).to_have_text("Making the PDF…")
@@ -147,7 +149,7 @@ def test_buyer_creates_an_evaluation_invites_three_vendors_compares_and_download
         timeout=120_000,
     )
     assert ready.headers["content-type"] == "application/pdf"
-    status = page.request.get(f"{base}/evaluations/{evaluation_id}/report/status").json()
+    status = page.request.get(f"{base}/evaluations/{evaluation_id}/report/status?lang=en&size=a4").json()
     assert status["state"] == "ready", status
     pdf = page.request.get(pdf_url)  # the cached PDF, with the buyer's session
     assert pdf.ok and pdf.body().startswith(b"%PDF")
