@@ -493,7 +493,8 @@ def test_as_of_within_the_range_is_served(client, vendor, owner, query):
     ["w_A=1e400", "w_A=nan", "w_A=-inf", "w_A=" + "9" * 5000, "w_A=x", "w_A=" + "1" * 400],
     ids=lambda q: q[:14],
 )
-def test_a_bad_weight_on_the_comparison_is_refused_with_a_message_never_a_500(client, vendor, owner, query):
+def test_a_bad_weight_on_the_comparison_is_refused_with_a_message_never_a_500(client, make_vendor, owner, query):
+    vendor = make_vendor(answers={"A2": 3})  # a ranking (and its weights) shows once a vendor has answered
     response = client.get(f"/evaluations/{vendor['evaluation_id']}/compare?{query}")
     assert response.status_code in (200, 400)
     assert "A weight is a number from 0 to" in response.get_data(as_text=True)

@@ -905,6 +905,7 @@ def test_demo_summary_says_what_each_verdict_means(demo):
 
 def test_demo_summary_shows_the_most_severe_flags_whole_with_their_severity(demo):
     summary = flat(demo.pages["en"][1])
+    fmt = report.Formats("en")  # a flag's message as the reader gets it (dates and numbers in the locale)
     for v in demo.model["vendors"]:
         flags = v["result"]["red_flags"]
         assert v["top_flags"], v["name"]
@@ -918,7 +919,7 @@ def test_demo_summary_shows_the_most_severe_flags_whole_with_their_severity(demo
             if f["code"] not in shown
         )
         for f in v["top_flags"]:
-            assert flat(f"{f['severity'].upper()} {f['code']} {f['message']}") in summary
+            assert flat(f"{f['severity'].upper()} {f['code']} {fmt.message(f['message'])}") in summary
 
 
 def test_demo_summary_gives_the_page_of_each_vendors_other_flags(demo):
