@@ -45,6 +45,9 @@ def live(tmp_path):
             "DATABASE": str(tmp_path / "db.sqlite3"),
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "REPORT_FOLDER": str(tmp_path / "reports"),
+            # Its own queue: a shared instance/jobs.sqlite3 let an earlier test's consumer (still
+            # running, with that test's database) take this test's PDF jobs (CI, stop 18).
+            "JOBS_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
         }
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -54,6 +57,7 @@ def live(tmp_path):
     thread.start()
     yield base, output, app
     server.shutdown()
+    app.extensions["jobs"].stop_consumer()
 
 
 def demo_links(output: str) -> dict:

@@ -107,7 +107,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     row = page.locator("tr", has_text="Northwind Applied AI")
     row.locator("summary").click()
     row.locator("input[type=date]").fill(datetime.now(UTC).date().isoformat())
-    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+    with page.expect_navigation() as info:  # the new document loaded, not only its response
         row.get_by_role("button", name="Save deadline").click()
     assert info.value.status == 422
     expect(page.locator("details.vendor-deadline[open] .errors")).to_be_visible()
@@ -167,7 +167,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("vendor-overview", f"{base}/v/{token}")
     visit("vendor-section-a", f"{base}/v/{token}/s/A")
     page.fill("#A2", "-3")  # below the minimum of 0: the save is refused with a message
-    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+    with page.expect_navigation() as info:  # the new document loaded, not only its response
         page.get_by_role("button", name="Save draft").click()
     assert info.value.status == 422
     expect(page.locator("#error-summary")).to_be_visible()
@@ -181,7 +181,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     seen.append("vendor-row-removed-script")
     page.locator(".row-removed button").click()
     # ... and as the page without the script gets it: the removal saved, its Undo carrying the row
-    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+    with page.expect_navigation() as info:  # the new document loaded, not only its response
         page.evaluate(
             "() => { const b = document.querySelector(\"button[value='remove:B1:0']\"); b.form.requestSubmit(b); }"
         )
@@ -200,7 +200,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     _save(app, response_id, {"B1": full["B1"]})
     visit("vendor-review", f"{base}/v/{token}/review")
     # a submit without the confirmation is refused beside the box
-    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+    with page.expect_navigation() as info:  # the new document loaded, not only its response
         page.get_by_role("button", name="Submit the response").click()
     assert info.value.status == 422
     check("vendor-review-unconfirmed", page, info.value)
@@ -212,7 +212,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("vendor-closed-link", f"{base}/v/{closed_token}", 410)
     visit("vendor-lost-link", f"{base}/v/lost")
     page.fill("#email", "not an address")
-    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+    with page.expect_navigation() as info:  # the new document loaded, not only its response
         page.get_by_role("button", name="Send me a new link").click()
     assert info.value.status == 422
     check("vendor-lost-link-errors", page, info.value)
@@ -228,7 +228,7 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     store.revoke_invitations(db, typing_vendor, "test")
     db.close()
     page.fill("#C4", "Two weeks of overlap.")
-    with page.expect_response(lambda r: r.request.method == "POST" and r.request.resource_type == "document") as info:
+    with page.expect_navigation() as info:  # the new document loaded, not only its response
         page.evaluate("() => document.getElementById('section-form').requestSubmit()")
     assert info.value.status == 410
     expect(page.locator("#unsaved")).to_have_value("C4: Two weeks of overlap.")

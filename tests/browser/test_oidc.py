@@ -71,6 +71,7 @@ def sso(request, tmp_path):
             "OIDC_SCOPES": "openid email profile groups",  # this provider gives the groups claim for that scope
             "OIDC_GROUPS": GROUPS,
             "OIDC_PROVISION": True,
+            "JOBS_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}",  # its own queue (see conftest.live)
         }
     )
     database = _db(app)
@@ -85,6 +86,7 @@ def sso(request, tmp_path):
         thread.start()
         yield base, app, provider
         server.shutdown()
+        app.extensions["jobs"].stop_consumer()
 
 
 @pytest.fixture
