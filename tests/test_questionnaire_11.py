@@ -608,3 +608,22 @@ def test_the_1_0_fixture_file_keeps_the_hash_1_0_shipped_with():
     assert (
         load_questionnaire(QUESTIONNAIRE_1_0).hash == "db1713545dd88c43319bd1f596add20e23cd826ad6cb6eb1bbebf335c5c802b7"
     )
+
+
+NEW_FLAGS = {f"R{n}" for n in range(19, 27)}
+EVERY_NEW_PROFILE_FIELD = {
+    "data_regions": ["eu_eea"],
+    "ai_act_class": "high_risk",
+    "currency": "EUR",
+    "monthly_tasks": 1,
+}
+
+
+@pytest.mark.parametrize("name", one_point_0_files())
+def test_a_1_0_response_raises_none_of_r19_to_r26_whatever_the_buyer_profile(questionnaire, name):
+    # R19–R26 each need a 1.1 id answered (the flags part adds them; this holds before and after its merge)
+    answers = read_response(questionnaire, (RESPONSES / name).read_text(encoding="utf-8")).answers
+    for profile in ({}, EVERY_NEW_PROFILE_FIELD):
+        result = scored(questionnaire, answers, buyer_profile=profile)
+        assert not NEW_FLAGS & {f.code for f in result.red_flags}
+        assert "data_residency" not in [code for code, _ in result.verdict.overlays]
