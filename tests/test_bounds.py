@@ -165,7 +165,7 @@ def test_the_default_questionnaire_has_no_anchors_and_fits_the_cap(questionnaire
 
 def test_every_number_in_the_default_questionnaire_has_finite_bounds(questionnaire):
     found = list(number_fields(questionnaire))
-    assert len(found) == 15  # 8 questions and 7 fields of groups
+    assert len(found) == 26  # 18 questions and 8 fields of groups (1.1 adds G7, H7, K2–K4, K6–K11 and H6's retention)
     for _sid, _q, _f, number in found:
         assert number.min is not None and number.max is not None, number.id
         assert math.isfinite(number.min) and math.isfinite(number.max)
