@@ -27,8 +27,8 @@ def load_response_json(name: str) -> dict:
 
 @pytest.fixture
 def stage4_answers():
-    """A fresh copy of the real stage-4 deployer's answers."""
-    return copy.deepcopy(load_response_json("stage4-deployer")["answers"])
+    """A fresh copy of the real stage-4 deployer's answers, with the contract's answers to the 1.1 items."""
+    return copy.deepcopy(complete_answers("stage4-deployer"))
 
 
 def app_config(tmp_path, **overrides) -> dict:
@@ -170,3 +170,19 @@ def make_vendor(db, make_evaluation):
         }
 
     return make
+
+
+# The contract's example answers to the items questionnaire 1.1 adds (QUESTIONNAIRE.md, "Version 1.1 additions").
+EXAMPLE_1_1 = FIXTURES / "responses" / "contract-example-1.1.json"
+
+
+def answers_1_1() -> dict:
+    """A fresh copy of the contract example's answers to the 1.1 items."""
+    return json.loads(EXAMPLE_1_1.read_text(encoding="utf-8"))["answers"]
+
+
+def complete_answers(name: str) -> dict:
+    """An example response completed with the contract's 1.1 answers, so every required item is answered.
+
+    The example files are 1.0 responses; any 1.1 answer a file has takes precedence."""
+    return {**answers_1_1(), **load_response_json(name)["answers"]}

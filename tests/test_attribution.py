@@ -23,7 +23,7 @@ from stagefour.response import Response
 
 from .conftest import PASSWORD
 from .conftest import app_config
-from .conftest import load_response_json
+from .conftest import complete_answers
 from .test_mail import Inbox
 from .test_mail import _evaluation
 from .test_mail import free_port
@@ -92,7 +92,7 @@ def story(app, db, make_user, make_evaluation):
     assert added.status_code == 302
     first_token = _shown_token(as_alice, evaluation_id)
     (vendor,) = store.list_vendors(db, evaluation_id)
-    answers = dict(load_response_json("stage4-deployer")["answers"], A2=2)
+    answers = dict(complete_answers("stage4-deployer"), A2=2)
     store.save_answers(db, vendor["response_id"], answers, {}, "test")  # what Northwind typed earlier
     vendor_client = app.test_client()
     _change_a2(vendor_client, first_token, "3")

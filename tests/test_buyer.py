@@ -35,7 +35,7 @@ def valid_settings(**overrides) -> dict:
         "industry": "insurance",
         "size_band": "1k_10k",
     }
-    data |= {f"weight_{sid}": "10" for sid in "ABCDEFGHIJ"}
+    data |= {f"weight_{sid}": "10" for sid in "ABCDEFGHIJK"}
     return data | overrides
 
 
@@ -183,7 +183,7 @@ def test_dashboard_shows_each_vendors_progress_activity_and_submission(
     as_role("viewer")
     page = client.get("/").get_data(as_text=True)
     assert "Claims partner" in page
-    assert "AI deployment partner due diligence, version 1.0.0" in page
+    assert "AI deployment partner due diligence, version 1.1.0" in page
     rows = {
         re.sub(r"<[^>]+>", "", re.search(r'<th scope="row">(.*?)</th>', row).group(1)): row
         for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)
@@ -222,7 +222,7 @@ def test_create_evaluation_stores_every_setting_and_redirects_to_it(client, db, 
     assert evaluation["title"] == "Claims automation partner"
     assert evaluation["questionnaire_id"] == "ai-deployment-partner"
     assert evaluation["deadline"] == data["deadline"]
-    assert evaluation["weights"] == {"A": 2.5, "B": 30, **{sid: 10 for sid in "CDEFGHIJ"}}
+    assert evaluation["weights"] == {"A": 2.5, "B": 30, **{sid: 10 for sid in "CDEFGHIJK"}}
     assert evaluation["buyer_profile"] == {"industry": "insurance", "size_band": "1k_10k"}
     assert evaluation["created_by"] == owner["id"]
     page = client.get(response.location).get_data(as_text=True)
@@ -238,7 +238,7 @@ def test_the_create_page_shows_the_sections_with_their_default_weights(client, o
         )
         assert value, section.id
         assert float(value.group(1) or value.group(2)) == section.weight
-    assert "AI deployment partner due diligence (version 1.0.0)" in page
+    assert "AI deployment partner due diligence (version 1.1.0)" in page
     assert ">Insurance</option>" in page and ">1,000 to 10,000</option>" in page
     assert 'name="action" value="choose"' not in page  # one questionnaire: no second step
 
@@ -451,7 +451,7 @@ def test_the_evaluation_page_shows_settings_and_each_vendors_state(
     assert "Active</span>" in rows["Active Co"] and "no expiry date" in rows["Active Co"]
     assert "Revoked</span>" in rows["Revoked Co"]
     assert "Expired</span>" in rows["Expired Co"] and "January 1, 2020" in rows["Expired Co"]
-    assert "Submitted" in rows["Done Co"] and "33 / 33" in rows["Done Co"]
+    assert "Submitted" in rows["Done Co"] and "54 / 54" in rows["Done Co"]  # 33 required in 1.0, 21 more in 1.1
     assert "Reissue" not in page and "Add a vendor" not in page  # an evaluator only reads
 
 

@@ -17,7 +17,7 @@ def test_score_prints_the_result_as_json(runner):
     data = json.loads(result.output)
     assert data["vendor"] == "Northwind Applied AI"
     assert 0 <= data["overall"] <= 100
-    assert set(data["sections"]) == set("ABCDEFGHIJ")
+    assert set(data["sections"]) == set("ABCDEFGHIJK")
     assert data["completeness"] == 100
     assert data["verdict"]["code"] == "stage4_unverified"
     assert data["verdict"]["label"]
@@ -89,7 +89,7 @@ def test_score_missing_file_and_bad_date(runner, tmp_path):
 def test_check_questionnaire_accepts_the_library(runner):
     result = runner.invoke(args=["check-questionnaire", "questionnaires/ai-deployment-partner.yaml"])
     assert result.exit_code == 0, result.output
-    assert "OK" in result.output and "10 sections" in result.output
+    assert "OK" in result.output and "11 sections" in result.output
     result = runner.invoke(args=["check-questionnaire", str(FIXTURES / "every-type.yaml")])
     assert result.exit_code == 0
 

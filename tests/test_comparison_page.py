@@ -70,7 +70,7 @@ def test_slider_and_number_box_share_the_bounds_the_server_accepts(client, make_
     html = client.get(f"/evaluations/{evaluation_id}/compare?w_A=1000").get_data(as_text=True)
     ranges = re.findall(r'<input type="range" id="w_(\w+)-range" min="(\d+)" max="(\d+)" step="1" value="(\d+)"', html)
     boxes = re.findall(r'<input type="number" id="w_(\w+)" name="w_\w+" min="(\d+)" max="(\d+)"', html)
-    assert len(ranges) == len(boxes) == 10
+    assert len(ranges) == len(boxes) == 11
     assert {(s, lo, hi) for s, lo, hi, _ in ranges} == set(boxes)
     assert all(lo == "0" and hi == str(MAX_WEIGHT) for _, lo, hi in boxes)
     assert dict((s, v) for s, _, _, v in ranges)["A"] == "1000"  # no longer stuck at 50

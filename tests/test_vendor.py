@@ -17,7 +17,7 @@ from werkzeug.test import encode_multipart
 from stagefour import store
 from stagefour.response import digest
 
-from .conftest import load_response_json
+from .conftest import complete_answers
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -372,7 +372,7 @@ def test_garbage_base_versions_are_treated_as_seen_nothing(client, db, vendor, v
 
 
 def test_review_lists_missing_answers_with_links_then_submit_locks(client, db, make_vendor):
-    full = load_response_json("stage4-deployer")["answers"]
+    full = complete_answers("stage4-deployer")
     partial = {k: v for k, v in full.items() if k not in ("C5", "J2")}
     v = make_vendor(answers=partial)
     html = client.get(f"/v/{v['token']}/review").get_data(as_text=True)
@@ -398,7 +398,7 @@ def test_review_lists_missing_answers_with_links_then_submit_locks(client, db, m
 
 
 def test_sub_agents_no_makes_their_questions_not_required(client, db, make_vendor):
-    full = load_response_json("stage4-deployer")["answers"]
+    full = complete_answers("stage4-deployer")
     v = make_vendor(answers={k: val for k, val in full.items() if k not in ("F1", "F2", "F3", "F4")})
     html = client.get(f"/v/{v['token']}/review").get_data(as_text=True)
     assert "#q-F1" in html and "#q-F2" in html
