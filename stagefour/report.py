@@ -150,6 +150,17 @@ FLAG_CODES = {
     ),
     # %% because a translated text is always %-formatted, as Jinja's `_()` does.
     "R18": ("medium", N_("An engineer allocated over 100 %% across proposals")),
+    "R19": (
+        "high",
+        N_("Data residency conflict: content goes outside the buyer's data regions, or no region is given"),
+    ),
+    "R20": ("medium", N_("Data-processor list incomplete: no retention figure, no region, or no model provider")),
+    "R21": ("high", N_("AI Act class understated: the vendor's class is lower than the buyer's reading")),
+    "R22": ("high", N_("Injection exposure: neither privilege separation nor an egress allowlist")),
+    "R23": ("medium", N_("Model can change unseen: a moving model alias or no eval gate before changes")),
+    "R24": ("medium", N_("Engineer access below baseline: no MFA, managed devices or rule against outside AI tools")),
+    "R25": ("medium", N_("No hard limit on spend or loops")),
+    "R26": ("medium", N_("No exit path: no exit assistance and no code handed over")),
 }
 # The verdict gates in the order they are checked (stagefour/checks.py verdict()).
 GATES = {
@@ -202,13 +213,20 @@ VERDICT_MEANINGS = (
     ),
     (N_("Incomplete"), N_("the deployments, engineers or failure modes are not answered yet: no stage can be given.")),
     (
-        N_("Security blocker, Lock-in risk"),
-        N_("shown beside a verdict: a red flag that can rule a vendor out whatever its stage (R15, R17)."),
+        N_("Security blocker, Lock-in risk, Data residency conflict"),
+        N_(
+            "shown beside a verdict: a red flag that can rule a vendor out whatever its stage (R15 or R22, R17 or "
+            "R26, R19)."
+        ),
     ),
 )
 # Number units the locale writes itself, singular and plural (CLDR through Babel): "1 month", "2 Monate".
 CLDR_UNITS = {"hours": "duration-hour", "days": "duration-day", "weeks": "duration-week", "months": "duration-month"}
-OVERLAY_WORDS = {"security_blocker": N_("Security blocker"), "lock_in": N_("Lock-in risk")}
+OVERLAY_WORDS = {
+    "security_blocker": N_("Security blocker"),
+    "lock_in": N_("Lock-in risk"),
+    "data_residency": N_("Data residency conflict"),
+}
 METRIC_WORDS = {
     "qualifying_deployments": N_(
         "qualifying deployments (in production, stage 4, live within six months, built by the vendor; one matching "
