@@ -383,14 +383,20 @@ def test_every_new_flag_message_is_translated(lang):
             assert english not in text
 
 
-def test_flag_messages_render_in_german_as_the_pages_and_pdf_show_them():
+def test_flag_messages_render_in_german_with_their_parameters_in_german_too():
     answers, profile = EVERY_NEW_FLAG[0]
-    r19 = raised(answers, **profile)["R19"].message
-    german = say(r19, "de")
-    assert german.startswith("Datenresidenz-Konflikt")
-    assert "s1" in german and "s2" in german
-    c6 = say(raised({"C6": ["mfa"]})["R24"].message, "de")
-    assert "MFA" not in c6 or "phishing" not in c6.lower()
+    assert say(raised(answers, **profile)["R19"].message, "de") == (
+        "Datenresidenz-Konflikt: Inhalte gelangen außerhalb der Datenregionen des Auftraggebers: "
+        "s1: USA; s2 nennt keine Region"
+    )
+    assert say(raised({"C6": ["mfa"]})["R24"].message, "de") == (
+        "Zugriff der Ingenieure unter dem Mindeststandard, es fehlt: vom Unternehmen verwaltete Geräte, "
+        "eine Regel gegen externe KI-Werkzeuge"
+    )
+    unnamed = raised({"H6": [{"service": "vector_store"}], "K5": "buyer_account"})["R20"].message
+    assert say(unnamed, "de") == (
+        "Liste der Datenverarbeiter unvollständig: keine Aufbewahrungsdauer für Zeile 1; keine Region für Zeile 1"
+    )
 
 
 # --- hostile shapes ---
