@@ -318,6 +318,17 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
 # Each flag is raised only when the id the contract names first is answered, so a 1.0 response
 # raises none of them; an answer of the wrong shape counts as unanswered, never as an error.
 
+# The contract's table: the id each flag needs answered (a questionnaire without it cannot raise the flag).
+ANSWER_NEEDED = {
+    "R19": "H6",
+    "R20": "H6",
+    "R21": "H9",
+    "R22": "E9",
+    "R23": "G6",
+    "R24": "C6",
+    "R25": "K7",
+    "R26": "K10",
+}
 BUYER_ACCOUNT = "buyer_account"
 HIGH_RISK_H9 = ("high_risk_buyer_provider", "high_risk_vendor_provider")
 # The vendor's H9 reading, in the words of R21 (only the values that can understate appear).

@@ -58,6 +58,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from sqlite_utils import Database
 
+from stagefour import checks
 from stagefour import messages
 from stagefour import store
 from stagefour.evaluations import Comparison
@@ -852,6 +853,17 @@ def comparison_html(
     ctx["columns"] = max(1, min(COLUMNS, len(model["vendors"])))
     # Past a handful of vendors the ranking lists red-flag codes only, so it stays on one page.
     ctx["compact"] = len(model["vendors"]) > COMPACT_AFTER
+    # The method lists the flags this questionnaire can raise: 1.0 has none of the ids R19–R26 need.
+    flag_codes = {
+        code: words
+        for code, words in FLAG_CODES.items()
+        if checks.ANSWER_NEEDED.get(code) in (None, *questionnaire.questions)
+    }
+    overlays = ", ".join(
+        f"{fmt.overlay(code, label)} ({', '.join(c for c in codes if c in flag_codes)})"
+        for code, label, codes in checks.OVERLAYS
+        if any(c in flag_codes for c in codes)
+    )
     return (
         environment(lang)
         .get_template("report/comparison.html")
@@ -868,8 +880,8 @@ def comparison_html(
             verdict_meanings=VERDICT_MEANINGS,
             reference=lambda path, answers: answer_reference(questionnaire, path, answers, lang),
             decisions=model.get("decisions") or {},
-            flag_codes=FLAG_CODES,
-            overlay_words=OVERLAY_WORDS,
+            flag_codes=flag_codes,
+            overlays_in_words=overlays,
             generated_at=generated_at or store.now(),
             generated_by=generated_by,
             key=key,
