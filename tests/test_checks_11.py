@@ -435,3 +435,70 @@ def test_a_retention_figure_that_is_not_a_number_counts_as_missing():
     assert raised({"H6": [row]})["R20"].answers == ("H6[0].retention_days",)
     row = {**ROW, "regions": "eu_eea"}
     assert raised({"H6": [row]}, data_regions=["eu_eea"])["R19"].answers == ("H6[0].regions",)
+
+
+# --- end to end: the 1.1 questionnaire, the 1.0 snapshot, the pages ---
+
+
+def scored_flags(questionnaire, answers, profile) -> dict:
+    result = score_response(questionnaire, answers, AS_OF, buyer_profile=profile)
+    return {f.code: f for f in result.red_flags}
+
+
+def test_the_contracts_example_response_raises_no_new_flag_and_no_new_overlay(questionnaire, stage4_answers):
+    from .test_questionnaire_11 import EXAMPLE
+
+    profile = {"data_regions": ["eu_eea", "uk"], "monthly_tasks": 60000, "currency": "EUR"}
+    result = score_response(questionnaire, {**stage4_answers, **EXAMPLE}, AS_OF, buyer_profile=profile)
+    assert questionnaire.version == "1.1.0"
+    assert not {f.code for f in result.red_flags} & set(NEW)
+    assert [code for code, _ in result.verdict.overlays] == []
+
+
+@pytest.mark.parametrize(("code", "answers", "profile"), RAISES, ids=[c for c, _, _ in RAISES])
+def test_each_contract_example_raises_its_flag_when_scored_on_the_1_1_questionnaire(
+    questionnaire, stage4_answers, code, answers, profile
+):
+    flags = scored_flags(questionnaire, {**stage4_answers, **copy.deepcopy(answers)}, profile)
+    assert code in flags
+    assert flags[code].answers == raised(answers, **profile)[code].answers
+
+
+@pytest.mark.parametrize(("code", "answers", "profile"), SILENT, ids=[c for c, _, _ in SILENT])
+def test_each_contract_counter_example_stays_silent_when_scored_on_the_1_1_questionnaire(
+    questionnaire, stage4_answers, code, answers, profile
+):
+    assert code not in scored_flags(questionnaire, {**stage4_answers, **copy.deepcopy(answers)}, profile)
+
+
+def test_an_evaluation_on_the_1_0_snapshot_raises_none_of_them_even_with_1_1_answers_stored(stage4_answers):
+    from stagefour.questionnaire import load_questionnaire
+
+    from .test_questionnaire_11 import QUESTIONNAIRE_1_0
+
+    questionnaire_1_0 = load_questionnaire(QUESTIONNAIRE_1_0)
+    every_example = {k: v for _, answers, _ in RAISES for k, v in answers.items()}
+    every_example["H6"] = [{"id": "s1", "service": "cloud_hosting", "data": ["prompts_outputs"], "regions": ["us"]}]
+    profile = {**EVERY_PROFILE_FIELD, **EU, **HIGH_RISK}
+    assert set(raised(every_example, **profile)) == set(NEW)  # the same answers raise all eight on 1.1 ids
+    flags = scored_flags(questionnaire_1_0, {**stage4_answers, **copy.deepcopy(every_example)}, profile)
+    assert not set(flags) & set(NEW)
+
+
+def test_the_response_page_shows_the_new_flags_and_overlays_in_german(
+    client, make_user, login, make_evaluation, make_vendor, stage4_answers
+):
+    evaluation_id = make_evaluation(buyer_profile={"data_regions": ["eu_eea"]})
+    answers = {**stage4_answers, "H6": [OUTSIDE_ROW], "E9": ["output_dlp"], "C6": ["mfa", "managed_devices"]}
+    vendor = make_vendor("Vendor A", evaluation_id, answers=answers, submit=True)
+    login(make_user("viewer"))
+    client.post("/language", data={"language": "de", "next": "/"})
+    response = client.get(f"/evaluations/{evaluation_id}/vendors/{vendor['vendor_id']}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Datenresidenz-Konflikt: Inhalte gelangen außerhalb der Datenregionen des Auftraggebers" in html
+    assert "Injection-Risiko: weder Privilegientrennung" in html
+    assert "es fehlt: eine Regel gegen externe KI-Werkzeuge" in html
+    assert '<span class="overlay">Blockierendes Sicherheitsrisiko</span>' in html
+    assert '<span class="overlay">Datenresidenz-Konflikt</span>' in html
+    assert "Data residency" not in html and "Injection exposure" not in html
