@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 
+from stagefour import processors
 from stagefour.messages import N_
 from stagefour.messages import NP_
 from stagefour.messages import Message
@@ -62,10 +63,12 @@ VERDICT_TIERS = {
     "stage3_no_deployments": 1,
     "incomplete": 0,
 }
-OVERLAYS = {
-    "R15": ("security_blocker", N_("Security blocker")),
-    "R17": ("lock_in", N_("Lock-in risk")),
-}
+# Each overlay once, in this order, when any of its codes is raised (1.1: several codes per overlay).
+OVERLAYS = (
+    ("security_blocker", N_("Security blocker"), ("R15", "R22")),
+    ("lock_in", N_("Lock-in risk"), ("R17", "R26")),
+    ("data_residency", N_("Data residency conflict"), ("R19",)),
+)
 
 
 def _label(row: dict, index: int) -> str | Message:
@@ -78,7 +81,7 @@ def _is_number(value) -> bool:
 
 
 def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: dict | None = None) -> list[RedFlag]:
-    """Every red flag R1–R18 raised by a response, in code order."""
+    """Every red flag R1–R26 raised by a response, in code order."""
     a = tr.answers
     manual_means = manual_means or {}
     flags: list[RedFlag] = []
@@ -308,13 +311,191 @@ def red_flags(tr: TrackRecord, manual_means: dict | None = None, commitments: di
             ),
             [f"C1[{i}].allocation_pct" for p in over for i in rows_by_person[p]],
         )
+    return flags + _flags_of_1_1(a, tr.buyer_profile)
+
+
+# --- questionnaire 1.1: the data chain, injection, model changes, engineers' access, spend, exit (issue 14) ---
+# Each flag is raised only when the id the contract names first is answered, so a 1.0 response
+# raises none of them; an answer of the wrong shape counts as unanswered, never as an error.
+
+# The contract's table: the id each flag needs answered (a questionnaire without it cannot raise the flag).
+ANSWER_NEEDED = {
+    "R19": "H6",
+    "R20": "H6",
+    "R21": "H9",
+    "R22": "E9",
+    "R23": "G6",
+    "R24": "C6",
+    "R25": "K7",
+    "R26": "K10",
+}
+BUYER_ACCOUNT = "buyer_account"
+HIGH_RISK_H9 = ("high_risk_buyer_provider", "high_risk_vendor_provider")
+# The vendor's H9 reading, in the words of R21 (only the values that can understate appear).
+H9_WORDS = {
+    "transparency_only": N_("not high-risk, with transparency duties"),
+    "minimal_risk": N_("minimal risk"),
+    "not_assessed": N_("not assessed"),
+}
+# The C6 controls R24 requires, in the contract's order, with the words that name a missing one.
+BASELINE_ACCESS = (
+    ("mfa", N_("phishing-resistant MFA")),
+    ("managed_devices", N_("company-managed devices")),
+    ("no_outside_ai_tools", N_("a rule against outside AI tools")),
+)
+REGION_WORDS = {
+    "eu_eea": N_("EU/EEA"),
+    "uk": N_("UK"),
+    "switzerland": N_("Switzerland"),
+    "us": N_("US"),
+    "canada": N_("Canada"),
+    "asia_pacific": N_("Asia-Pacific"),
+    "other": N_("another region"),
+    "global": N_("global routing"),
+}
+
+
+def _chosen(value) -> set | None:
+    """A multi answer's values; None when it is not a list (unanswered or of another shape)."""
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else None
+
+
+def _flags_of_1_1(a: dict, profile: dict) -> list[RedFlag]:
+    flags: list[RedFlag] = []
+
+    def flag(code: str, severity: str, message: Message, refs: list[str]) -> None:
+        flags.append(RedFlag(code, severity, message, tuple(refs)))
+
+    wanted = profile.get("data_regions")
+    wanted = [r for r in wanted if isinstance(r, str)] if isinstance(wanted, list) else []
+    if isinstance(a.get("H6"), list):
+        content = processors.content_rows(a)
+        if wanted:
+            bits, refs = [], []
+            for i, row in content:
+                regions = processors.regions_of(row)
+                out = [r for r in regions if processors.outside(r, wanted)]
+                if not regions:
+                    bits.append(N_("%(processor)s names no region", processor=_label(row, i)))
+                elif out:
+                    where = series(REGION_WORDS.get(r, r) for r in out)
+                    bits.append(N_("%(processor)s in %(regions)s", processor=_label(row, i), regions=where))
+                else:
+                    continue
+                refs.append(f"H6[{i}].regions")
+            if refs:
+                flag(
+                    "R19",
+                    HIGH,
+                    N_(
+                        "Data residency conflict: content goes outside the buyer's data regions: %(processors)s",
+                        processors=series(bits, "; "),
+                    ),
+                    refs,
+                )
+        bits, refs = [], []
+        no_retention = [(i, row) for i, row in content if not _is_number(row.get("retention_days"))]
+        if no_retention:
+            names = series(_label(row, i) for i, row in no_retention)
+            bits.append(N_("no retention figure for %(processors)s", processors=names))
+            refs += [f"H6[{i}].retention_days" for i, _ in no_retention]
+        no_region = [(i, row) for i, row in content if not processors.regions_of(row)]
+        if not wanted and no_region:
+            names = series(_label(row, i) for i, row in no_region)
+            bits.append(N_("no region for %(processors)s", processors=names))
+            refs += [f"H6[{i}].regions" for i, _ in no_region]
+        if a.get("K5") != BUYER_ACCOUNT and not any(processors.is_model_row(r) for _, r in processors.indexed_rows(a)):
+            bits.append(N_("no model provider listed, though the model bills are not in the buyer's name"))
+            refs += ["H6", "K5"]
+        if refs:
+            flag("R20", MEDIUM, N_("Data-processor list incomplete: %(problems)s", problems=series(bits, "; ")), refs)
+
+    h9, reading = a.get("H9"), profile.get("ai_act_class")
+    if isinstance(h9, str):
+        vendor = H9_WORDS.get(h9, h9)
+        if reading == "high_risk" and h9 not in HIGH_RISK_H9:
+            flag(
+                "R21",
+                HIGH,
+                N_(
+                    "AI Act class understated: the buyer reads the use case as high-risk, the vendor as %(reading)s",
+                    reading=vendor,
+                ),
+                ["H9"],
+            )
+        elif reading == "transparency_only" and h9 in ("minimal_risk", "not_assessed"):
+            flag(
+                "R21",
+                HIGH,
+                N_(
+                    "AI Act class understated: the buyer reads the use case as subject to transparency duties, "
+                    "the vendor as %(reading)s",
+                    reading=vendor,
+                ),
+                ["H9"],
+            )
+
+    e9 = _chosen(a.get("E9"))
+    if e9 is not None and not e9 & {"privilege_separation", "egress_allowlist"}:
+        flag(
+            "R22",
+            HIGH,
+            N_(
+                "Injection exposure: neither privilege separation nor an egress allowlist, so injected content "
+                "can move the buyer's data out through ordinary tool calls"
+            ),
+            ["E9"],
+        )
+
+    if a.get("G6") == "floating_or_ungated":
+        if a.get("H3") is True:
+            message = N_(
+                "Model can change unseen: production follows a moving model alias or ships changes without an "
+                "eval run, so the notice before a model swap promised in H3 is beyond the vendor's control"
+            )
+            flag("R23", MEDIUM, message, ["G6", "H3"])
+        else:
+            message = N_(
+                "Model can change unseen: production follows a moving model alias or ships changes without an eval run"
+            )
+            flag("R23", MEDIUM, message, ["G6"])
+
+    c6 = _chosen(a.get("C6"))
+    missing = [words for value, words in BASELINE_ACCESS if c6 is not None and value not in c6]
+    if missing:
+        flag(
+            "R24", MEDIUM, N_("Engineer access below baseline, missing: %(controls)s", controls=series(missing)), ["C6"]
+        )
+
+    k7 = _chosen(a.get("K7"))
+    if k7 is not None and not k7 & {"hard_budget_cap", "per_task_limits"}:
+        if a.get("K5") == BUYER_ACCOUNT:
+            message = N_(
+                "No hard limit on spend or loops: neither a hard budget cap nor per-task limits, and the model "
+                "bills come straight to the buyer"
+            )
+        else:
+            message = N_("No hard limit on spend or loops: neither a hard budget cap nor per-task limits")
+        flag("R25", MEDIUM, message, ["K7"])
+
+    i4 = _chosen(a.get("I4")) or set()  # an unanswered I4 counts as lacking the code
+    if _is_number(a.get("K10")) and a["K10"] == 0 and "code" not in i4:
+        flag(
+            "R26",
+            MEDIUM,
+            N_(
+                "No exit path: no exit assistance and the code is not handed over, so leaving means rebuilding "
+                "without help"
+            ),
+            ["K10", "I4"],
+        )
     return flags
 
 
 def verdict(tr: TrackRecord, flags: list[RedFlag], verifications: dict | None = None) -> Verdict:
-    """The first failing gate of the stage-4 test, with overlays from R15 and R17."""
+    """The first failing gate of the stage-4 test, with the overlays its red flags raise."""
     codes = {f.code for f in flags}
-    overlays = tuple(OVERLAYS[c] for c in sorted(OVERLAYS, key=lambda c: int(c[1:])) if c in codes)
+    overlays = tuple((code, label) for code, label, raised_by in OVERLAYS if codes.intersection(raised_by))
     missing = [
         name
         for qid, name in (

@@ -41,9 +41,16 @@ def regions_of(row: dict) -> list[str]:
     return [r for r in value if isinstance(r, str)] if isinstance(value, list) else []
 
 
+def indexed_rows(answers: dict) -> list[tuple[int, dict]]:
+    """(index, row) of H6's rows that are rows, each with its index in H6 itself."""
+    value = answers.get("H6")
+    # the index is the one in the answer, so a flag's path `H6[i]` names the row the vendor wrote
+    return [(i, row) for i, row in enumerate(value) if isinstance(row, dict)] if isinstance(value, list) else []
+
+
 def content_rows(answers: dict) -> list[tuple[int, dict]]:
-    """(index, row) of every content row of H6."""
-    return [(i, row) for i, row in enumerate(rows(answers)) if is_content_row(row)]
+    """(index in H6, row) of every content row of H6."""
+    return [(i, row) for i, row in indexed_rows(answers) if is_content_row(row)]
 
 
 def outside(region: str, buyer_regions: list[str] | tuple[str, ...]) -> bool:

@@ -58,6 +58,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from sqlite_utils import Database
 
+from stagefour import checks
 from stagefour import messages
 from stagefour import store
 from stagefour.evaluations import Comparison
@@ -150,6 +151,17 @@ FLAG_CODES = {
     ),
     # %% because a translated text is always %-formatted, as Jinja's `_()` does.
     "R18": ("medium", N_("An engineer allocated over 100 %% across proposals")),
+    "R19": (
+        "high",
+        N_("Data residency conflict: content goes outside the buyer's data regions, or no region is given"),
+    ),
+    "R20": ("medium", N_("Data-processor list incomplete: no retention figure, no region, or no model provider")),
+    "R21": ("high", N_("AI Act class understated: the vendor's class is lower than the buyer's reading")),
+    "R22": ("high", N_("Injection exposure: neither privilege separation nor an egress allowlist")),
+    "R23": ("medium", N_("Model can change unseen: a moving model alias or no eval gate before changes")),
+    "R24": ("medium", N_("Engineer access below baseline: no MFA, managed devices or rule against outside AI tools")),
+    "R25": ("medium", N_("No hard limit on spend or loops")),
+    "R26": ("medium", N_("No exit path: no exit assistance and no code handed over")),
 }
 # The verdict gates in the order they are checked (stagefour/checks.py verdict()).
 GATES = {
@@ -202,13 +214,20 @@ VERDICT_MEANINGS = (
     ),
     (N_("Incomplete"), N_("the deployments, engineers or failure modes are not answered yet: no stage can be given.")),
     (
-        N_("Security blocker, Lock-in risk"),
-        N_("shown beside a verdict: a red flag that can rule a vendor out whatever its stage (R15, R17)."),
+        N_("Security blocker, Lock-in risk, Data residency conflict"),
+        N_(
+            "shown beside a verdict: a red flag that can rule a vendor out whatever its stage (R15 or R22, R17 or "
+            "R26, R19)."
+        ),
     ),
 )
 # Number units the locale writes itself, singular and plural (CLDR through Babel): "1 month", "2 Monate".
 CLDR_UNITS = {"hours": "duration-hour", "days": "duration-day", "weeks": "duration-week", "months": "duration-month"}
-OVERLAY_WORDS = {"security_blocker": N_("Security blocker"), "lock_in": N_("Lock-in risk")}
+OVERLAY_WORDS = {
+    "security_blocker": N_("Security blocker"),
+    "lock_in": N_("Lock-in risk"),
+    "data_residency": N_("Data residency conflict"),
+}
 METRIC_WORDS = {
     "qualifying_deployments": N_(
         "qualifying deployments (in production, stage 4, live within six months, built by the vendor; one matching "
@@ -834,6 +853,17 @@ def comparison_html(
     ctx["columns"] = max(1, min(COLUMNS, len(model["vendors"])))
     # Past a handful of vendors the ranking lists red-flag codes only, so it stays on one page.
     ctx["compact"] = len(model["vendors"]) > COMPACT_AFTER
+    # The method lists the flags this questionnaire can raise: 1.0 has none of the ids R19–R26 need.
+    flag_codes = {
+        code: words
+        for code, words in FLAG_CODES.items()
+        if checks.ANSWER_NEEDED.get(code) in (None, *questionnaire.questions)
+    }
+    overlays = ", ".join(
+        f"{fmt.overlay(code, label)} ({', '.join(c for c in codes if c in flag_codes)})"
+        for code, label, codes in checks.OVERLAYS
+        if any(c in flag_codes for c in codes)
+    )
     return (
         environment(lang)
         .get_template("report/comparison.html")
@@ -850,8 +880,8 @@ def comparison_html(
             verdict_meanings=VERDICT_MEANINGS,
             reference=lambda path, answers: answer_reference(questionnaire, path, answers, lang),
             decisions=model.get("decisions") or {},
-            flag_codes=FLAG_CODES,
-            overlay_words=OVERLAY_WORDS,
+            flag_codes=flag_codes,
+            overlays_in_words=overlays,
             generated_at=generated_at or store.now(),
             generated_by=generated_by,
             key=key,

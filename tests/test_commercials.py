@@ -5,6 +5,7 @@ import pytest
 from stagefour.commercials import KEYS
 from stagefour.commercials import commercials
 from stagefour.commercials import marks
+from stagefour.processors import content_rows
 from stagefour.processors import data_locations
 from stagefour.processors import is_content_row
 
@@ -90,3 +91,8 @@ def test_data_locations_join_the_content_rows_and_mark_what_lies_outside():
     assert where.regions == (("eu_eea", False), ("global", True)) and where.unstated and where.any_outside
     assert not data_locations(answers, {}).any_outside  # no buyer regions: nothing is outside
     assert data_locations({}, {}) is None and data_locations({"H6": []}, {}) is None
+
+
+def test_content_rows_keep_their_index_in_h6_when_a_stored_row_is_not_a_row():
+    answers = {"H6": ["junk", {"id": "s1", "data": ["metadata_only"]}, {"id": "s2", "data": ["prompts_outputs"]}]}
+    assert [(i, row["id"]) for i, row in content_rows(answers)] == [(2, "s2")]

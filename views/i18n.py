@@ -152,7 +152,11 @@ VERDICT_LABELS = {
     "stage3_no_deployments": _l("Stage 3: no recent production deployments"),
     "incomplete": _l("Incomplete"),
 }
-OVERLAY_LABELS = {"security_blocker": _l("Security blocker"), "lock_in": _l("Lock-in risk")}
+OVERLAY_LABELS = {
+    "security_blocker": _l("Security blocker"),
+    "lock_in": _l("Lock-in risk"),
+    "data_residency": _l("Data residency conflict"),
+}
 SEVERITY_LABELS = {"high": _l("high"), "medium": _l("medium"), "low": _l("low")}
 
 STATUS_LABELS = {
