@@ -200,6 +200,8 @@ class EvaluationForm(FlaskForm):
     def buyer_profile(self) -> dict:
         """The buyer profile, leaving out what was not chosen and the fields the questionnaire cannot use."""
         chosen = {name: self[name].data for name in (*PROFILE_FIELDS, *NEW_PROFILE_FIELDS) if name in self}
+        if chosen.get("currency") == profile.DEFAULT_CURRENCY:
+            del chosen["currency"]  # unset means EUR: the profile stays as it was before 1.1
         return profile.normalise({name: value for name, value in chosen.items() if value})
 
 
@@ -337,7 +339,7 @@ def has_money(questionnaire: Questionnaire | None) -> bool:
     """Whether the questionnaire asks an amount of money (`money: true`, questionnaire 1.1)."""
     for section in questionnaire.sections if questionnaire else ():
         for question in section.questions:
-            if any(getattr(q, "money", False) for q in (question, *question.fields)):
+            if any(q.money for q in (question, *question.fields)):
                 return True
     return False
 
