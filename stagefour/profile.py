@@ -85,6 +85,7 @@ def monthly_tasks(value: str | float | None) -> int | float | None:
     """The tasks a month we expect: a number from 0 to MAX_MONTHLY_TASKS, or None when empty."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    given = value
     if isinstance(value, bool):
         raise ProfileError("monthly_tasks", NOT_A_NUMBER, value)
     if isinstance(value, str):
@@ -98,7 +99,7 @@ def monthly_tasks(value: str | float | None) -> int | float | None:
     if not isinstance(value, int | float):
         raise ProfileError("monthly_tasks", NOT_A_NUMBER, value)
     if not math.isfinite(value) or not 0 <= value <= MAX_MONTHLY_TASKS:
-        raise ProfileError("monthly_tasks", OUT_OF_RANGE, value)
+        raise ProfileError("monthly_tasks", OUT_OF_RANGE, given)
     return int(value) if float(value).is_integer() else value
 
 
