@@ -61,7 +61,6 @@ from sqlite_utils import Database
 from stagefour import commercials
 from stagefour import messages
 from stagefour import store
-from stagefour.commercials import DEFAULT_CURRENCY
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
 from stagefour.numbers import PLAIN_LIMIT
@@ -260,9 +259,11 @@ def check_size(size: str) -> str:
 class Formats:
     """Numbers, dates and answers written for one reader's locale (Babel)."""
 
-    def __init__(self, lang: str, currency: str = DEFAULT_CURRENCY):
+    def __init__(self, lang: str, currency: str | None = None):
         self.lang = lang
-        self.currency = currency  # the evaluation's, the unit of every money answer
+        # The evaluation's, the unit of every money answer; None writes amounts as plain numbers
+        # (the audit log: an entry may predate the currency the buyer has now).
+        self.currency = currency
         self.locale = Locale.parse(lang)
         self.translations = translations(lang)
         # The locale's own percent pattern (its spacing before %), with one optional decimal.
@@ -335,7 +336,7 @@ class Formats:
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return self.number(value)  # old data of the wrong type: short text, never a raise
-            if q.money:
+            if q.money and self.currency:
                 return readable_money(value, self.currency, self.locale)
             cldr = CLDR_UNITS.get(q.unit.get("en", ""))
             if cldr and math.isfinite(value) and abs(value) < PLAIN_LIMIT:
