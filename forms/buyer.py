@@ -9,6 +9,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -185,7 +186,7 @@ class EvaluationForm(FlaskForm):
         except profile.ProfileError as exc:
             if exc.code == profile.OUT_OF_RANGE:
                 raise ValidationError(
-                    _l("Enter a number from 0 to %(max)s.", max=f"{profile.MAX_MONTHLY_TASKS:,}")
+                    _l("Enter a number from 0 to %(max)s.", max=format_decimal(profile.MAX_MONTHLY_TASKS))
                 ) from None
             raise ValidationError(_l("Enter a number of tasks, such as 60000.")) from None
 

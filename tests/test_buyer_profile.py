@@ -180,3 +180,14 @@ def test_a_1_0_evaluation_is_offered_none_of_the_new_fields_and_keeps_its_profil
     assert store.get_evaluation(db, evaluation_id)["buyer_profile"] == {"industry": "insurance", "size_band": "1k_10k"}
     summary = html.unescape(client.get(f"/evaluations/{evaluation_id}").get_data(as_text=True))
     assert "Currency:" not in summary
+
+
+def test_the_errors_and_the_summary_follow_the_interface_language(client, db, owner):
+    client.post("/language", data={"language": "de", "next": "/"})
+    page = html.unescape(client.post("/evaluations/new", data=settings(monthly_tasks="-1")).get_data(as_text=True))
+    assert "Geben Sie eine Zahl von 0 bis 1.000.000.000.000 ein." in page
+    assert "Hochrisiko (Anhang I oder III der KI-Verordnung)" in page
+    assert client.post("/evaluations/new", data=settings()).status_code == 302
+    (evaluation,) = store.list_evaluations(db)
+    summary = html.unescape(client.get(f"/evaluations/{evaluation['id']}").get_data(as_text=True))
+    assert "Währung: GBP (Britisches Pfund)" in summary and "Aufgaben pro Monat: 60.000" in summary
