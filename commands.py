@@ -23,8 +23,10 @@ import reminder_command
 import report_command
 import translate
 from stagefour import access
+from stagefour import commercials
 from stagefour import evaluations
 from stagefour import passwords
+from stagefour import profile
 from stagefour import store
 from stagefour.library import UnknownQuestionnaire
 from stagefour.library import load_by_id
@@ -95,9 +97,44 @@ def _read(file: Path) -> bytes:
 )
 @click.option("--buyer-industry", help="The buyer's industry (a B1 industry value); matching deployments count more.")
 @click.option("--buyer-size", help="The buyer's size band (a B1 size_band value).")
+@click.option(
+    "--buyer-regions",
+    metavar="REGION,...",
+    help=f"Where the buyer's data may go, comma-separated ({', '.join(profile.BUYER_REGIONS)}).",
+)
+@click.option("--buyer-ai-act", help=f"The buyer's AI Act class of the use case ({', '.join(profile.AI_ACT_CLASSES)}).")
+@click.option("--currency", help="The ISO 4217 code of the money answers (default EUR).")
+@click.option("--monthly-tasks", help="The tasks a month the buyer expects (a number of 0 or more).")
 @with_appcontext
-def score(file: Path, as_of: datetime | None, buyer_industry: str | None, buyer_size: str | None) -> None:
+def score(
+    file: Path,
+    as_of: datetime | None,
+    buyer_industry: str | None,
+    buyer_size: str | None,
+    buyer_regions: str | None,
+    buyer_ai_act: str | None,
+    currency: str | None,
+    monthly_tasks: str | None,
+) -> None:
     """Score a response JSON file and print the result as JSON."""
+    options = {
+        "data_regions": ("--buyer-regions", buyer_regions),
+        "ai_act_class": ("--buyer-ai-act", buyer_ai_act),
+        "currency": ("--currency", currency),
+        "monthly_tasks": ("--monthly-tasks", monthly_tasks),
+    }
+    given = {name: value for name, (_option, value) in options.items() if value is not None}
+    try:
+        buyer_profile = profile.normalise(given)
+    except profile.ProfileError as exc:
+        option = options[exc.field][0]
+        if exc.code in (profile.NOT_A_NUMBER, profile.OUT_OF_RANGE):
+            hint = f"expected a number from 0 to {profile.MAX_MONTHLY_TASKS}"
+        elif exc.code == profile.UNKNOWN_CURRENCY:
+            hint = f"allowed: any of the {len(exc.allowed)} ISO 4217 codes Babel knows, such as EUR, USD, GBP, CHF, JPY"
+        else:
+            hint = "allowed: " + ", ".join(exc.allowed)
+        raise click.BadParameter(f"{exc.value!r} is not allowed; {hint}", param_hint=f"'{option}'") from None
     day = as_of.date() if as_of else date.today()
     raw = _read(file)
     questionnaire_id = _peek_questionnaire_id(raw)
@@ -111,9 +148,12 @@ def score(file: Path, as_of: datetime | None, buyer_industry: str | None, buyer_
         response = read_response(questionnaire, raw)
     except ResponseError as exc:
         raise _errors(f"{file}: {len(exc.errors)} error(s):", exc.errors) from None
-    profile = {k: v for k, v in (("industry", buyer_industry), ("size_band", buyer_size)) if v}
-    result = score_response(questionnaire, response.answers, day, buyer_profile=profile)
-    click.echo(json.dumps({"vendor": response.vendor, **result.to_dict()}, ensure_ascii=False, indent=2))
+    buyer_profile |= {k: v for k, v in (("industry", buyer_industry), ("size_band", buyer_size)) if v}
+    result = score_response(questionnaire, response.answers, day, buyer_profile=buyer_profile)
+    printed = {"vendor": response.vendor, **result.to_dict()}
+    if any(s.id == "K" for s in questionnaire.sections):
+        printed["commercials"] = commercials.commercials(response.answers, buyer_profile)
+    click.echo(json.dumps(printed, ensure_ascii=False, indent=2))
 
 
 def _peek_questionnaire_id(raw: bytes) -> str:

@@ -9,6 +9,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -19,6 +20,7 @@ from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
@@ -28,6 +30,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
+from stagefour import profile
 from stagefour import reminders
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
@@ -35,6 +38,12 @@ from stagefour.questionnaire import localize
 
 MAX_WEIGHT = 1000
 PROFILE_FIELDS = ("industry", "size_band")
+NEW_PROFILE_FIELDS = profile.FIELDS  # questionnaire 1.1: data_regions, ai_act_class, currency, monthly_tasks
+AI_ACT_LABELS = {
+    "high_risk": _l("High-risk (Annex I or III of the AI Act)"),
+    "transparency_only": _l("Not high-risk, but with transparency duties (Art. 50)"),
+    "minimal_risk": _l("Minimal risk"),
+}
 # Tabs, newlines and other control characters have no place in a one-line name, and a
 # newline in a title would end up in an e-mail's Subject header.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -110,6 +119,19 @@ class EvaluationForm(FlaskForm):
     )
     industry = SelectField(_l("Your industry"), choices=[], default="", validate_choice=False)
     size_band = SelectField(_l("Your company size"), choices=[], default="", validate_choice=False)
+    # Questionnaire 1.1's profile fields; evaluation_form() removes those its questionnaire cannot use.
+    data_regions = SelectMultipleField(
+        _l("Where your data may be stored, processed or reached"),
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    ai_act_class = SelectField(
+        _l("Your reading of the use case under the EU AI Act"), choices=[], default="", validate_choice=False
+    )
+    currency = StringField(_l("Currency of the amounts vendors give"), filters=[_strip], default="EUR")
+    monthly_tasks = StringField(_l("Tasks a month you expect"), filters=[_strip])
 
     # The deadline the evaluation has now: keeping a deadline that has passed is allowed.
     current_deadline: str | None = None
@@ -132,6 +154,42 @@ class EvaluationForm(FlaskForm):
         if field.data not in {value for value, _label in field.choices}:
             raise ValidationError(_l("Choose a company size from the list."))
 
+    def validate_data_regions(self, field) -> None:
+        """Regions of the list (any of H6's except `global`)."""
+        try:
+            field.data = profile.data_regions(field.data)
+        except profile.ProfileError:
+            raise ValidationError(_l("Choose regions from the list.")) from None
+
+    def validate_ai_act_class(self, field) -> None:
+        """Empty or one of the three classes."""
+        try:
+            field.data = profile.ai_act_class(field.data) or ""
+        except profile.ProfileError:
+            raise ValidationError(_l("Choose a class from the list, or Not specified.")) from None
+
+    def validate_currency(self, field) -> None:
+        """An ISO 4217 code such as EUR, upper-cased; empty means EUR."""
+        if field.data and len(field.data) > 3:
+            raise ValidationError(_l("Enter a three-letter ISO 4217 code, such as EUR, USD or GBP."))
+        try:
+            field.data = profile.currency(field.data)
+        except profile.ProfileError:
+            raise ValidationError(_l("Enter a three-letter ISO 4217 code, such as EUR, USD or GBP.")) from None
+
+    def validate_monthly_tasks(self, field) -> None:
+        """Empty, or a number from 0 up to a trillion."""
+        if field.data and len(field.data) > 40:
+            raise ValidationError(_l("Enter a number of tasks, such as 60000."))
+        try:
+            profile.monthly_tasks(field.data)
+        except profile.ProfileError as exc:
+            if exc.code == profile.OUT_OF_RANGE:
+                raise ValidationError(
+                    _l("Enter a number from 0 to %(max)s.", max=format_decimal(profile.MAX_MONTHLY_TASKS))
+                ) from None
+            raise ValidationError(_l("Enter a number of tasks, such as 60000.")) from None
+
     def weight_fields(self) -> list:
         """The weight field of every section, in questionnaire order."""
         return [self[name] for _sid, name in self.weight_names]
@@ -140,9 +198,12 @@ class EvaluationForm(FlaskForm):
         """Section id -> weight, from validated data."""
         return {sid: self[name].data for sid, name in self.weight_names}
 
-    def buyer_profile(self) -> dict[str, str]:
-        """The buyer profile, leaving out what was not chosen."""
-        return {name: self[name].data for name in PROFILE_FIELDS if self[name].data}
+    def buyer_profile(self) -> dict:
+        """The buyer profile, leaving out what was not chosen and the fields the questionnaire cannot use."""
+        chosen = {name: self[name].data for name in (*PROFILE_FIELDS, *NEW_PROFILE_FIELDS) if name in self}
+        if chosen.get("currency") == profile.DEFAULT_CURRENCY:
+            del chosen["currency"]  # unset means EUR: the profile stays as it was before 1.1
+        return profile.normalise({name: value for name, value in chosen.items() if value})
 
 
 class EvaluationSettingsForm(EvaluationForm):
@@ -265,6 +326,37 @@ def profile_questions(questionnaire: Questionnaire | None) -> dict[str, Question
     return found
 
 
+def region_options(questionnaire: Questionnaire | None) -> tuple:
+    """The options of H6's `regions` sub-field that a buyer may choose (all but `global`); () before 1.1."""
+    for section in questionnaire.sections if questionnaire else ():
+        for question in section.questions:
+            sub = question.field_by_id("regions") if question.fields else None
+            if sub is not None and sub.options:
+                return tuple(o for o in sub.options if o.value in profile.BUYER_REGIONS)
+    return ()
+
+
+def has_money(questionnaire: Questionnaire | None) -> bool:
+    """Whether the questionnaire asks an amount of money (`money: true`, questionnaire 1.1)."""
+    for section in questionnaire.sections if questionnaire else ():
+        for question in section.questions:
+            if any(q.money for q in (question, *question.fields)):
+                return True
+    return False
+
+
+def offered_profile_fields(questionnaire: Questionnaire | None) -> tuple[str, ...]:
+    """The 1.1 profile fields the questionnaire can use: regions with H6, the AI Act class with H9, money with K."""
+    offered = []
+    if region_options(questionnaire):
+        offered.append("data_regions")
+    if questionnaire is not None and "H9" in questionnaire.questions:
+        offered.append("ai_act_class")
+    if has_money(questionnaire):
+        offered += ["currency", "monthly_tasks"]
+    return tuple(offered)
+
+
 def evaluation_form(
     form_class: type[EvaluationForm],
     source: Questionnaire | None,
@@ -292,4 +384,12 @@ def evaluation_form(
         q = questions.get(name)
         options = [(o.value, localize(o.label, language)) for o in q.options] if q else []
         form[name].choices = not_specified + options
+    offered = offered_profile_fields(source)
+    for name in NEW_PROFILE_FIELDS:
+        if name not in offered:
+            del form[name]
+    if "data_regions" in form:
+        form.data_regions.choices = [SelectChoice(o.value, localize(o.label, language)) for o in region_options(source)]
+    if "ai_act_class" in form:
+        form.ai_act_class.choices = not_specified + list(AI_ACT_LABELS.items())
     return form

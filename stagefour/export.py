@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from stagefour import commercials
 from stagefour import report
 from stagefour import store
 from stagefour.evaluations import Comparison
@@ -66,6 +67,14 @@ CSV_COLUMNS = (
     "red_flags",
     "evaluator_scores",
     "clarifications",
+    # Questionnaire 1.1: the buyer profile's fields and the vendor's computed commercials lines,
+    # repeated on each of the vendor's rows as rank and overall are (empty where unset or not computable).
+    "currency",
+    "monthly_tasks",
+    "monthly_run_cost",
+    "go_live_plus_12_months",
+    "buyer_data_regions",
+    "buyer_ai_act_class",
 )
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV Injection").
@@ -207,6 +216,11 @@ def _vendor(data: EvaluationExport, rank: int, review: VendorReview) -> dict:
         "red_flags": result["red_flags"],
         "response": response_json(data.questionnaire, review),
         "result": result,
+        **(
+            {"commercials": commercials.commercials(review.answers, data.evaluation["buyer_profile"])}
+            if has_commercials(data.questionnaire)
+            else {}
+        ),
         "manual_scores": [
             {
                 "question_id": m["question_id"],
@@ -248,6 +262,11 @@ def _vendor(data: EvaluationExport, rank: int, review: VendorReview) -> dict:
             for t in review.threads
         ],
     }
+
+
+def has_commercials(questionnaire: Questionnaire) -> bool:
+    """Whether the questionnaire has section K, whose K1–K6 make the commercials (1.1 on)."""
+    return any(section.id == "K" for section in questionnaire.sections)
 
 
 def _ordered_answers(questionnaire: Questionnaire, answers: dict) -> dict:
@@ -309,10 +328,22 @@ def csv_rows(data: EvaluationExport, language: str = DEFAULT_LANGUAGE) -> list[l
     × rows × vendors is a sheet nobody reads, and a deployment no longer reads as one line.
     """
     q = data.questionnaire
+    buyer_profile = data.evaluation["buyer_profile"]
+    regions = buyer_profile.get("data_regions")
+    profile_cells = [
+        "; ".join(map(str, regions)) if isinstance(regions, list) and regions else None,
+        buyer_profile.get("ai_act_class") or None,
+    ]
     rows = [list(CSV_COLUMNS)]
     for rank, review in enumerate(data.comparison.reviews, 1):
         result = review.result
         items = result.items
+        if has_commercials(q):
+            lines = commercials.commercials(review.answers, buyer_profile)
+            money = [lines[k] for k in ("currency", "monthly_tasks", "monthly_run_cost", "go_live_plus_12_months")]
+        else:
+            money = [None, None, None, None]
+        vendor_end = money + profile_cells
         vendor = [
             rank,
             review.vendor["name"],
@@ -347,6 +378,7 @@ def csv_rows(data: EvaluationExport, language: str = DEFAULT_LANGUAGE) -> list[l
                         manual.get(question.id),
                         threads.get(question.id),
                     ]
+                    + vendor_end
                 )
                 if question.type == "group" and isinstance(value, list):
                     for index, row in enumerate(value):
@@ -366,6 +398,7 @@ def csv_rows(data: EvaluationExport, language: str = DEFAULT_LANGUAGE) -> list[l
                                 None,
                                 None,
                             ]
+                            + vendor_end
                         )
     return [[csv_cell(cell) for cell in row] for row in rows]
 

@@ -13,6 +13,7 @@ import decimal
 import math
 from typing import Any
 
+from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import format_percent
 from babel.numbers import format_scientific
@@ -37,6 +38,18 @@ def readable_number(value: Any, locale: Any, pattern: str = "#,##0.#") -> str:
         return format_decimal(value, format=pattern, locale=locale)
     except _FAILURES:
         return _text(value)
+
+
+def readable_money(value: Any, currency: str, locale: Any) -> str:
+    """An amount with its currency as `locale` writes it (18.000,00 €); never converted, never raises."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value is None:
+        return readable_number(value, locale)
+    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) >= PLAIN_LIMIT:
+        return f"{readable_number(value, locale)} {currency}"
+    try:
+        return format_currency(value, currency, locale=locale)
+    except _FAILURES:
+        return f"{readable_number(value, locale)} {currency}"
 
 
 def readable_percent(value: Any, locale: Any, pattern: str | None = None) -> str:

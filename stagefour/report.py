@@ -59,11 +59,13 @@ from markupsafe import Markup
 from sqlite_utils import Database
 
 from stagefour import checks
+from stagefour import commercials
 from stagefour import messages
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
 from stagefour.numbers import PLAIN_LIMIT
+from stagefour.numbers import readable_money
 from stagefour.numbers import readable_number
 from stagefour.numbers import readable_percent
 from stagefour.questionnaire import Band
@@ -276,8 +278,11 @@ def check_size(size: str) -> str:
 class Formats:
     """Numbers, dates and answers written for one reader's locale (Babel)."""
 
-    def __init__(self, lang: str):
+    def __init__(self, lang: str, currency: str | None = None):
         self.lang = lang
+        # The evaluation's, the unit of every money answer; None writes amounts as plain numbers
+        # (the audit log: an entry may predate the currency the buyer has now).
+        self.currency = currency
         self.locale = Locale.parse(lang)
         self.translations = translations(lang)
         # The locale's own percent pattern (its spacing before %), with one optional decimal.
@@ -350,6 +355,8 @@ class Formats:
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return self.number(value)  # old data of the wrong type: short text, never a raise
+            if q.money and self.currency:
+                return readable_money(value, self.currency, self.locale)
             cldr = CLDR_UNITS.get(q.unit.get("en", ""))
             if cldr and math.isfinite(value) and abs(value) < PLAIN_LIMIT:
                 return format_unit(value, cldr, length="long", format="#,##0.##", locale=self.locale)
@@ -500,7 +507,8 @@ def answers_fingerprint(answers: dict) -> str:
 def receipt_key(vendor: dict, evaluation: dict, answers: dict, questionnaire: Questionnaire, lang: str, size: str):
     """The cache key of a vendor's receipt."""
     facts = {k: vendor.get(k) for k in ("id", "name", "status", "version", "submitted_at", "language")}
-    head = _canonical(["receipt", questionnaire.hash, evaluation["title"], facts, lang, size, code_version()])
+    money = commercials.currency(evaluation.get("buyer_profile") or {})  # the unit of its money answers
+    head = _canonical(["receipt", questionnaire.hash, evaluation["title"], money, facts, lang, size, code_version()])
     return hashlib.sha256(head + b"\n" + _canonical(answers)).hexdigest()
 
 
@@ -823,12 +831,12 @@ def group_fields(q: Question, rows: list) -> list[Question]:
     ]
 
 
-def _common(lang: str, size: str) -> dict:
+def _common(lang: str, size: str, buyer_profile: dict | None = None) -> dict:
     check_language(lang)
     check_size(size)
     return {
         "lang": lang,
-        "fmt": Formats(lang),
+        "fmt": Formats(lang, commercials.currency(buyer_profile or {})),
         "page_size": PAGE_SIZES[size],
         "stylesheet": STYLESHEET,
         "columns": COLUMNS,  # narrowed to the number of vendors by comparison_html
@@ -847,7 +855,7 @@ def comparison_html(
     key: str = "",
 ) -> str:
     """The comparison as HTML for WeasyPrint."""
-    ctx = _common(lang, size)
+    ctx = _common(lang, size, model["evaluation"].get("buyer_profile"))
     fmt: Formats = ctx["fmt"]
     total_weight = sum(model["weights"].values()) or 1
     ctx["columns"] = max(1, min(COLUMNS, len(model["vendors"])))
@@ -924,7 +932,7 @@ def receipt_html(
     generated_at: str | None = None,
 ) -> str:
     """A vendor's answers by section as HTML for WeasyPrint (no scores: vendors never see them)."""
-    ctx = _common(lang, size)
+    ctx = _common(lang, size, evaluation.get("buyer_profile"))
     return (
         environment(lang)
         .get_template("report/receipt.html")

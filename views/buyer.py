@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from babel.numbers import get_currency_name
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -28,21 +29,26 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
+from forms.buyer import AI_ACT_LABELS
 from forms.buyer import PROFILE_FIELDS
 from forms.buyer import EvaluationSettingsForm
 from forms.buyer import NewEvaluationForm
 from forms.buyer import VendorDeadlineForm
 from forms.buyer import VendorForm
 from forms.buyer import evaluation_form
+from forms.buyer import offered_profile_fields
 from forms.buyer import profile_questions
+from forms.buyer import region_options
 from stagefour import access
 from stagefour import dashboard as dashboard_core
 from stagefour import deadlines
 from stagefour import evaluations
 from stagefour import mail
 from stagefour import store
+from stagefour.commercials import DEFAULT_CURRENCY
 from stagefour.library import questionnaire_paths
 from stagefour.numbers import readable_number
+from stagefour.profile import CURRENCIES
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import QuestionnaireError
 from stagefour.questionnaire import load_questionnaire
@@ -283,6 +289,12 @@ def _questionnaire_choices(questionnaires: dict[str, Questionnaire]) -> list[tup
     ]
 
 
+@lru_cache(maxsize=8)
+def _currencies(language: str) -> tuple[tuple[str, str], ...]:
+    """(ISO 4217 code, its name in the reader's language) for the currency field's suggestions."""
+    return tuple((code, get_currency_name(code, locale=language)) for code in CURRENCIES)
+
+
 @bp.route("/evaluations/new", methods=["GET", "POST"])
 @login_required
 def new_evaluation():
@@ -334,6 +346,7 @@ def new_evaluation():
         render_template(
             "buyer/evaluation_form.html",
             form=form,
+            currencies=_currencies(str(get_locale())),
             questionnaire=questionnaire,
             shown=chosen if questionnaire else "",
             several=len(questionnaires) > 1,
@@ -365,6 +378,10 @@ def edit_evaluation(evaluation_id: int):
         reminder_days=", ".join(str(d) for d in json.loads(evaluation["reminder_days"])),
         reminder_overdue=bool(evaluation["reminder_overdue"]),
         **{name: profile.get(name, "") for name in PROFILE_FIELDS},
+        data_regions=profile.get("data_regions", []),
+        ai_act_class=profile.get("ai_act_class", ""),
+        currency=profile.get("currency", DEFAULT_CURRENCY),
+        monthly_tasks="" if profile.get("monthly_tasks") is None else str(profile["monthly_tasks"]),
     )
     form.current_deadline = evaluation["deadline"]
     form.members.choices = [
@@ -397,6 +414,7 @@ def edit_evaluation(evaluation_id: int):
         render_template(
             "buyer/evaluation_form.html",
             form=form,
+            currencies=_currencies(str(get_locale())),
             questionnaire=questionnaire,
             evaluation=evaluation,
             team=store.get_team(db, evaluation["team_id"]),
@@ -418,6 +436,18 @@ def _profile_summary(questionnaire: Questionnaire, profile: dict) -> list[tuple[
         if profile.get(name) and name in questions:
             q = questions[name]
             out.append((localize(q.prompt, language), q.option_label(profile[name], language)))
+    offered = offered_profile_fields(questionnaire)
+    if "data_regions" in offered and profile.get("data_regions"):
+        labels = {o.value: localize(o.label, language) for o in region_options(questionnaire)}
+        regions = ", ".join(labels.get(r, r) for r in profile["data_regions"])
+        out.append((_("Where your data may go"), regions))
+    if "ai_act_class" in offered and profile.get("ai_act_class") in AI_ACT_LABELS:
+        out.append((_("AI Act class, your reading"), str(AI_ACT_LABELS[profile["ai_act_class"]])))
+    if "currency" in offered:
+        code = profile.get("currency") or DEFAULT_CURRENCY
+        out.append((_("Currency"), f"{code} ({get_currency_name(code, locale=get_locale())})"))
+    if "monthly_tasks" in offered and profile.get("monthly_tasks") is not None:
+        out.append((_("Tasks a month"), readable_number(profile["monthly_tasks"], get_locale())))
     return out
 
 

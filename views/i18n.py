@@ -27,10 +27,12 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from stagefour import commercials
 from stagefour.evidence import BINARY_TYPES
 from stagefour.evidence import TEXT_TYPES
 from stagefour.messages import language_name
 from stagefour.messages import render
+from stagefour.numbers import readable_money
 from stagefour.numbers import readable_number
 from stagefour.questionnaire import localize
 from stagefour.scoring import reason
@@ -126,6 +128,11 @@ def _number(value: Any) -> str:
     return readable_number(value, get_locale())
 
 
+def money(value: Any, currency: str) -> str:
+    """An amount with the evaluation's currency, as the reader's locale writes it; never converted."""
+    return readable_money(value, currency, get_locale())
+
+
 def filesize(size: Any) -> str:
     """A size in bytes, kB or MB for the reader's locale; anything else shown as it is."""
     if isinstance(size, bool) or not isinstance(size, int | float):
@@ -188,6 +195,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(message, "msg")
     app.add_template_filter(lambda why: message(reason(why)), "why")
     app.add_template_filter(filesize, "filesize")
+    app.add_template_filter(money, "money")
+    app.add_template_filter(commercials.currency, "currency")  # a buyer profile's currency, EUR when unset
     app.add_template_global(ACCEPTED_UPLOADS, "accepted_files")
     app.add_template_global(lambda status: str(STATUS_LABELS.get(status, status)), "status_label")
     app.add_template_global(zip, "zip")

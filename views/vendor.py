@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from hashlib import blake2b
 
+from babel.numbers import get_currency_name
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -42,6 +43,7 @@ from forms.vendor import display_values
 from forms.vendor import read_section
 from forms.vendor import row_count
 from forms.vendor import section_form_class
+from stagefour import commercials
 from stagefour import deadlines
 from stagefour import evidence
 from stagefour import store
@@ -84,6 +86,11 @@ class Link:
         self.evaluation = store.get_evaluation(db, invitation["evaluation_id"])
         self.questionnaire: Questionnaire = for_snapshot(self.evaluation["snapshot_id"])
         g.vendor_language = self.response["language"]
+
+    @property
+    def currency(self) -> str:
+        """The evaluation's currency: the unit of every money answer (questionnaire 1.1)."""
+        return commercials.currency(self.evaluation["buyer_profile"])
 
     @property
     def closed_reason(self) -> str | None:
@@ -236,7 +243,7 @@ def _ui(locale: str, max_file_bytes: int) -> dict:
 
 
 def _ctx(link: Link, **extra) -> dict:
-    ui = _ui(str(get_locale()), current_app.config["MAX_FILE_BYTES"])
+    ui = _ui(str(get_locale()), current_app.config["MAX_FILE_BYTES"]) | {"currency": link.currency}
     return {
         "link": link,
         "questionnaire": link.questionnaire,
@@ -289,8 +296,9 @@ def _render_section(
     seen = {q.id: [versions.get(q.id, 0), digest(answers.get(q.id))] for q in section.questions}
     lang = link.response["language"]
     locale = str(get_locale())
-    ui = _ui(locale, current_app.config["MAX_FILE_BYTES"])
+    ui = _ui(locale, current_app.config["MAX_FILE_BYTES"]) | {"currency": link.currency}
     disabled = not link.editable
+    notes = _buyer_notes(link, section)
     threads = _threads_by_question(link)
     progress = link.progress(answers)
     thread_list = _macro("vendor/_threads.html", "thread_list") if threads else None
@@ -299,6 +307,8 @@ def _render_section(
     for q in section.questions:
         if extra and q.id in extra:
             body.append(extra[q.id])  # e.g. the Undo of a row just removed, above its group
+        if q.id in notes:
+            body.append(notes[q.id])
         args = (q, values, errors, conflicts, lang, disabled, link.token, ui, picks.get(q.id, {}))
         if any(name.split("-")[0].removesuffix("_none") == q.id for name in errors) or q.id in conflicts:
             body.append(_macro("vendor/_question.html", "question")(*args))
@@ -307,7 +317,16 @@ def _render_section(
             # a pick list's choices come from another section's rows, so they are part of it
             choices = {f: p["choices"] for f, p in picks.get(q.id, {}).items()}
             shown = repr((values.get(q.id), values.get(f"{q.id}_none"), choices)).encode()
-            key = (link.questionnaire.hash, q.id, lang, locale, disabled, link.token, blake2b(shown).digest())
+            key = (
+                link.questionnaire.hash,
+                q.id,
+                lang,
+                locale,
+                disabled,
+                link.token,
+                link.currency,  # the buyer may change it while the link lives
+                blake2b(shown).digest(),
+            )
             body.append(_kept(_fragments, key, lambda args=args: _macro("vendor/_question.html", "question")(*args)))
         if q.id in threads:
             body.append(thread_list(threads[q.id], section.id))
@@ -326,10 +345,47 @@ def _render_section(
                 result=progress,
                 sections_complete=sum(1 for done, required in progress.by_section.values() if done == required),
                 position=link.questionnaire.sections.index(section),
+                money_note=_money_note(link, section),
             ),
         ),
         status,
     )
+
+
+def _money_note(link: Link, section: Section) -> str | None:
+    """What a section with amounts of money says at its top: the currency they are in."""
+    if not any(q.money or any(f.money for f in q.fields) for q in section.questions):
+        return None
+    code = link.currency
+    return _(
+        "Give every amount in this section in %(currency)s (%(name)s), excluding VAT. Amounts are never converted.",
+        currency=code,
+        name=get_currency_name(code, locale=get_locale()),
+    )
+
+
+def _buyer_notes(link: Link, section: Section) -> dict[str, Markup]:
+    """Above a group with a `regions` field (H6): the regions where the buyer's data may go, when they set them.
+
+    Only what vendors may see of the buyer profile: never `ai_act_class`, which H9 tests them on.
+    """
+    wanted = link.evaluation["buyer_profile"].get("data_regions")
+    if not wanted or not isinstance(wanted, list):
+        return {}
+    lang = link.response["language"]
+    notes = {}
+    for q in section.questions:
+        regions = q.field_by_id("regions") if q.type == "group" else None
+        if regions is None:
+            continue
+        names = ", ".join(regions.option_label(r, lang) for r in wanted if isinstance(r, str))
+        text = _(
+            "The buyer's data may be stored, processed or reached only in: %(regions)s. List every party "
+            "anyway, with all the regions it uses: the buyer sees where each one falls.",
+            regions=names,
+        )
+        notes[q.id] = Markup('<p class="note buyer-regions" id="{}-buyer-regions">{}</p>').format(q.id, text)
+    return notes
 
 
 def _picks(link: Link, section: Section, answers: dict) -> dict[str, dict[str, dict]]:
