@@ -24,6 +24,7 @@ from stagefour import store
 from views.auth import hash_password
 
 from ..conftest import load_response_json
+from ..conftest import with_1_1_answers
 from ..test_mail import smtp  # noqa: F401 (a fixture)
 from .conftest import demo_links
 from .conftest import shot
@@ -94,7 +95,7 @@ def test_invite_remind_answer_submit_notify_score_decide_and_the_pdf_says_so(mai
     #    deployment id typed before the pick list existed. The engineers are ticked from the roster.
     db = _db(app)
     response_id = next(v for v in store.list_vendors(db, evaluation_id) if v["name"] == VENDOR)["response_id"]
-    full = load_response_json("stage4-deployer")["answers"]
+    full = with_1_1_answers(load_response_json("stage4-deployer")["answers"])
     answers = copy.deepcopy(full)
     for row in answers["B1"]:
         row.pop("engineer_ids")
