@@ -178,7 +178,7 @@ def test_invite_remind_answer_submit_notify_score_decide_and_the_pdf_says_so(mai
     # 8. The comparison PDF's summary carries the decision.
     pdf_url = f"{base}/evaluations/{evaluation_id}/report.pdf?lang=en&size=a4"
     for _try in range(120):
-        pdf = buyer.request.get(pdf_url)
+        pdf = buyer.request.get(pdf_url, timeout=120_000)  # seven demo vendors: a longer PDF to make
         if pdf.headers.get("content-type") == "application/pdf":
             break
         time.sleep(1)

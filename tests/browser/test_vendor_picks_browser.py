@@ -72,7 +72,7 @@ def test_vendor_ticks_engineers_fixes_a_problem_through_its_link_confirms_and_su
 
     page.goto(f"{link}/review")
     expect(page.locator("ul.problems")).to_have_count(0)
-    expect(page.locator("section.summary")).to_have_count(10)
+    expect(page.locator("section.summary")).to_have_count(11)  # A to K (questionnaire 1.1)
     _both_widths(page, "picks-review")
     page.get_by_role("button", name="Submit the response").click()
     expect(page.locator("#confirm-error")).to_contain_text("Tick the box")
