@@ -246,7 +246,22 @@ DEMO_VENDORS = (
     ("stage4-deployer", True, None),
     ("pilots-only", True, None),
     ("stage-inflation", False, ("A", "B", "C")),
+    # questionnaire 1.1: every new item answered, each vendor showing one thing a committee weighs
+    ("stage4-exemplary", True, None),
+    ("global-inference", True, None),
+    ("model-reseller", True, None),
+    ("no-exit", True, None),
 )
+# Claims automation is not in Annex III (its 5(c) covers risk assessment and pricing in life and
+# health insurance only), but claimants get messages the agents draft, so Art. 50 duties apply.
+DEMO_PROFILE = {
+    "industry": "insurance",
+    "size_band": "1k_10k",
+    "data_regions": ["eu_eea", "uk"],
+    "ai_act_class": "transparency_only",
+    "currency": "EUR",
+    "monthly_tasks": 60000,
+}
 
 
 @click.command("demo")
@@ -254,7 +269,7 @@ DEMO_VENDORS = (
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where the app is served.")
 @with_appcontext
 def demo(if_empty: bool, base_url: str) -> None:
-    """Fill a fresh instance with a team, its buyer, one evaluation and three vendors; print the logins and links."""
+    """Fill a fresh instance with a team, its buyer, one evaluation and seven vendors; print the logins and links."""
     from views.auth import hash_password
 
     db = _db()
@@ -282,7 +297,7 @@ def demo(if_empty: bool, base_url: str) -> None:
         questionnaire,
         "AI deployment partner for claims automation",
         deadline=deadline,
-        buyer_profile={"industry": "insurance", "size_band": "1k_10k"},
+        buyer_profile=DEMO_PROFILE,
         user_id=user_id,
         team_id=team_id,
     )

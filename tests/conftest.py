@@ -186,3 +186,14 @@ def complete_answers(name: str) -> dict:
 
     The example files are 1.0 responses; any 1.1 answer a file has takes precedence."""
     return {**answers_1_1(), **load_response_json(name)["answers"]}
+
+
+# --- the demo's 1.1 answers (issue 14) ---
+# The ids questionnaire 1.1 asks that the 1.0 example files leave unanswered.
+ADDED_IN_1_1 = ("C6", "E9", "E10", "G6", "G7", "G8", "H6", "H7", "H9", *(f"K{n}" for n in range(1, 12)))
+
+
+def with_1_1_answers(answers: dict) -> dict:
+    """A 1.0 example's answers completed with the exemplary vendor's answers to the items 1.1 adds."""
+    exemplary = load_response_json("stage4-exemplary")["answers"]
+    return {**answers, **{qid: copy.deepcopy(exemplary[qid]) for qid in ADDED_IN_1_1}}

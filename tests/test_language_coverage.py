@@ -28,6 +28,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from commands import DEMO_FOLDER
+from commands import DEMO_PROFILE
 from commands import DEMO_VENDORS
 from stagefour import evaluations
 from stagefour import notifications
@@ -311,7 +312,7 @@ def world(tmp_path_factory) -> World:
         questionnaire,
         "AI deployment partner for claims automation",
         deadline="2099-12-31",
-        buyer_profile={"industry": "insurance", "size_band": "1k_10k"},
+        buyer_profile=DEMO_PROFILE,  # the demo's: data regions, AI Act class, currency, monthly tasks
         user_id=user_id,
         team_id=team_id,
     )

@@ -81,8 +81,9 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     db = _db(app)
     evaluation_id = store.list_evaluations(db)[0]["id"]
     db.close()
-    # a vendor with every answer of the stage-4 deployer but engagement (A), so section B has rows
-    full = load_response_json("stage4-deployer")["answers"]
+    # a vendor with every answer of the exemplary 1.1 vendor but engagement (A), so section B has rows,
+    # section H its data processors (H6) and section K its commercials
+    full = load_response_json("stage4-exemplary")["answers"]
     token, _, response_id = _new_vendor(app, "Harbour Deployments")
     _save(app, response_id, {k: v for k, v in full.items() if k[0] != "A"})
     # a vendor whose link was withdrawn
@@ -181,16 +182,21 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     seen.append("vendor-row-removed-script")
     page.locator(".row-removed button").click()
     # ... and as the page without the script gets it: the removal saved, its Undo carrying the row
-    with page.expect_navigation() as info:  # the new document loaded, not only its response
+    # (the navigation, not only its response, so that axe runs in the new document: issue 14's longer rows)
+    with page.expect_navigation() as info:
         page.evaluate(
             "() => { const b = document.querySelector(\"button[value='remove:B1:0']\"); b.form.requestSubmit(b); }"
         )
-    assert info.value.status == 200
+    assert info.value.status == 200 and info.value.request.method == "POST"
     check("vendor-row-removed", page, info.value)
     seen.append("vendor-row-removed")
     page.get_by_role("button", name="Undo").click()
     expect(page.locator(".flash.success")).to_contain_text("Saved at")
     visit("vendor-section-d-picks", f"{base}/v/{token}/s/D")  # a failure's deployment picked from B1
+    visit("vendor-section-h-processors", f"{base}/v/{token}/s/H")  # H6's rows, the buyer's data regions
+    expect(page.locator("[name='H6-3-id']")).to_have_value("s4")
+    visit("vendor-section-k", f"{base}/v/{token}/s/K")  # commercials in the evaluation's currency
+    expect(page.locator("#K2")).to_have_value("165000")
     _save(app, response_id, {k: v for k, v in full.items() if k[0] == "A"})
     # answers that do not fit together: the review page lists them with links (issue 12)
     typo = [dict(full["B1"][0], engineer_ids=["e1", "E9"]), *full["B1"][1:]]
@@ -288,7 +294,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 42, seen
+    assert len(seen) == 44, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 

@@ -96,7 +96,7 @@ def test_after_moving_sliders_every_figure_is_the_servers_for_those_weights(live
     log_in(page, base, output)
     close = add_two_close_vendors(app)
     db = store.open_db(app.config["DATABASE"])
-    demo = min(e["id"] for e in db.query("SELECT id FROM evaluations"))  # the demo's three vendors
+    demo = min(e["id"] for e in db.query("SELECT id FROM evaluations"))  # the demo's vendors
     db.close()
     settings = [
         {"A": 0, "B": 0, "C": 50, "D": 0, "E": 0, "F": 0, "G": 0, "H": 0, "I": 0, "J": 0},

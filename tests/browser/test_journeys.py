@@ -24,9 +24,12 @@ from .conftest import demo_links
 from .conftest import shot
 
 TINY_PDF = b"%PDF-1.4\n%%EOF\n"
-# file answers of the example are names only (no bytes): the journey uploads one real file, to B5
-FILE_FIELDS = {"B1": "evidence", "D1": "postmortem"}
-FILE_QUESTIONS = {"B5", "E8", "H1_evidence"}
+# file answers of the example are names only (no bytes): the journey uploads real files to B5 and G8
+FILE_FIELDS = {"B1": "evidence", "D1": "postmortem", "H6": "evidence"}
+FILE_QUESTIONS = {"B5", "E8", "G8", "H1_evidence"}
+UPLOADS = {"B": ("B5", "architecture.pdf"), "G": ("G8", "gate-report.pdf")}
+# questionnaire 1.1: the exemplary vendor answers every item, section K and the H6 processors included
+EXAMPLE = "stage4-exemplary"
 
 
 def _db(app):
@@ -38,8 +41,8 @@ def _questionnaire():
 
 
 def _example() -> dict:
-    """The stage-4 deployer's answers as typed in the journey: without the file answers, which hold no bytes."""
-    answers = copy.deepcopy(load_response_json("stage4-deployer")["answers"])
+    """The exemplary vendor's answers as typed in the journey: without the file answers, which hold no bytes."""
+    answers = copy.deepcopy(load_response_json(EXAMPLE)["answers"])
     for qid in FILE_QUESTIONS:
         answers.pop(qid, None)
     for qid, field in FILE_FIELDS.items():
@@ -326,11 +329,14 @@ def test_vendor_fills_every_section_leaves_comes_back_submits_and_downloads_the_
     for section in questionnaire.sections:
         expect(page).to_have_url(re.compile(rf"/s/{section.id}$"))
         _fill_section(page, section, answers)
-        if section.id == "B":
-            page.locator("input[type=file][name=B5]").set_input_files(
-                {"name": "architecture.pdf", "mimeType": "application/pdf", "buffer": TINY_PDF}
+        if section.id in UPLOADS:
+            qid, filename = UPLOADS[section.id]
+            page.locator(f"input[type=file][name={qid}]").set_input_files(
+                {"name": filename, "mimeType": "application/pdf", "buffer": TINY_PDF}
             )
-            shot(page, f"journey-vendor-section-b-{language}")
+            shot(page, f"journey-vendor-section-{section.id.lower()}-{language}")
+        if section.id in ("H", "K"):
+            shot(page, f"journey-vendor-section-{section.id.lower()}-{language}")
         page.get_by_role("button", name=WORDS[language]["next"]).click()
     expect(page).to_have_url(re.compile(r"/review$"))
     _fill_later_picks(page, link, questionnaire, answers)
@@ -343,17 +349,16 @@ def test_vendor_fills_every_section_leaves_comes_back_submits_and_downloads_the_
     for section in questionnaire.sections:
         again.goto(f"{link}/s/{section.id}")
         _check_section(again, section, answers)
-    again.goto(f"{link}/s/B")
-    expect(again.locator("ul.files")).to_contain_text("architecture.pdf")
-    keep = again.locator("input[name=B5-keep]")
-    expect(keep).to_be_checked()
-
     stored = _stored(app, response_id)
-    b5 = stored.pop("B5")
-    assert [f["name"] for f in b5] == ["architecture.pdf"]
+    for section_id, (qid, filename) in UPLOADS.items():
+        again.goto(f"{link}/s/{section_id}")
+        expect(again.locator("ul.files")).to_contain_text(filename)
+        expect(again.locator(f"input[name={qid}-keep]")).to_be_checked()
+        files = stored.pop(qid)
+        assert [f["name"] for f in files] == [filename]
+        download = again.request.get(f"{link}/files/{files[0]['id']}")
+        assert download.ok and download.body() == TINY_PDF
     assert stored == answers
-    download = again.request.get(f"{link}/files/{b5[0]['id']}")
-    assert download.ok and download.body() == TINY_PDF
 
     again.goto(f"{link}/review")
     expect(again.get_by_role("heading", level=1)).to_have_text(WORDS[language]["review"])
@@ -419,7 +424,7 @@ def test_keyboard_only_adds_a_deployment_row_in_section_b_and_submits(live, page
     assert _stored(app, response_id) == {"B1": [{"id": "k1", "stage": 4, "in_production": True}]}
 
     # the rest is not typed: a colleague's answers through the store (every section but B1)
-    rest = {k: v for k, v in load_response_json("stage4-deployer")["answers"].items() if k != "B1"}
+    rest = {k: v for k, v in load_response_json(EXAMPLE)["answers"].items() if k != "B1"}
     db = _db(app)
     try:
         store.save_answers(db, response_id, rest, store.answer_versions(db, response_id), "test")

@@ -191,6 +191,26 @@ TYPED = {
     "I2": 2,
     "I4": ["code", "runbooks"],
     "J2": "Claims closed per handler per day, from 31 to 40 in a quarter; signed off by the head of claims.",
+    # questionnaire 1.1 (issue 14)
+    "C6": ["mfa", "managed_devices", "no_outside_ai_tools"],
+    "E9": ["privilege_separation", "egress_allowlist"],
+    "E10": "pinned_reviewed",
+    "G6": "pinned_blocking_gate",
+    "G7": 250,
+    "H6": [],
+    "H7": 30,
+    "H9": "transparency_only",
+    "K1": "fixed_price",
+    "K2": 180000,
+    "K3": 9000,
+    "K4": 42.5,
+    "K5": "passthrough_at_cost",
+    "K6": 5000000,
+    "K7": ["hard_budget_cap", "per_task_limits"],
+    "K8": 30,
+    "K9": 4,
+    "K10": 12,
+    "K11": 30,
 }
 
 
@@ -306,6 +326,7 @@ def test_a_vendor_answers_every_section_and_submits_with_the_keyboard_only(live,
     expect(page.locator("[name='C1-0-name']")).to_have_value(row["name"])
     _choose(page, "C3", "yes")
     _type(page, "#C5", TYPED["C5"])
+    _tick(page, "C6", *TYPED["C6"])
     _save_and_continue(page, "s/D")
 
     # back to B: the deployment's engineers are ticked from the roster just saved (issue 12)
@@ -335,6 +356,8 @@ def test_a_vendor_answers_every_section_and_submits_with_the_keyboard_only(live,
     _type(page, "#E6", "90")
     _tick(page, "E7", *TYPED["E7"])
     _type(page, "#E7b", "365")
+    _tick(page, "E9", *TYPED["E9"])
+    _choose(page, "E10", "pinned_reviewed")
     _save_and_continue(page, "s/F")
 
     # F: a required question that appears only after a "yes"
@@ -352,6 +375,12 @@ def test_a_vendor_answers_every_section_and_submits_with_the_keyboard_only(live,
     _type(page, "#G4", "10012026")
     expect(page.locator(":focus")).to_have_value("2026-10-01")
     _choose(page, "G5", "yes")
+    _choose(page, "G6", "pinned_blocking_gate")
+    _type(page, "#G7", "250")
+    _tab_to(page, "input[type=file][name=G8]")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files({"name": "gate-report.pdf", "mimeType": "application/pdf", "buffer": TINY_PDF})
     _save_and_continue(page, "s/H")
 
     # H: "none of these" for a multiple choice; a "no" keeps its follow-up hidden and out of the Tab order
@@ -360,6 +389,14 @@ def test_a_vendor_answers_every_section_and_submits_with_the_keyboard_only(live,
     _choose(page, "H3", "yes")
     _choose(page, "H5", "no")
     expect(page.locator("#q-H5_detail")).to_be_hidden()
+    # 1.1: no data processor to list (everything in our environment), a number, the AI Act class; H10
+    # asks for provider deliverables only after a high-risk class, so it is hidden and out of the Tab order
+    _tab_to(page, "input[type=checkbox][name=H6_none]")
+    page.keyboard.press("Space")
+    expect(page.locator("input[name=H6_none]")).to_be_checked()
+    _type(page, "#H7", "30")
+    _choose(page, "H9", "transparency_only")
+    expect(page.locator("#q-H10")).to_be_hidden()
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Save draft")
     _save_and_continue(page, "s/I")
@@ -372,6 +409,19 @@ def test_a_vendor_answers_every_section_and_submits_with_the_keyboard_only(live,
 
     # J, then the review page: nothing missing, and the Submit button
     _type(page, "#J2", TYPED["J2"])
+    _save_and_continue(page, "s/K")
+
+    # K (1.1): the commercials, amounts typed with decimals, and the run and exit commitments
+    _choose(page, "K1", "fixed_price")
+    _type(page, "#K2", "180000")
+    _type(page, "#K3", "9000")
+    _type(page, "#K4", "42.5")
+    _choose(page, "K5", "passthrough_at_cost")
+    _type(page, "#K6", "5000000")
+    _tick(page, "K7", *TYPED["K7"])
+    for qid in ("K8", "K9", "K10", "K11"):
+        _type(page, f"#{qid}", str(TYPED[qid]))
+    shot(page, f"keyboard-{size}-k")
     _save_and_continue(page, "review")
     expect(page.get_by_role("heading", level=1)).to_have_text("Review and submit")
     expect(page.locator("ul.missing")).to_have_count(0)
@@ -388,6 +438,8 @@ def test_a_vendor_answers_every_section_and_submits_with_the_keyboard_only(live,
     stored = _normal(_stored(app, response_id))
     b5 = stored.pop("B5")
     assert [(f["name"], f["size"]) for f in b5] == [("architecture.pdf", len(TINY_PDF))]
+    g8 = stored.pop("G8")
+    assert [(f["name"], f["size"]) for f in g8] == [("gate-report.pdf", len(TINY_PDF))]
     assert stored == TYPED
     db = _db(app)
     try:

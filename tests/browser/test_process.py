@@ -24,6 +24,7 @@ from stagefour import store
 from views.auth import hash_password
 
 from ..conftest import load_response_json
+from ..conftest import with_1_1_answers
 from ..test_mail import smtp  # noqa: F401 (a fixture)
 from .conftest import demo_links
 from .conftest import shot
@@ -94,7 +95,7 @@ def test_invite_remind_answer_submit_notify_score_decide_and_the_pdf_says_so(mai
     #    deployment id typed before the pick list existed. The engineers are ticked from the roster.
     db = _db(app)
     response_id = next(v for v in store.list_vendors(db, evaluation_id) if v["name"] == VENDOR)["response_id"]
-    full = load_response_json("stage4-deployer")["answers"]
+    full = with_1_1_answers(load_response_json("stage4-deployer")["answers"])
     answers = copy.deepcopy(full)
     for row in answers["B1"]:
         row.pop("engineer_ids")
@@ -177,7 +178,7 @@ def test_invite_remind_answer_submit_notify_score_decide_and_the_pdf_says_so(mai
     # 8. The comparison PDF's summary carries the decision.
     pdf_url = f"{base}/evaluations/{evaluation_id}/report.pdf?lang=en&size=a4"
     for _try in range(120):
-        pdf = buyer.request.get(pdf_url)
+        pdf = buyer.request.get(pdf_url, timeout=120_000)  # seven demo vendors: a longer PDF to make
         if pdf.headers.get("content-type") == "application/pdf":
             break
         time.sleep(1)

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from stagefour import store
 
 from ..conftest import load_response_json
+from ..conftest import with_1_1_answers
 from .conftest import shot
 from .test_vendor_journey import new_vendor
 from .test_vendor_journey import stored
@@ -33,7 +34,7 @@ def _both_widths(page, name: str) -> None:
 def test_vendor_ticks_engineers_fixes_a_problem_through_its_link_confirms_and_submits(live, page):
     base, _, app = live
     token, response_id = new_vendor(app, "Picklist Partners")
-    full = load_response_json("stage4-deployer")["answers"]
+    full = with_1_1_answers(load_response_json("stage4-deployer")["answers"])
     answers = copy.deepcopy(full)
     for row in answers["B1"]:
         row.pop("engineer_ids")
@@ -71,7 +72,7 @@ def test_vendor_ticks_engineers_fixes_a_problem_through_its_link_confirms_and_su
 
     page.goto(f"{link}/review")
     expect(page.locator("ul.problems")).to_have_count(0)
-    expect(page.locator("section.summary")).to_have_count(10)
+    expect(page.locator("section.summary")).to_have_count(11)  # A to K (questionnaire 1.1)
     _both_widths(page, "picks-review")
     page.get_by_role("button", name="Submit the response").click()
     expect(page.locator("#confirm-error")).to_contain_text("Tick the box")

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from commands import DEMO_VENDORS
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 TOOLS = {name: shutil.which(name) or f"/usr/sbin/{name}" for name in ("nginx", "redis-server", "openssl")}
@@ -215,7 +217,7 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
     http_base = f"http://127.0.0.1:{ports['http_port']}"
     stack = Stack(base, http_base, ports["https_port"], ports["http_port"], instance, logs, demo.stdout)
     stack.tokens.update(re.findall(r"/v/([\w-]+)", demo.stdout))
-    assert len(stack.tokens) == 3, demo.stdout
+    assert len(stack.tokens) == len(DEMO_VENDORS), demo.stdout
 
     processes = Processes()
     try:
