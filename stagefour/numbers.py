@@ -13,6 +13,7 @@ import decimal
 import math
 from typing import Any
 
+from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import format_percent
 from babel.numbers import format_scientific
@@ -51,6 +52,20 @@ def readable_percent(value: Any, locale: Any, pattern: str | None = None) -> str
         return format_percent(value / 100, format=pattern, locale=locale)
     except _FAILURES:
         return _text(value)
+
+
+def readable_money(value: Any, currency: str, locale: Any) -> str:
+    """An amount in `currency` (an ISO 4217 code) written by Babel for `locale`; a dash for None; never raises."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _text(value)
+    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) >= PLAIN_LIMIT:
+        return f"{readable_number(value, locale)} {currency}"
+    try:
+        return format_currency(value, currency, locale=locale)
+    except _FAILURES:
+        return f"{readable_number(value, locale, '#,##0.##')} {currency}"
 
 
 def _text(value: Any) -> str:
