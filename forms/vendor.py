@@ -38,11 +38,13 @@ from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
+from wtforms.validators import ValidationError
 
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
 from stagefour.response import check_value
+from stagefour.response import has_cents_at_most
 
 NONE_OF_THESE = "_none"  # a multi question's "none of these apply": an answer, unlike no ticks
 NO_ROWS = "none"  # the value of a group's "we have none to list" checkbox
@@ -75,7 +77,8 @@ def _field(q: Question):
         return SelectMultipleField(choices=choices, validators=[Optional()])
     if t == "number":
         cls = IntegerField if q.integer else FloatField
-        return cls(validators=[Optional(), _NumberRange(min=q.min, max=q.max)])
+        validators = [Optional(), _NumberRange(min=q.min, max=q.max)]
+        return cls(validators=[*validators, _cents_at_most] if q.money else validators)
     if t == "date":
         return DateField(validators=[Optional()], format="%Y-%m-%d")
     if t == "url":
@@ -83,6 +86,12 @@ def _field(q: Question):
     if t == "email":
         return EmailField(validators=[Optional(), Length(max=q.max_length), Email(check_deliverability=False)])
     return None  # file (handled by the view) and computed (never answered)
+
+
+def _cents_at_most(form, field) -> None:
+    """A money amount has at most 2 decimals: 1234.5 and 1234.50 pass, 1234.505 does not."""
+    if field.data is not None and not has_cents_at_most(field.data):
+        raise ValidationError(_l("Enter an amount with at most 2 decimals, such as 1234.50."))
 
 
 class _NumberRange(NumberRange):

@@ -20,6 +20,8 @@ from stagefour.messages import N_
 from stagefour.messages import NP_
 from stagefour.messages import Message
 from stagefour.messages import series
+from stagefour.processors import content_rows
+from stagefour.processors import is_model_row
 
 QUALIFYING_WINDOW_MONTHS = 6
 BUILT_BY_VENDOR = ("built_operates", "handed_over")
@@ -331,6 +333,46 @@ def qualifying_references(tr: TrackRecord) -> Measure:
     )
 
 
+def _days(value: Any) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def model_retention_days(tr: TrackRecord) -> Measure:
+    """H8: the longest retention of our content at a model provider, over H6's content model rows.
+
+    Clarification 7's order: H6 unanswered → nothing to measure (0 points); a content model row
+    without `retention_days` → nothing to measure (0); else the longest `retention_days`; no
+    content model row → 0 days when K5 is `buyer_account` (the buyer holds the model contract,
+    so the model provider keeps nothing for the vendor), else nothing to measure (0).
+    """
+    if tr.answers.get("H6") is None:
+        return Measure(None, N_("H6 is unanswered"))
+    model_rows = [(i, row) for i, row in content_rows(tr.answers) if is_model_row(row)]
+    unknown = [_label(row, i) for i, row in model_rows if _days(row.get("retention_days")) is None]
+    if unknown:
+        return Measure(
+            None,
+            N_("no retention figure for the model provider in H6: %(rows)s", rows=series(unknown)),
+        )
+    if not model_rows:
+        if tr.answers.get("K5") == "buyer_account":
+            return Measure(0, N_("no model provider in H6 receives our content, and we hold the model contract (K5)"))
+        return Measure(
+            None, N_("no model provider in H6 receives our content, although we do not hold the model contract (K5)")
+        )
+    i, row = max(model_rows, key=lambda pair: _days(pair[1].get("retention_days")))
+    days = _days(row.get("retention_days"))
+    return Measure(
+        days,
+        NP_(
+            "%(row)s keeps our content for %(num)s day at most",
+            "%(row)s keeps our content for %(num)s days at most",
+            num=days,
+            row=_label(row, i),
+        ),
+    )
+
+
 METRICS = {
     f.__name__: f
     for f in (
@@ -343,5 +385,6 @@ METRICS = {
         qualifying_security_review_share,
         qualifying_customer_kpi_share,
         qualifying_references,
+        model_retention_days,
     )
 }

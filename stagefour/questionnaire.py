@@ -169,6 +169,8 @@ class Question:
     min: float | None = None
     max: float | None = None
     integer: bool = False
+    # An amount in the evaluation's currency (issue 14): ≥ 0, at most 2 decimals, shown with the currency.
+    money: bool = False
     unit: Text = field(default_factory=dict)
     max_length: int | None = None
     min_rows: int = 0
@@ -572,7 +574,7 @@ class _Builder:
 
     QUESTION_KEYS = {
         "id", "type", "prompt", "help", "required", "options", "fields", "min", "max",
-        "integer", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
+        "integer", "money", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
         "scoring", "weight", "row_label",
     }  # fmt: skip
     TOP_LEVEL_ONLY = {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label"}
@@ -639,7 +641,7 @@ class _Builder:
         return Question(id=qid, type=qtype, **kwargs)
 
     def limits(self, q: dict, qtype: str | None, path: str, kwargs: dict) -> None:
-        numeric = {"min", "max", "integer"}
+        numeric = {"min", "max", "integer", "money"}
         for key in numeric & set(q):
             if qtype != "number":
                 self.error(f"{path}.{key}", f"only number questions have {key}, not {qtype}")
@@ -666,6 +668,16 @@ class _Builder:
                     self.error(f"{path}.integer", "expected true or false")
                 else:
                     kwargs["integer"] = q["integer"]
+            if "money" in q:
+                if not isinstance(q["money"], bool):
+                    self.error(f"{path}.money", "expected true or false")
+                elif q["money"]:
+                    kwargs["money"] = True
+                    # An amount is never negative; without a min of its own it starts at 0.
+                    if "min" not in q:
+                        kwargs["min"] = 0
+                    elif kwargs.get("min") is not None and kwargs["min"] < 0:
+                        self.error(f"{path}.min", "a money amount cannot be negative: use min 0 or more")
         if "unit" in q and qtype != "number":
             self.error(f"{path}.unit", "only number questions have a unit")
         if "max_length" in q:

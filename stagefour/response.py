@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from stagefour.questionnaire import Question
@@ -192,7 +193,7 @@ def check_value(question: Question, value: Any, path: str, errors: list[str]) ->
 
 def _check_number(question: Question, value: Any, path: str, errors: list[str]) -> Any:
     lo, hi = question.min, question.max
-    noun = "an integer" if question.integer else "a number"
+    noun = "an integer" if question.integer else "an amount" if question.money else "a number"
     if lo is not None and hi is not None:
         expected = f"expected {noun} from {_num(lo)} to {_num(hi)}"
     elif lo is not None:
@@ -209,10 +210,19 @@ def _check_number(question: Question, value: Any, path: str, errors: list[str]) 
         ok = False
     if ok and question.integer and isinstance(value, float) and not value.is_integer():
         ok = False
+    if ok and question.money and not has_cents_at_most(value):
+        errors.append(f"{path}: expected an amount with at most 2 decimals, got {_show(value)}")
+        return value
     if not ok:
         errors.append(f"{path}: {expected}, got {_show(value)}")
         return value
     return int(value) if question.integer else value
+
+
+def has_cents_at_most(value: int | float) -> bool:
+    """Whether a money amount has at most 2 decimals, as written (42.5 yes, 42.505 no)."""
+    # The shortest repr is what was typed or sent: 19.99 is "19.99", not the binary 19.989999…
+    return Decimal(repr(value)).as_tuple().exponent >= -2 if isinstance(value, float) else True
 
 
 def _check_files(question: Question, value: Any, path: str, errors: list[str]) -> Any:
