@@ -90,3 +90,11 @@ def test_data_locations_join_the_content_rows_and_mark_what_lies_outside():
     assert where.regions == (("eu_eea", False), ("global", True)) and where.unstated and where.any_outside
     assert not data_locations(answers, {}).any_outside  # no buyer regions: nothing is outside
     assert data_locations({}, {}) is None and data_locations({"H6": []}, {}) is None
+
+
+def test_amounts_past_a_floats_range_make_no_line_rather_than_an_error_or_infinity():
+    huge = {"K2": 10**400, "K3": 1e300, "K4": 10**400, "K5": "passthrough_at_cost"}
+    block = commercials(huge, {"monthly_tasks": 60000})
+    assert block["monthly_run_cost"] is None and block["go_live_plus_12_months"] is None
+    block = commercials({"K2": 1e308, "K3": 1e308, "K5": "included_in_fees"}, {"monthly_tasks": 1})
+    assert block["monthly_run_cost"] == 1e308 and block["go_live_plus_12_months"] is None
