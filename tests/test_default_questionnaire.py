@@ -15,14 +15,15 @@ from .conftest import RESPONSES
 CONTRACT_QUESTIONS = {
     "A": "A1 A2 A3 A4 A5",
     "B": "B1 B2 B3 B4 B5",
-    "C": "C1 C2 C3 C4 C5",
+    "C": "C1 C2 C3 C4 C5 C6",
     "D": "D1 D2 D3 D4 D5 D5_detail",
-    "E": "E1 E2 E3 E4 E5 E6 E7 E7b E8",
+    "E": "E1 E2 E3 E4 E5 E6 E7 E7b E8 E9 E10",
     "F": "F1 F2 F3 F4",
-    "G": "G1 G2 G3 G4 G5",
-    "H": "H1 H1_evidence H2 H3 H4 H5 H5_detail",
+    "G": "G1 G2 G3 G4 G5 G6 G7 G8",
+    "H": "H1 H1_evidence H2 H3 H4 H5 H5_detail H6 H7 H8 H9 H10",
     "I": "I1 I2 I3 I4",
     "J": "J1 J2 J3",
+    "K": "K1 K2 K3 K4 K5 K6 K7 K8 K9 K10 K11",
 }
 CONTRACT_FIELDS = {
     "B1": "id customer_type industry size_band go_live stage in_production daily_volume downstream_teams "
@@ -31,6 +32,7 @@ CONTRACT_FIELDS = {
     "C1": "id name role class months_embedded proposed allocation_pct employment",
     "D1": "id deployment_id category what_broke detected_by hours_to_detect fix hours_to_recover automated_recovery "
     "regression_test postmortem",
+    "H6": "id name service data regions retention_days transfer_basis evidence",
 }
 CONTRACT_OPTIONS = {
     "A1": "lab_arm lab_jv consultancy boutique independent",
@@ -42,7 +44,7 @@ CONTRACT_OPTIONS = {
     "C1.class": "fde sa_se lead_partner",
     "C1.employment": "employee contractor",
     "D1.category": "degraded_upstream auth_token malformed_payload hallucinated_tool_call prompt_injection "
-    "data_quality runaway_cost model_change unseen_phrasing other",
+    "data_quality runaway_cost model_change unseen_phrasing data_leakage unauthorised_action other",
     "D1.detected_by": "alert eval user customer_staff audit",
     "E1": "mcp gateway direct",
     "E2": "server_allowlist prompt_only none",
@@ -51,14 +53,34 @@ CONTRACT_OPTIONS = {
     "E7": "identity agent tool arguments_redacted status trace_id timestamp",
     "F3": "schema_rejected_logged blind_retry none",
     "F4": "end_to_end uncorrelated_logs none",
-    "G1": "adversarial malformed missing_context real_user_phrasing tool_failure",
+    "G1": "adversarial malformed missing_context real_user_phrasing tool_failure fairness out_of_scope",
     "G3": "monthly_or_more less_often no",
-    "H1": "soc2_type2 iso27001 iso42001 csa_star_ai",
+    "H1": "soc2_type2 iso27001 iso42001 csa_star_ai aiuc1",
     "H2": "prohibited_flowed_down opt_out yes_or_unknown",
     "I1": "resale equity referral none",
-    "I4": "code prompts evals mcp_servers infrastructure_as_code runbooks",
+    "I4": "code prompts evals mcp_servers infrastructure_as_code runbooks ai_bom",
+    # 1.1 (QUESTIONNAIRE.md, "Version 1.1 additions")
+    "C6": "mfa managed_devices our_identities least_privilege_jit background_checks offboarding_24h "
+    "no_outside_ai_tools",
+    "E9": "privilege_separation egress_allowlist retrieval_permissions memory_write_controls output_dlp "
+    "input_screening injection_tests",
+    "E10": "own_only pinned_reviewed pinned unpinned",
+    "G6": "pinned_blocking_gate pinned_reviewed floating_or_ungated",
+    "H6.service": "vendor_self model_api model_hosting cloud_hosting vector_store observability_evals human_review "
+    "other",
+    "H6.data": "prompts_outputs files_documents embeddings_memory traces_logs personal_data metadata_only",
+    "H6.regions": "eu_eea uk switzerland us canada asia_pacific other global",
+    "H6.transfer_basis": "not_needed adequacy dpf sccs none_or_unknown",
+    "H9": "high_risk_buyer_provider high_risk_vendor_provider transparency_only minimal_risk not_assessed",
+    "H10": "technical_documentation risk_management data_governance event_logs instructions_for_use "
+    "oversight_design accuracy_robustness",
+    "K1": "fixed_price capped_time_and_materials time_and_materials outcome_based",
+    "K5": "buyer_account passthrough_at_cost resold_with_margin included_in_fees",
+    "K7": "hard_budget_cap per_task_limits rate_limits spend_alerts cost_attribution",
 }
-WEIGHTS = {"A": 5, "B": 22, "C": 14, "D": 14, "E": 10, "F": 8, "G": 7, "H": 8, "I": 6, "J": 6}
+NEW_REQUIRED_IN_1_1 = "C6 E9 E10 G6 G7 G8 H6 H7 H9 H10 K1 K2 K3 K4 K5 K6 K7 K8 K9 K10 K11".split()
+# The default weights of 1.1 (sum 100; B + C + D = 50).
+WEIGHTS = {"A": 3, "B": 22, "C": 14, "D": 14, "E": 10, "F": 6, "G": 7, "H": 10, "I": 4, "J": 5, "K": 5}
 
 
 def test_sections_questions_and_weights_match_the_contract(questionnaire):
@@ -74,6 +96,11 @@ def test_group_fields_and_options_match_the_contract(questionnaire):
         q = questionnaire.question(qid)
         q = q.field_by_id(field) if field else q
         assert " ".join(q.option_values) == options, key
+
+
+def test_the_money_items_are_k2_k3_k4_and_k6(questionnaire):
+    assert sorted(q.id for q in questionnaire.questions.values() if q.money) == ["K2", "K3", "K4", "K6"]
+    assert all(questionnaire.question(qid).min == 0 for qid in ("K2", "K3", "K4", "K6"))
 
 
 def test_engineer_ids_refer_to_the_roster(questionnaire):
@@ -112,6 +139,8 @@ def test_required_items_and_help_are_where_vendors_need_them(questionnaire):
     required = {q.id for q in questionnaire.questions.values() if q.required}
     for qid in ("A1", "A2", "B1", "B3", "C1", "C3", "C5", "D1", "D4", "D5", "E7b", "F1", "F2", "J2"):
         assert qid in required
+    assert set(NEW_REQUIRED_IN_1_1) <= required
+    assert not questionnaire.question("H8").required, "computed: never answered"
     for qid in ("B2", "A5", "C4", "I3"):
         assert qid not in required
     assert all(q.help for q in questionnaire.questions.values()), "every question has help text"
@@ -148,7 +177,8 @@ def test_example_vendors_rank_as_an_expert_would(questionnaire):
     ranked = sorted(results, key=lambda n: (-results[n].verdict.tier, -results[n].overall))
     assert ranked[0] == "stage4-deployer"
     assert ranked[1] == "no-engineers"
-    assert results["stage4-deployer"].overall > 80
+    # 1.0 files: the items 1.1 adds are unanswered and score 0 (QUESTIONNAIRE.md, "Version 1.1 additions")
+    assert results["stage4-deployer"].overall > 70
     assert results["pilots-only"].overall < 25
     assert results["stage-inflation"].overall < 35
 
@@ -168,7 +198,8 @@ def test_the_stage4_deployer_scores_as_expected(questionnaire):
     assert items["H4"].points == 5
     assert items["J1"].points == 5
     assert items["J3"].points == 5
-    assert result.completeness == 100
+    # a 1.0 file: complete but for the items 1.1 adds, which it cannot have answered
+    assert set(result.missing_required) == set(NEW_REQUIRED_IN_1_1)
     assert result.provisional  # manual items answered, not yet scored
     assert result.low <= result.overall <= result.high
 
