@@ -50,7 +50,8 @@ def shot_of_block(page, name: str) -> None:
     note = page.locator(".commercials-note").bounding_box()
     scroll = page.evaluate("window.scrollY")
     y = top["y"] + scroll - 40
-    clip = {"x": 0, "y": y, "width": page.viewport_size["width"], "height": note["y"] + scroll + note["height"] + 10 - y}
+    bottom = note["y"] + scroll + note["height"] + 10
+    clip = {"x": 0, "y": y, "width": page.viewport_size["width"], "height": bottom - y}
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, clip=clip)
 
