@@ -48,8 +48,10 @@ def _choice(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _tidy(value: float) -> float | int:
-    """Rounded to 2 decimals, and an integer when it is one (11550, not 11550.0)."""
+def _tidy(value: float) -> float | int | None:
+    """Rounded to 2 decimals, and an integer when it is one (11550, not 11550.0); None past a float's range."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # old data of any size must never make an infinite cost (nor invalid JSON)
     rounded = round(value, 2)
     return int(rounded) if float(rounded).is_integer() else rounded
 
@@ -66,13 +68,17 @@ def commercials(answers: Mapping, buyer_profile: Mapping) -> dict:
     tasks = _amount(buyer_profile.get("monthly_tasks"))
     if tasks is not None and tasks < 0:
         tasks = None
-    run_cost = None
-    if tasks is not None and k3 is not None and k5 is not None:
-        if k5 == INCLUDED:
-            run_cost = _tidy(k3)
-        elif k4 is not None:
-            run_cost = _tidy(k3 + k4 * tasks / 1000)
-    first_year = _tidy(k2 + 12 * run_cost) if k2 is not None and run_cost is not None else None
+    run_cost = first_year = None
+    try:
+        if tasks is not None and k3 is not None and k5 is not None:
+            if k5 == INCLUDED:
+                run_cost = _tidy(k3)
+            elif k4 is not None:
+                run_cost = _tidy(k3 + k4 * tasks / 1000)
+        if k2 is not None and run_cost is not None:
+            first_year = _tidy(k2 + 12 * run_cost)
+    except OverflowError:  # an integer too large for a float: a line that cannot be computed
+        pass
     return {
         "currency": currency(buyer_profile),
         "K1": k1,

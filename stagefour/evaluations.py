@@ -18,7 +18,9 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
+from stagefour import commercials
 from stagefour import comparison
+from stagefour import processors
 from stagefour import store
 from stagefour.checks import changed_since_verified
 from stagefour.questionnaire import Questionnaire
@@ -151,6 +153,9 @@ class Comparison:
     as_of: date
     # vendor id -> the committee's decision in force (issue 12; store.current_decisions)
     decisions: dict = field(default_factory=dict)
+    # Beside the verdicts, never in the score (questionnaire 1.1): None when the questionnaire has no K / H6.
+    commercials: dict | None = None  # see commercials_block
+    locations: dict | None = None  # vendor id -> see data_location_line
 
     @property
     def stable(self) -> bool:
@@ -206,6 +211,54 @@ def compare(
     entries = [comparison.Entry(r.vendor["id"], r.vendor["name"], r.result, r.vendor["status"]) for r in reviews]
     by_id = {r.vendor["id"]: r for r in reviews}
     ranked = [by_id[e.vendor_id] for e in comparison.rank(entries, weights)]
+    profile = evaluation["buyer_profile"] or {}
     return Comparison(
-        ranked, weights, comparison.sensitivity(entries, weights), as_of, store.current_decisions(db, evaluation["id"])
+        ranked,
+        weights,
+        comparison.sensitivity(entries, weights),
+        as_of,
+        store.current_decisions(db, evaluation["id"]),
+        commercials_block(questionnaire, ranked, profile),
+        {r.vendor["id"]: data_location_line(r.answers, profile) for r in ranked}
+        if "H6" in questionnaire.questions
+        else None,
     )
+
+
+def commercials_block(questionnaire: Questionnaire, reviews: list[VendorReview], profile: dict) -> dict | None:
+    """The commercials block as plain data, one column per vendor in the order given; None without section K.
+
+    The page and the PDF render the same dict (templates/_commercials.html). Nothing here reaches
+    a score, the ranking or the sensitivity: they are computed before and without it.
+    """
+    if not all(q in questionnaire.questions for q in commercials.ANSWERED):
+        return None  # a 1.0 snapshot: no K, no block
+    blocks = {r.vendor["id"]: commercials.commercials(r.answers, profile) for r in reviews}
+    marked = commercials.marks(blocks)
+    return {
+        "currency": commercials.currency(profile),
+        "monthly_tasks": commercials.commercials({}, profile)["monthly_tasks"],
+        "rows": [list(row) for row in commercials.ROWS],
+        "included": commercials.INCLUDED,
+        "margin": commercials.MARGIN,
+        "columns": [
+            {
+                "id": r.vendor["id"],
+                "name": r.vendor["name"],
+                "values": blocks[r.vendor["id"]] | {"A3": r.answers.get("A3")},
+                "marked": [row for row, ids in marked.items() if r.vendor["id"] in ids],
+            }
+            for r in reviews
+        ],
+    }
+
+
+def data_location_line(answers: dict, profile: dict) -> dict:
+    """Where a vendor's content goes, as plain data: H6 answered or not, its regions, the ones outside ours."""
+    located = processors.data_locations(answers, profile)
+    return {
+        "answered": answers.get("H6") is not None,
+        "regions": [[region, out] for region, out in located.regions] if located else [],
+        "unstated": bool(located and located.unstated),
+        "buyer_regions": bool(profile.get("data_regions")),
+    }

@@ -66,6 +66,20 @@ def readable_percent(value: Any, locale: Any, pattern: str | None = None) -> str
         return _text(value)
 
 
+def readable_money(value: Any, currency: str, locale: Any) -> str:
+    """An amount in `currency` (an ISO 4217 code) written by Babel for `locale`; a dash for None; never raises."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _text(value)
+    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) >= PLAIN_LIMIT:
+        return f"{readable_number(value, locale)} {currency}"
+    try:
+        return format_currency(value, currency, locale=locale)
+    except _FAILURES:
+        return f"{readable_number(value, locale, '#,##0.##')} {currency}"
+
+
 def _text(value: Any) -> str:
     """Something readable for a value of the wrong type (or one Babel refused)."""
     if value == "":

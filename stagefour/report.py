@@ -103,6 +103,10 @@ VERSIONED = (
     "templates/report/_macros.html",
     "templates/report/comparison.html",
     "templates/report/receipt.html",
+    "templates/_commercials.html",
+    "stagefour/commercials.py",
+    "stagefour/processors.py",
+    "stagefour/numbers.py",
     "static/report.css",
     "stagefour/messages.py",
     *(f"translations/{lang}/LC_MESSAGES/messages.mo" for lang in LANGUAGES if lang != "en"),
@@ -394,6 +398,10 @@ class Formats:
             return self.message(label)
         return self.gettext(GATES[verdict["code"]])
 
+    def money(self, value: Any, currency: str) -> str:
+        """An amount in the evaluation's currency (Babel's currency format), or a dash."""
+        return readable_money(value, currency, self.locale)
+
     def overlay(self, code: str, label: str) -> str:
         """An overlay beside a verdict."""
         return self.gettext(OVERLAY_WORDS[code]) if code in OVERLAY_WORDS else self.message(label)
@@ -541,6 +549,7 @@ def comparison_model(comparison: Comparison, evaluation: dict, questionnaire: Qu
                 "third_opinions": [qid for qid, i in result["items"].items() if i.get("needs_third_opinion")],
                 "verifications": review.verifications,
                 "changed_since_verified": review.changed_since_verified,
+                "location": comparison.locations.get(review.vendor["id"]) if comparison.locations else None,
                 "threads": [
                     {
                         "question_id": t["question_id"],
@@ -570,6 +579,8 @@ def comparison_model(comparison: Comparison, evaluation: dict, questionnaire: Qu
         "vendors": vendors,
         # the committee's decision (issue 12): vendor id (as JSON keys are strings) -> the decision in force
         "decisions": {str(vendor_id): d for vendor_id, d in comparison.decisions.items()},
+        # questionnaire 1.1: beside the verdicts, never in the score (None on a 1.0 snapshot)
+        "commercials": comparison.commercials,
     }
 
 

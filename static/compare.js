@@ -148,7 +148,7 @@
         }
       });
     }
-    document.querySelectorAll("table.side-by-side tr").forEach(function (tr) { reorder(tr, "[data-vendor]", ids); });
+    document.querySelectorAll("table.side-by-side tr, table.commercials tr").forEach(function (tr) { reorder(tr, "[data-vendor]", ids); });
     var flags = document.querySelector(".flag-columns");
     if (flags) { reorder(flags, "[data-vendor]", ids); }
     var rows = sensitivity(w);

@@ -16,6 +16,7 @@ from flask import render_template
 from flask import request
 from flask import send_file
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from forms.buyer import MAX_WEIGHT
@@ -31,6 +32,8 @@ from stagefour.comparison import Entry
 from stagefour.comparison import browser_inputs
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import deployment_fingerprint
+from stagefour.numbers import readable_money
+from stagefour.numbers import readable_number
 from stagefour.questionnaire import answer_reference
 from views import scoring
 from views.auth import login_required
@@ -124,8 +127,6 @@ def file(evaluation_id: int, vendor_id: int, attachment_id: str):
 
 
 def _reader_language(questionnaire) -> str:
-    from flask_babel import get_locale
-
     locale = str(get_locale())
     return locale if locale in questionnaire.languages else "en"
 
@@ -271,4 +272,17 @@ def compare(evaluation_id: int):
         reference=answer_reference,
         data=data,
         severity_order={"high": 0, "medium": 1, "low": 2},
+        block_formats=BlockFormats(),
     )
+
+
+class BlockFormats:
+    """The commercials block's formatters for the reader's locale (the PDF passes report.Formats)."""
+
+    def money(self, value, currency: str) -> str:
+        """An amount with its currency, Babel's format for the reader's locale."""
+        return readable_money(value, currency, get_locale())
+
+    def number(self, value) -> str:
+        """A count, grouped for the reader's locale."""
+        return readable_number(value, get_locale())
