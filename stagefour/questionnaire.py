@@ -113,9 +113,17 @@ class Band:
         return " and ".join(parts) or "any"
 
 
+APPLICABLE, NOT_APPLICABLE, UNKNOWN = "applicable", "not_applicable", "unknown"
+BAND_KEYS = ("min", "max", "above", "below")
+
+
 @dataclass(frozen=True, eq=False)
 class Condition:
-    """`visible_if` or a bonus test on another question's answer."""
+    """`visible_if` or a bonus test on another question's answer.
+
+    static/conditions.js evaluates `to_data()` the same way in the vendor's browser (issue 15):
+    change one, change the other (tests/browser/test_conditions.py checks they agree).
+    """
 
     question: str
     equals: Any = None
@@ -123,12 +131,47 @@ class Condition:
     band: Band | None = None
 
     def holds(self, value: Any) -> bool:
-        """Whether an answer (not None) satisfies the condition."""
+        """Whether an answer (not None) satisfies the condition; a list (multi) when any item does."""
+        if isinstance(value, list):
+            return any(self._holds_one(v) for v in value)
+        return self._holds_one(value)
+
+    def _holds_one(self, value: Any) -> bool:
         if self.one_of is not None:
-            return value in self.one_of
+            return any(_same(value, v) for v in self.one_of)
         if self.band is not None:
             return _is_number(value) and self.band.matches(value)
-        return value == self.equals
+        return _same(value, self.equals)
+
+    def applicability(self, value: Any, above: str = APPLICABLE) -> str:
+        """The dependant's state from the controlling answer and the controlling question's own state.
+
+        Not applicable above wins (a chain hides everything below it); an unanswered controlling
+        question leaves it unknown; otherwise the test decides, and unknown above stays unknown.
+        """
+        if above == NOT_APPLICABLE:
+            return NOT_APPLICABLE
+        if value is None or value == "":
+            return UNKNOWN
+        if not self.holds(value):
+            return NOT_APPLICABLE
+        return above
+
+    def to_data(self) -> dict:
+        """The condition as JSON-able data for the vendor page (`data-condition`, static/conditions.js)."""
+        if self.one_of is not None:
+            return {"q": self.question, "in": list(self.one_of)}
+        if self.band is not None:
+            return {
+                "q": self.question,
+                "band": {k: getattr(self.band, k) for k in BAND_KEYS if getattr(self.band, k) is not None},
+            }
+        return {"q": self.question, "equals": self.equals}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality as JavaScript's `===` sees answers: true is not 1 (Python says it is)."""
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
 
 
 @dataclass(frozen=True, eq=False)
@@ -784,11 +827,20 @@ class _Builder:
                 self.error(f"{path}.in", "expected a non-empty list")
             else:
                 one_of = tuple(c["in"])
+                for i, value in enumerate(one_of):
+                    self.condition_value(value, f"{path}.in[{i}]")
+        if "equals" in c:
+            self.condition_value(c["equals"], f"{path}.equals")
         band = None
         if tests == ["range"]:
             bounds = {k: self.number(c[k], f"{path}.{k}") for k in ("min", "max", "above", "below") if k in c}
             band = Band(points=0.0, **bounds)
         return Condition(question=c["question"], equals=c.get("equals"), one_of=one_of, band=band)
+
+    def condition_value(self, value: Any, path: str) -> None:
+        # The page's script compares with ===: only values JSON carries unchanged can mean the same there.
+        if not (isinstance(value, str | bool) or _is_number(value)):
+            self.error(path, f"expected text, a number or true/false, got {_kind(value)}")
 
     RULE_KEYS = {"kind", "points", "bands", "otherwise", "max", "scale", "metric", "evidence", "bonus"}
 
@@ -896,6 +948,39 @@ class _Builder:
                             self.error(f"{path}.fields[{k}].refers_to", f'"{f.refers_to}" is not a group question')
                     if f.choices_from is not None:
                         self.check_pick_list(f, q, questions, f"{path}.fields[{k}]")
+
+        self.check_cycles(sections)
+
+    def check_cycles(self, sections: list[Section]) -> None:
+        """A `visible_if` chain that comes back to where it started would hide its questions for good."""
+        paths = {
+            q.id: f"sections[{i}].questions[{j}].visible_if.question"
+            for i, s in enumerate(sections)
+            for j, q in enumerate(s.questions)
+        }
+        parent = {
+            q.id: q.visible_if.question
+            for s in sections
+            for q in s.questions
+            if q.visible_if and q.visible_if.question in paths and q.visible_if.question != q.id
+        }
+        done: set[str] = set()
+        for start in parent:
+            chain: list[str] = []
+            qid = start
+            while qid in parent and qid not in done and qid not in chain:
+                chain.append(qid)
+                qid = parent[qid]
+            if qid in chain:  # a new cycle: report it once, from its first question in the file
+                cycle = chain[chain.index(qid) :]
+                first = min(cycle, key=list(paths).index)
+                at = cycle.index(first)
+                cycle = cycle[at:] + cycle[:at]
+                words = f"{cycle[0]} depends on {cycle[1 % len(cycle)]}" + "".join(
+                    f", which depends on {c}" for c in cycle[2:] + cycle[:1]
+                )
+                self.error(paths[first], f"a cycle of conditions: {words}")
+            done.update(chain)
 
     def check_pick_list(self, f: Question, group: Question, questions: dict, path: str) -> None:
         target_id, _, field_id = f.choices_from.partition(".")

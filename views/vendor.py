@@ -813,7 +813,8 @@ def _render_review(link: Link, confirm_error: str | None = None, status: int = 2
     # only while the vendor can still fix them: a locked response's links would lead nowhere useful
     found = vendor_problems(questionnaire, answers, today) if link.editable else []
     problems = [_problem_view(link, p) for p in found]
-    applicable = {q.id for q in questionnaire.questions.values() if is_applicable(q, answers)}
+    questions = questionnaire.questions
+    applicable = {q.id for q in questions.values() if is_applicable(q, answers, questions)}
     context = _ctx(
         link,
         result=result,
