@@ -536,3 +536,14 @@ def vendor_problems(questionnaire: Questionnaire, answers: dict, as_of: date) ->
 def is_applicable(q: Question, answers: dict, questions: dict[str, Question]) -> bool:
     """Whether a question applies given the answers (a `visible_if` not yet decided counts as applying)."""
     return _applicability(q, answers, questions) != NOT_APPLICABLE
+
+
+def conditions_outside(questionnaire: Questionnaire, section_questions: tuple[Question, ...], answers: dict) -> dict:
+    """`{question: [state, answer]}` for the questions this page's conditions name on other pages.
+
+    The page's script (static/conditions.js) reads the answers on the page itself; these it cannot.
+    """
+    here = {q.id for q in section_questions}
+    questions = questionnaire.questions
+    named = {q.visible_if.question for q in section_questions if q.visible_if} - here
+    return {qid: [_applicability(questions[qid], answers, questions), answers.get(qid)] for qid in sorted(named)}

@@ -52,6 +52,7 @@ from stagefour.questionnaire import pick_lists
 from stagefour.response import digest
 from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
+from stagefour.scoring import conditions_outside
 from stagefour.scoring import is_applicable
 from stagefour.scoring import vendor_problems
 from views.db import get_db
@@ -322,6 +323,7 @@ def _render_section(
                 errors=errors,
                 conflicts=conflicts,
                 base_versions=json.dumps(seen),
+                conditions_outside=conditions_outside(link.questionnaire, section.questions, answers),
                 page_id=secrets.token_urlsafe(12),
                 result=progress,
                 sections_complete=sum(1 for done, required in progress.by_section.values() if done == required),
