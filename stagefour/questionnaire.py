@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -125,13 +126,27 @@ class Condition:
     change one, change the other (tests/browser/test_conditions.py checks they agree).
     """
 
-    question: str
+    question: str = ""
     equals: Any = None
     one_of: tuple | None = None
     band: Band | None = None
+    # "all", "any" or "not": a compound of `parts` (visible_if only); None for a test on `question`
+    op: str | None = None
+    parts: tuple[Condition, ...] = ()
+
+    @property
+    def questions(self) -> tuple[str, ...]:
+        """The questions the condition tests, each once, in order."""
+        if self.op is None:
+            return (self.question,)
+        return tuple(dict.fromkeys(qid for part in self.parts for qid in part.questions))
+
+    def leaves(self) -> tuple[Condition, ...]:
+        """The tests on one question each, in order."""
+        return (self,) if self.op is None else tuple(leaf for part in self.parts for leaf in part.leaves())
 
     def holds(self, value: Any) -> bool:
-        """Whether an answer (not None) satisfies the condition; a list (multi) when any item does."""
+        """Whether an answer (not None) satisfies a test on one question; a list (multi) when any item does."""
         if isinstance(value, list):
             return any(self._holds_one(v) for v in value)
         return self._holds_one(value)
@@ -157,8 +172,29 @@ class Condition:
             return NOT_APPLICABLE
         return above
 
+    def decide(self, lookup: Callable[[str], tuple[Any, str]]) -> str:
+        """The dependant's state; `lookup(question)` gives that question's answer and its own state.
+
+        `all`, `any` and `not` follow three-valued logic (unknown where the known answers cannot
+        decide): `all` fails when one part fails, `any` holds when one part holds, `not` swaps
+        applicable and not applicable. A test on a question that does not apply fails.
+        """
+        if self.op is None:
+            return self.applicability(*lookup(self.question))
+        states = [part.decide(lookup) for part in self.parts]
+        if self.op == "not":
+            return {APPLICABLE: NOT_APPLICABLE, NOT_APPLICABLE: APPLICABLE}.get(states[0], UNKNOWN)
+        decisive, otherwise = (NOT_APPLICABLE, APPLICABLE) if self.op == "all" else (APPLICABLE, NOT_APPLICABLE)
+        if decisive in states:
+            return decisive
+        return UNKNOWN if UNKNOWN in states else otherwise
+
     def to_data(self) -> dict:
         """The condition as JSON-able data for the vendor page (`data-condition`, static/conditions.js)."""
+        if self.op == "not":
+            return {"not": self.parts[0].to_data()}
+        if self.op is not None:
+            return {self.op: [part.to_data() for part in self.parts]}
         if self.one_of is not None:
             return {"q": self.question, "in": list(self.one_of)}
         if self.band is not None:
@@ -809,7 +845,9 @@ class _Builder:
             return ()
         return tuple(b for i, r in enumerate(raw) if (b := self.band(r, f"{path}[{i}]", date_window)))
 
-    def condition(self, raw: Any, path: str, bands: bool) -> Condition | None:
+    def condition(self, raw: Any, path: str, bands: bool, depth: int = 0) -> Condition | None:
+        if not bands and isinstance(raw, dict) and set(raw) & set(COMPOUNDS):
+            return self.compound(raw, path, depth)
         keys = {"question", "equals", "in"} | ({"min", "max", "above", "below", "points"} if bands else set())
         c = self.mapping(raw, path, keys, {"question"})
         tests = [k for k in ("equals", "in") if k in c] + (
@@ -836,6 +874,23 @@ class _Builder:
             bounds = {k: self.number(c[k], f"{path}.{k}") for k in ("min", "max", "above", "below") if k in c}
             band = Band(points=0.0, **bounds)
         return Condition(question=c["question"], equals=c.get("equals"), one_of=one_of, band=band)
+
+    def compound(self, raw: dict, path: str, depth: int) -> Condition | None:
+        if len(raw) != 1:
+            self.error(path, "expected either a test on one question or one of all, any, not alone")
+            return None
+        if depth >= MAX_CONDITION_DEPTH:
+            self.error(path, f"conditions nest at most {MAX_CONDITION_DEPTH} deep")
+            return None
+        op, inner = next(iter(raw.items()))
+        if op == "not":
+            part = self.condition(inner, f"{path}.not", False, depth + 1)
+            return Condition(op=op, parts=(part,)) if part else None
+        if not isinstance(inner, list) or not inner:
+            self.error(f"{path}.{op}", "expected a non-empty list of conditions")
+            return None
+        parts = [self.condition(item, f"{path}.{op}[{i}]", False, depth + 1) for i, item in enumerate(inner)]
+        return Condition(op=op, parts=tuple(parts)) if all(parts) else None
 
     def condition_value(self, value: Any, path: str) -> None:
         # The page's script compares with ===: only values JSON carries unchanged can mean the same there.
@@ -954,33 +1009,44 @@ class _Builder:
     def check_cycles(self, sections: list[Section]) -> None:
         """A `visible_if` chain that comes back to where it started would hide its questions for good."""
         paths = {
-            q.id: f"sections[{i}].questions[{j}].visible_if.question"
+            q.id: f"sections[{i}].questions[{j}].visible_if"
             for i, s in enumerate(sections)
             for j, q in enumerate(s.questions)
         }
-        parent = {
-            q.id: q.visible_if.question
+        order = list(paths)
+        needs = {
+            q.id: [qid for qid in q.visible_if.questions if qid in paths and qid != q.id]
             for s in sections
             for q in s.questions
-            if q.visible_if and q.visible_if.question in paths and q.visible_if.question != q.id
+            if q.visible_if
         }
+        single = {q.id for s in sections for q in s.questions if q.visible_if and q.visible_if.op is None}
         done: set[str] = set()
-        for start in parent:
-            chain: list[str] = []
-            qid = start
-            while qid in parent and qid not in done and qid not in chain:
-                chain.append(qid)
-                qid = parent[qid]
-            if qid in chain:  # a new cycle: report it once, from its first question in the file
-                cycle = chain[chain.index(qid) :]
-                first = min(cycle, key=list(paths).index)
-                at = cycle.index(first)
-                cycle = cycle[at:] + cycle[:at]
-                words = f"{cycle[0]} depends on {cycle[1 % len(cycle)]}" + "".join(
-                    f", which depends on {c}" for c in cycle[2:] + cycle[:1]
-                )
-                self.error(paths[first], f"a cycle of conditions: {words}")
-            done.update(chain)
+        reported: set[frozenset] = set()
+        for start in needs:
+            # depth first without recursion: a chain may be as long as the questionnaire
+            stack, on_stack = [(start, iter(needs[start]))], [start]
+            while stack:
+                qid, following = stack[-1]
+                nxt = next(following, None)
+                if nxt is None:
+                    stack.pop()
+                    on_stack.pop()
+                    done.add(qid)
+                elif nxt in on_stack:
+                    cycle = on_stack[on_stack.index(nxt) :]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        at = cycle.index(min(cycle, key=order.index))  # told from its first question in the file
+                        cycle = cycle[at:] + cycle[:at]
+                        words = f"{cycle[0]} depends on {cycle[1]}" + "".join(
+                            f", which depends on {c}" for c in cycle[2:] + cycle[:1]
+                        )
+                        where = paths[cycle[0]] + (".question" if cycle[0] in single else "")
+                        self.error(where, f"a cycle of conditions: {words}")
+                elif nxt not in done and nxt in needs:
+                    stack.append((nxt, iter(needs[nxt])))
+                    on_stack.append(nxt)
 
     def check_pick_list(self, f: Question, group: Question, questions: dict, path: str) -> None:
         target_id, _, field_id = f.choices_from.partition(".")
@@ -1000,6 +1066,13 @@ class _Builder:
             self.error(f"{path}.choice_label", f'"{target_id}" has no field "{f.choice_label}"')
 
     def check_condition(self, cond: Condition, questions: dict, path: str, own_id: str) -> None:
+        if cond.op == "not":
+            self.check_condition(cond.parts[0], questions, f"{path}.not", own_id)
+            return
+        if cond.op is not None:
+            for i, part in enumerate(cond.parts):
+                self.check_condition(part, questions, f"{path}.{cond.op}[{i}]", own_id)
+            return
         target = questions.get(cond.question)
         if target is None:
             self.error(f"{path}.question", f'unknown question "{cond.question}"')
@@ -1020,6 +1093,8 @@ class _Builder:
 
 
 CHECK_SETS = ("ai-deployment-partner",)
+COMPOUNDS = ("all", "any", "not")
+MAX_CONDITION_DEPTH = 8
 PICK_TYPES = ("text", "id_list")
 CHOICES_FROM = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
 

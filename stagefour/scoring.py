@@ -30,6 +30,7 @@ from stagefour.metrics import months_before
 from stagefour.metrics import parse_date
 from stagefour.questionnaire import APPLICABLE
 from stagefour.questionnaire import MAX_POINTS
+from stagefour.questionnaire import UNKNOWN
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import check_value
@@ -304,16 +305,24 @@ def _applicability(q: Question, answers: dict, questions: dict[str, Question]) -
     cond = q.visible_if
     if cond is None:
         return APPLICABLE
-    above = questions.get(cond.question)
-    state = _applicability(above, answers, questions) if above is not None else APPLICABLE
-    return cond.applicability(answers.get(cond.question), state)
+
+    def lookup(qid: str) -> tuple[Any, str]:
+        above = questions.get(qid)
+        return answers.get(qid), _applicability(above, answers, questions) if above is not None else APPLICABLE
+
+    return cond.decide(lookup)
 
 
 def _waiting_on(q: Question, answers: dict, questions: dict[str, Question]) -> str:
     """The unanswered question up the chain that leaves `q` undecided."""
-    while (value := answers.get(q.visible_if.question)) is not None and value != "":
-        q = questions[q.visible_if.question]
-    return q.visible_if.question
+    for leaf in q.visible_if.leaves():
+        value = answers.get(leaf.question)
+        if value is None or value == "":
+            return leaf.question
+        above = questions[leaf.question]
+        if _applicability(above, answers, questions) == UNKNOWN:
+            return _waiting_on(above, answers, questions)
+    return q.visible_if.questions[0]
 
 
 def _score_item(
@@ -322,7 +331,10 @@ def _score_item(
     rule = q.scoring
     if applicability == NOT_APPLICABLE:
         return ItemScore(
-            q.id, NOT_APPLICABLE, None, N_("not applicable: depends on %(question)s", question=q.visible_if.question)
+            q.id,
+            NOT_APPLICABLE,
+            None,
+            N_("not applicable: depends on %(question)s", question=", ".join(q.visible_if.questions)),
         )
     if not rule.scored:
         return ItemScore(q.id, UNSCORED, None, N_("shown, not scored"))
@@ -545,5 +557,5 @@ def conditions_outside(questionnaire: Questionnaire, section_questions: tuple[Qu
     """
     here = {q.id for q in section_questions}
     questions = questionnaire.questions
-    named = {q.visible_if.question for q in section_questions if q.visible_if} - here
+    named = {qid for q in section_questions if q.visible_if for qid in q.visible_if.questions} - here
     return {qid: [_applicability(questions[qid], answers, questions), answers.get(qid)] for qid in sorted(named)}

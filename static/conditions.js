@@ -35,28 +35,41 @@
     return above || APPLICABLE;
   }
 
+  // The state of a condition, `all`/`any`/`not` included; lookup(question) gives [answer, its own state].
+  // Three-valued as in Condition.decide: `all` fails when one part fails, `any` holds when one
+  // part holds, `not` swaps applicable and not applicable, unknown where the answers cannot decide.
+  function decide(cond, lookup) {
+    if (cond.not) {
+      var inner = decide(cond.not, lookup);
+      return inner === APPLICABLE ? NOT_APPLICABLE : (inner === NOT_APPLICABLE ? APPLICABLE : UNKNOWN);
+    }
+    if (cond.all || cond.any) {
+      var parts = (cond.all || cond.any).map(function (part) { return decide(part, lookup); });
+      var decisive = cond.all ? NOT_APPLICABLE : APPLICABLE, otherwise = cond.all ? APPLICABLE : NOT_APPLICABLE;
+      if (parts.indexOf(decisive) >= 0) { return decisive; }
+      return parts.indexOf(UNKNOWN) >= 0 ? UNKNOWN : otherwise;
+    }
+    var found = lookup(cond.q);
+    return applicability(cond, found[0] === undefined ? null : found[0], found[1]);
+  }
+
   // Every question's state: `conditions` maps a question id to its condition (or null), `answers`
-  // a question id to its value; `outside` gives [state, value] for controlling questions that
-  // are not in `conditions` (on another page). Chains are followed up; the loader refuses cycles,
-  // and `seen` stops one anyway.
+  // a question id to its value; `outside` gives [state, answer] for questions a condition names
+  // that are not in `conditions` (on another page: the server says). The loader refuses cycles;
+  // `seen` stops one anyway.
   function states(conditions, answers, outside) {
     var out = {};
     outside = outside || {};
+    var has = function (obj, key) { return Object.prototype.hasOwnProperty.call(obj, key); };
     function state(qid, seen) {
-      if (Object.prototype.hasOwnProperty.call(out, qid)) { return out[qid]; }
+      if (has(out, qid)) { return out[qid]; }
       var cond = conditions[qid];
       if (!cond || seen.indexOf(qid) >= 0) { return APPLICABLE; }
-      var above, value;
-      if (Object.prototype.hasOwnProperty.call(conditions, cond.q)) {
-        above = state(cond.q, seen.concat([qid]));
-        value = answers[cond.q];
-      } else if (Object.prototype.hasOwnProperty.call(outside, cond.q)) {
-        above = outside[cond.q][0];
-        value = outside[cond.q][1];
-      } else {
-        return APPLICABLE;  // nothing known about it here: show the question, the server decides
-      }
-      out[qid] = applicability(cond, value === undefined ? null : value, above);
+      out[qid] = decide(cond, function (named) {
+        if (has(conditions, named)) { return [answers[named], state(named, seen.concat([qid]))]; }
+        if (has(outside, named)) { return [outside[named][1], outside[named][0]]; }
+        return [null, UNKNOWN];  // nothing known about it here: undecided, so shown; the server decides
+      });
       return out[qid];
     }
     Object.keys(conditions).forEach(function (qid) { out[qid] = state(qid, []); });
@@ -110,7 +123,8 @@
   }
 
   window.stagefourConditions = {
-    holds: holds, applicability: applicability, states: states, currentValue: currentValue, apply: apply
+    holds: holds, applicability: applicability, decide: decide, states: states, currentValue: currentValue,
+    apply: apply
   };
 
   var form = document.getElementById("section-form");

@@ -286,3 +286,107 @@ def test_a_question_left_undecided_up_a_chain_is_missing_and_blocks_submitting(c
     refused = client.post(f"/v/{token}/submit", data={"confirm": "yes"})
     assert refused.headers["Location"].endswith("/review")
     assert store.get_response(db, response_id)["status"] == "in_progress"
+
+
+# --- all / any / not -------------------------------------------------------------------------------
+
+
+def hosting_parsed(*changes):
+    data = copy.deepcopy(HOSTING.source)
+    questions = {q["id"]: q for s in data["sections"] for q in s["questions"]}
+    for qid, condition in changes:
+        questions[qid]["visible_if"] = condition
+    return parse_questionnaire(data)
+
+
+# P2: the subcontractors' vetting, asked when they work on our systems and the systems are not on our own site
+VETTING = {"all": [{"question": "S1", "equals": True}, {"not": {"question": "H1", "equals": "own_site"}}]}
+
+
+def test_all_any_and_not_load_become_data_and_decide_as_three_valued_logic():
+    hosting = hosting_parsed(("P2", VETTING))
+    cond = hosting.question("P2").visible_if
+    assert cond.to_data() == {"all": [{"q": "S1", "equals": True}, {"not": {"q": "H1", "equals": "own_site"}}]}
+    assert cond.questions == ("S1", "H1")
+    questions = hosting.questions
+
+    def applies(answers):
+        return is_applicable(questions["P2"], answers, questions)
+
+    assert applies({"S1": True, "H1": "your_site"}) is True
+    assert applies({"S1": True, "H1": "own_site"}) is False
+    assert applies({"S1": False}) is False  # one failing part of `all` decides, H1 unanswered or not
+    assert "P2" in completeness(hosting, {"S1": True}).missing  # H1 unanswered: undecided, so required
+    assert "P2" not in completeness(hosting, {"S1": False}).missing
+
+
+def test_any_holds_when_one_part_holds_even_while_another_is_undecided():
+    hosting = hosting_parsed(
+        ("P2", {"any": [{"question": "S1", "equals": True}, {"question": "H2", "in": ["regional", "other"]}]})
+    )
+    p2, questions = hosting.question("P2"), hosting.questions
+    assert is_applicable(p2, {"S1": True}, questions) is True
+    assert is_applicable(p2, {"S1": False, "H1": "own_site", "H2": ["other"]}, questions) is False  # H2 hidden
+    assert is_applicable(p2, {"S1": False, "H1": "mixed", "H2": ["other"]}, questions) is True
+
+
+def test_not_of_a_question_that_does_not_apply_holds():
+    # H3 hidden (H1 on our own site): "not (H3 is Tiny Cloud GmbH)" is true, so P2 shows
+    hosting = hosting_parsed(("P2", {"not": {"question": "H3", "equals": "Tiny Cloud GmbH"}}))
+    p2, questions = hosting.question("P2"), hosting.questions
+    answers = {"H1": "own_site", "H2": ["other"], "H3": "Tiny Cloud GmbH"}
+    assert is_applicable(p2, answers, questions) is True
+    assert is_applicable(p2, answers | {"H1": "public_cloud"}, questions) is False
+
+
+def test_a_cycle_through_any_is_a_loader_error():
+    errors = hosting_with(
+        ("H4", {"any": [{"question": "S1", "equals": True}, {"question": "P1", "equals": "x"}]}),
+        ("P1", {"question": "H4", "equals": 99}),
+    )
+    assert errors == [
+        "sections[0].questions[3].visible_if: a cycle of conditions: H4 depends on P1, which depends on H4"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "error"),
+    [
+        ({"all": []}, "visible_if.all: expected a non-empty list of conditions"),
+        ({"any": "S1"}, "visible_if.any: expected a non-empty list of conditions"),
+        (
+            {"all": [{"question": "S1", "equals": True}], "question": "S1"},
+            "visible_if: expected either a test on one question or one of all, any, not alone",
+        ),
+        ({"not": {"question": "S9", "equals": True}}, 'visible_if.not.question: unknown question "S9"'),
+        (
+            {"any": [{"question": "S1", "equals": True}, {"question": "P2", "equals": "x"}]},
+            "visible_if.any[1].question: a question cannot depend on itself",
+        ),
+        (
+            {"all": [{"question": "S1", "equals": "yes"}]},
+            "visible_if.all[0]: \"S1\" is yes/no: expected true or false, got 'yes'",
+        ),
+        (
+            {
+                "not": {
+                    "not": {
+                        "not": {"not": {"not": {"not": {"not": {"not": {"not": {"question": "S1", "equals": True}}}}}}}
+                    }
+                }
+            },
+            "visible_if.not.not.not.not.not.not.not.not: conditions nest at most 8 deep",
+        ),
+    ],
+)
+def test_a_wrong_compound_condition_is_a_loader_error_with_its_path(condition, error):
+    assert "sections[2].questions[1]." + error in hosting_with(("P2", condition))
+
+
+def test_the_method_says_a_compound_condition_in_words():
+    from stagefour.report import Formats
+    from stagefour.report import rule_words
+
+    hosting = hosting_parsed(("P2", VETTING))
+    words = rule_words(hosting.question("P2"), hosting, Formats("en"))
+    assert words.endswith("Shown only when S1 is Yes and not (H1 is In our own server rooms).")

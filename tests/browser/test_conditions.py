@@ -49,6 +49,24 @@ conditions = st.one_of(
 )
 
 
+def nested(leaf):
+    """Conditions built of `leaf` tests with all / any / not, a few levels deep."""
+    return st.recursive(
+        leaf,
+        lambda parts: st.one_of(
+            st.builds(lambda ps: Condition(op="all", parts=tuple(ps)), st.lists(parts, min_size=1, max_size=3)),
+            st.builds(lambda ps: Condition(op="any", parts=tuple(ps)), st.lists(parts, min_size=1, max_size=3)),
+            st.builds(lambda p: Condition(op="not", parts=(p,)), parts),
+        ),
+        max_leaves=6,
+    )
+
+
+def on(question):
+    """A test of any kind on `question`."""
+    return conditions.map(lambda c: Condition(question, c.equals, c.one_of, c.band))
+
+
 @pytest.fixture(scope="module")
 def script_page(browser):
     """One page with static/conditions.js loaded, for many evaluations."""
@@ -74,16 +92,35 @@ def test_the_page_script_and_the_core_agree_on_every_condition_and_answer(script
     assert got == expected, [(s, g, e) for s, g, e in zip(sent, got, expected, strict=True) if g != e]
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cases=st.lists(
+        st.tuples(
+            nested(st.sampled_from("ABC").flatmap(on)),
+            st.fixed_dictionaries({q: st.tuples(answers, st.sampled_from(STATES)) for q in "ABC"}),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_the_page_script_and_the_core_agree_on_all_any_and_not(script_page, cases):
+    sent = [{"cond": c.to_data(), "table": table} for c, table in cases]
+    got = script_page.evaluate(
+        "cases => cases.map(c => window.stagefourConditions.decide(c.cond, q => c.table[q]))", sent
+    )
+    expected = [c.decide(lambda q, table=table: table[q]) for c, table in cases]
+    assert got == expected, [(s, g, e) for s, g, e in zip(sent, got, expected, strict=True) if g != e]
+
+
 @st.composite
 def chains(draw):
-    """Up to six questions, each maybe shown on a condition on an earlier one, and their answers."""
+    """Up to six questions, each maybe shown on a condition (all / any / not too) on earlier ones, and their answers."""
     n = draw(st.integers(1, 6))
     questions = {}
     for i in range(n):
         cond = None
         if i and draw(st.booleans()):
-            c = draw(conditions)
-            cond = Condition(f"Q{draw(st.integers(0, i - 1))}", c.equals, c.one_of, c.band)
+            cond = draw(nested(st.integers(0, i - 1).flatmap(lambda j: on(f"Q{j}"))))
         questions[f"Q{i}"] = Question(id=f"Q{i}", type="text", prompt={}, visible_if=cond)
     values = {qid: draw(answers) for qid in questions}
     return questions, values
