@@ -246,8 +246,18 @@ def test_every_condition_on_the_default_questionnaires_vendor_pages_parses_and_n
     expected = {q.id for q in questionnaire.questions.values() if q.visible_if}
     assert set(seen) == expected and expected
     for qid, data in seen.items():
-        assert data["q"] in questionnaire.questions and data["q"] != qid
-        assert len(set(data) & {"equals", "in", "band"}) == 1
+        for test in named_tests(data):
+            assert test["q"] in questionnaire.questions and test["q"] != qid
+            assert len(set(test) & {"equals", "in", "band"}) == 1
+
+
+def named_tests(data: dict) -> list[dict]:
+    """The tests on one question each inside a condition's data (all / any / not opened)."""
+    if "not" in data:
+        return named_tests(data["not"])
+    if "all" in data or "any" in data:
+        return [t for part in data.get("all") or data["any"] for t in named_tests(part)]
+    return [data]
 
 
 def test_the_page_writes_in_conditions_as_data_and_the_state_of_questions_on_other_pages(client, db, hosting_vendor):
