@@ -1024,6 +1024,8 @@ class _Builder:
         done: set[str] = set()
         reported: set[frozenset] = set()
         for start in needs:
+            if start in done:
+                continue
             # depth first without recursion: a chain may be as long as the questionnaire
             stack, on_stack = [(start, iter(needs[start]))], [start]
             while stack:
