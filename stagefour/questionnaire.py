@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -113,22 +114,100 @@ class Band:
         return " and ".join(parts) or "any"
 
 
+APPLICABLE, NOT_APPLICABLE, UNKNOWN = "applicable", "not_applicable", "unknown"
+BAND_KEYS = ("min", "max", "above", "below")
+
+
 @dataclass(frozen=True, eq=False)
 class Condition:
-    """`visible_if` or a bonus test on another question's answer."""
+    """`visible_if` or a bonus test on another question's answer.
 
-    question: str
+    static/conditions.js evaluates `to_data()` the same way in the vendor's browser (issue 15):
+    change one, change the other (tests/browser/test_conditions.py checks they agree).
+    """
+
+    question: str = ""
     equals: Any = None
     one_of: tuple | None = None
     band: Band | None = None
+    # "all", "any" or "not": a compound of `parts` (visible_if only); None for a test on `question`
+    op: str | None = None
+    parts: tuple[Condition, ...] = ()
+
+    @property
+    def questions(self) -> tuple[str, ...]:
+        """The questions the condition tests, each once, in order."""
+        if self.op is None:
+            return (self.question,)
+        return tuple(dict.fromkeys(qid for part in self.parts for qid in part.questions))
+
+    def leaves(self) -> tuple[Condition, ...]:
+        """The tests on one question each, in order."""
+        return (self,) if self.op is None else tuple(leaf for part in self.parts for leaf in part.leaves())
 
     def holds(self, value: Any) -> bool:
-        """Whether an answer (not None) satisfies the condition."""
+        """Whether an answer (not None) satisfies a test on one question; a list (multi) when any item does."""
+        if isinstance(value, list):
+            return any(self._holds_one(v) for v in value)
+        return self._holds_one(value)
+
+    def _holds_one(self, value: Any) -> bool:
         if self.one_of is not None:
-            return value in self.one_of
+            return any(_same(value, v) for v in self.one_of)
         if self.band is not None:
             return _is_number(value) and self.band.matches(value)
-        return value == self.equals
+        return _same(value, self.equals)
+
+    def applicability(self, value: Any, above: str = APPLICABLE) -> str:
+        """The dependant's state from the controlling answer and the controlling question's own state.
+
+        Not applicable above wins (a chain hides everything below it); an unanswered controlling
+        question leaves it unknown; otherwise the test decides, and unknown above stays unknown.
+        """
+        if above == NOT_APPLICABLE:
+            return NOT_APPLICABLE
+        if value is None or value == "":
+            return UNKNOWN
+        if not self.holds(value):
+            return NOT_APPLICABLE
+        return above
+
+    def decide(self, lookup: Callable[[str], tuple[Any, str]]) -> str:
+        """The dependant's state; `lookup(question)` gives that question's answer and its own state.
+
+        `all`, `any` and `not` follow three-valued logic (unknown where the known answers cannot
+        decide): `all` fails when one part fails, `any` holds when one part holds, `not` swaps
+        applicable and not applicable. A test on a question that does not apply fails.
+        """
+        if self.op is None:
+            return self.applicability(*lookup(self.question))
+        states = [part.decide(lookup) for part in self.parts]
+        if self.op == "not":
+            return {APPLICABLE: NOT_APPLICABLE, NOT_APPLICABLE: APPLICABLE}.get(states[0], UNKNOWN)
+        decisive, otherwise = (NOT_APPLICABLE, APPLICABLE) if self.op == "all" else (APPLICABLE, NOT_APPLICABLE)
+        if decisive in states:
+            return decisive
+        return UNKNOWN if UNKNOWN in states else otherwise
+
+    def to_data(self) -> dict:
+        """The condition as JSON-able data for the vendor page (`data-condition`, static/conditions.js)."""
+        if self.op == "not":
+            return {"not": self.parts[0].to_data()}
+        if self.op is not None:
+            return {self.op: [part.to_data() for part in self.parts]}
+        if self.one_of is not None:
+            return {"q": self.question, "in": list(self.one_of)}
+        if self.band is not None:
+            return {
+                "q": self.question,
+                "band": {k: getattr(self.band, k) for k in BAND_KEYS if getattr(self.band, k) is not None},
+            }
+        return {"q": self.question, "equals": self.equals}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality as JavaScript's `===` sees answers: true is not 1 (Python says it is)."""
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
 
 
 @dataclass(frozen=True, eq=False)
@@ -778,7 +857,9 @@ class _Builder:
             return ()
         return tuple(b for i, r in enumerate(raw) if (b := self.band(r, f"{path}[{i}]", date_window)))
 
-    def condition(self, raw: Any, path: str, bands: bool) -> Condition | None:
+    def condition(self, raw: Any, path: str, bands: bool, depth: int = 0) -> Condition | None:
+        if not bands and isinstance(raw, dict) and set(raw) & set(COMPOUNDS):
+            return self.compound(raw, path, depth)
         keys = {"question", "equals", "in"} | ({"min", "max", "above", "below", "points"} if bands else set())
         c = self.mapping(raw, path, keys, {"question"})
         tests = [k for k in ("equals", "in") if k in c] + (
@@ -796,11 +877,37 @@ class _Builder:
                 self.error(f"{path}.in", "expected a non-empty list")
             else:
                 one_of = tuple(c["in"])
+                for i, value in enumerate(one_of):
+                    self.condition_value(value, f"{path}.in[{i}]")
+        if "equals" in c:
+            self.condition_value(c["equals"], f"{path}.equals")
         band = None
         if tests == ["range"]:
             bounds = {k: self.number(c[k], f"{path}.{k}") for k in ("min", "max", "above", "below") if k in c}
             band = Band(points=0.0, **bounds)
         return Condition(question=c["question"], equals=c.get("equals"), one_of=one_of, band=band)
+
+    def compound(self, raw: dict, path: str, depth: int) -> Condition | None:
+        if len(raw) != 1:
+            self.error(path, "expected either a test on one question or one of all, any, not alone")
+            return None
+        if depth >= MAX_CONDITION_DEPTH:
+            self.error(path, f"conditions nest at most {MAX_CONDITION_DEPTH} deep")
+            return None
+        op, inner = next(iter(raw.items()))
+        if op == "not":
+            part = self.condition(inner, f"{path}.not", False, depth + 1)
+            return Condition(op=op, parts=(part,)) if part else None
+        if not isinstance(inner, list) or not inner:
+            self.error(f"{path}.{op}", "expected a non-empty list of conditions")
+            return None
+        parts = [self.condition(item, f"{path}.{op}[{i}]", False, depth + 1) for i, item in enumerate(inner)]
+        return Condition(op=op, parts=tuple(parts)) if all(parts) else None
+
+    def condition_value(self, value: Any, path: str) -> None:
+        # The page's script compares with ===: only values JSON carries unchanged can mean the same there.
+        if not (isinstance(value, str | bool) or _is_number(value)):
+            self.error(path, f"expected text, a number or true/false, got {_kind(value)}")
 
     RULE_KEYS = {"kind", "points", "bands", "otherwise", "max", "scale", "metric", "evidence", "bonus"}
 
@@ -909,6 +1016,52 @@ class _Builder:
                     if f.choices_from is not None:
                         self.check_pick_list(f, q, questions, f"{path}.fields[{k}]")
 
+        self.check_cycles(sections)
+
+    def check_cycles(self, sections: list[Section]) -> None:
+        """A `visible_if` chain that comes back to where it started would hide its questions for good."""
+        paths = {
+            q.id: f"sections[{i}].questions[{j}].visible_if"
+            for i, s in enumerate(sections)
+            for j, q in enumerate(s.questions)
+        }
+        order = list(paths)
+        needs = {
+            q.id: [qid for qid in q.visible_if.questions if qid in paths and qid != q.id]
+            for s in sections
+            for q in s.questions
+            if q.visible_if
+        }
+        single = {q.id for s in sections for q in s.questions if q.visible_if and q.visible_if.op is None}
+        done: set[str] = set()
+        reported: set[frozenset] = set()
+        for start in needs:
+            if start in done:
+                continue
+            # depth first without recursion: a chain may be as long as the questionnaire
+            stack, on_stack = [(start, iter(needs[start]))], [start]
+            while stack:
+                qid, following = stack[-1]
+                nxt = next(following, None)
+                if nxt is None:
+                    stack.pop()
+                    on_stack.pop()
+                    done.add(qid)
+                elif nxt in on_stack:
+                    cycle = on_stack[on_stack.index(nxt) :]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        at = cycle.index(min(cycle, key=order.index))  # told from its first question in the file
+                        cycle = cycle[at:] + cycle[:at]
+                        words = f"{cycle[0]} depends on {cycle[1]}" + "".join(
+                            f", which depends on {c}" for c in cycle[2:] + cycle[:1]
+                        )
+                        where = paths[cycle[0]] + (".question" if cycle[0] in single else "")
+                        self.error(where, f"a cycle of conditions: {words}")
+                elif nxt not in done and nxt in needs:
+                    stack.append((nxt, iter(needs[nxt])))
+                    on_stack.append(nxt)
+
     def check_pick_list(self, f: Question, group: Question, questions: dict, path: str) -> None:
         target_id, _, field_id = f.choices_from.partition(".")
         target = questions.get(target_id)
@@ -927,6 +1080,13 @@ class _Builder:
             self.error(f"{path}.choice_label", f'"{target_id}" has no field "{f.choice_label}"')
 
     def check_condition(self, cond: Condition, questions: dict, path: str, own_id: str) -> None:
+        if cond.op == "not":
+            self.check_condition(cond.parts[0], questions, f"{path}.not", own_id)
+            return
+        if cond.op is not None:
+            for i, part in enumerate(cond.parts):
+                self.check_condition(part, questions, f"{path}.{cond.op}[{i}]", own_id)
+            return
         target = questions.get(cond.question)
         if target is None:
             self.error(f"{path}.question", f'unknown question "{cond.question}"')
@@ -947,6 +1107,8 @@ class _Builder:
 
 
 CHECK_SETS = ("ai-deployment-partner",)
+COMPOUNDS = ("all", "any", "not")
+MAX_CONDITION_DEPTH = 8
 PICK_TYPES = ("text", "id_list")
 CHOICES_FROM = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
 

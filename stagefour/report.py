@@ -609,6 +609,17 @@ def _bands_words(bands, fmt: Formats) -> str:
     return "; ".join(f"{_band_words(b, fmt)} → {fmt.points(b.points)}" for b in bands)
 
 
+def _compound_words(cond: Condition, questionnaire: Questionnaire, fmt: Formats) -> str:
+    """A `visible_if` in words, all / any / not included: "H1 is one of … and not (S1 is yes)"."""
+    if cond.op is None:
+        return f"{cond.question} {_condition_words(cond, questionnaire, fmt)}"
+    if cond.op == "not":
+        return fmt.gettext("not (%(condition)s)", condition=_compound_words(cond.parts[0], questionnaire, fmt))
+    joiner = " " + (fmt.gettext("and") if cond.op == "all" else fmt.gettext("or")) + " "
+    words = [_compound_words(part, questionnaire, fmt) for part in cond.parts]
+    return joiner.join(f"({w})" if part.op in ("all", "any") else w for w, part in zip(words, cond.parts, strict=True))
+
+
 def _condition_words(cond: Condition, questionnaire: Questionnaire, fmt: Formats) -> str:
     target = questionnaire.questions.get(cond.question)
     shown = (lambda v: fmt.value(target, v)) if target else str
@@ -677,7 +688,9 @@ def rule_words(q: Question, questionnaire: Questionnaire, fmt: Formats) -> str:
         )
     if rule.scored and q.weight != 1:
         text += " " + _("Counts %(weight)s× within its section.", weight=p(q.weight))
-    if q.visible_if is not None:
+    if q.visible_if is not None and q.visible_if.op is not None:
+        text += " " + _("Shown only when %(condition)s.", condition=_compound_words(q.visible_if, questionnaire, fmt))
+    elif q.visible_if is not None:
         text += " " + _(
             "Shown only when %(question)s %(condition)s.",
             question=q.visible_if.question,

@@ -28,7 +28,9 @@ from stagefour.messages import series
 from stagefour.metrics import TrackRecord
 from stagefour.metrics import months_before
 from stagefour.metrics import parse_date
+from stagefour.questionnaire import APPLICABLE
 from stagefour.questionnaire import MAX_POINTS
+from stagefour.questionnaire import UNKNOWN
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import check_value
@@ -168,10 +170,11 @@ def score_response(
     answers = scorable_answers(questionnaire, answers)
     tr = TrackRecord(answers, as_of, buyer_profile)
     done = completeness(questionnaire, answers)
+    questions = questionnaire.questions
     sections = []
     for section in questionnaire.sections:
         items = [
-            _score_item(q, _applicability(q, answers), answers, tr, manual_scores.get(q.id, ()))
+            _score_item(q, _applicability(q, answers, questions), answers, tr, manual_scores.get(q.id, ()), questions)
             for q in section.questions
         ]
         weight = weights.get(section.id, section.weight)
@@ -257,16 +260,17 @@ def completeness(questionnaire: Questionnaire, answers: dict) -> Completeness:
     """Which required, applicable items are answered (cheap: no scoring, for progress displays)."""
     by_section = {}
     missing = []
+    questions = questionnaire.questions
     for section in questionnaire.sections:
         required = answered = 0
         for q in section.questions:
             if not q.required:
                 continue
-            applicability = _applicability(q, answers)
+            applicability = _applicability(q, answers, questions)
             if applicability == NOT_APPLICABLE:
                 continue
             required += 1
-            if applicability == "applicable" and is_answered(q, answers.get(q.id)):
+            if applicability == APPLICABLE and is_answered(q, answers.get(q.id)):
                 answered += 1
             else:
                 missing.append(q.id)
@@ -291,30 +295,51 @@ def _manual(questionnaire: Questionnaire, raw: dict) -> dict[str, tuple[float, .
     return out
 
 
-def _applicability(q: Question, answers: dict) -> str:
-    """'applicable', 'not_applicable', or 'unknown' when the question it depends on is unanswered."""
+def _applicability(q: Question, answers: dict, questions: dict[str, Question]) -> str:
+    """'applicable', 'not_applicable', or 'unknown' while a question it depends on is unanswered.
+
+    Down a chain (issue 15): a question whose controlling question does not apply does not apply
+    either, whatever answer that question keeps from before (the answer stays stored, unused).
+    The loader refuses cycles, so the walk up ends.
+    """
     cond = q.visible_if
     if cond is None:
-        return "applicable"
-    value = answers.get(cond.question)
-    if value is None or value == "":
-        return "unknown"
-    if isinstance(value, list):
-        wanted = cond.one_of if cond.one_of is not None else (cond.equals,)
-        return "applicable" if any(v in value for v in wanted) else NOT_APPLICABLE
-    return "applicable" if cond.holds(value) else NOT_APPLICABLE
+        return APPLICABLE
+
+    def lookup(qid: str) -> tuple[Any, str]:
+        above = questions.get(qid)
+        return answers.get(qid), _applicability(above, answers, questions) if above is not None else APPLICABLE
+
+    return cond.decide(lookup)
 
 
-def _score_item(q: Question, applicability: str, answers: dict, tr: TrackRecord, manual: tuple) -> ItemScore:
+def _waiting_on(q: Question, answers: dict, questions: dict[str, Question]) -> str:
+    """The unanswered question up the chain that leaves `q` undecided."""
+    for leaf in q.visible_if.leaves():
+        value = answers.get(leaf.question)
+        if value is None or value == "":
+            return leaf.question
+        above = questions[leaf.question]
+        if _applicability(above, answers, questions) == UNKNOWN:
+            return _waiting_on(above, answers, questions)
+    return q.visible_if.questions[0]
+
+
+def _score_item(
+    q: Question, applicability: str, answers: dict, tr: TrackRecord, manual: tuple, questions: dict[str, Question]
+) -> ItemScore:
     rule = q.scoring
     if applicability == NOT_APPLICABLE:
         return ItemScore(
-            q.id, NOT_APPLICABLE, None, N_("not applicable: depends on %(question)s", question=q.visible_if.question)
+            q.id,
+            NOT_APPLICABLE,
+            None,
+            N_("not applicable: depends on %(question)s", question=", ".join(q.visible_if.questions)),
         )
     if not rule.scored:
         return ItemScore(q.id, UNSCORED, None, N_("shown, not scored"))
     if applicability == "unknown":
-        why = N_("depends on %(question)s, which is unanswered", question=q.visible_if.question)
+        why = N_("depends on %(question)s, which is unanswered", question=_waiting_on(q, answers, questions))
         return ItemScore(q.id, UNANSWERED, 0.0, _with_points(0, why))
     value = answers.get(q.id)
     if q.type != "computed" and not is_answered(q, value):
@@ -520,6 +545,17 @@ def vendor_problems(questionnaire: Questionnaire, answers: dict, as_of: date) ->
     return checks.vendor_problems(TrackRecord(scorable_answers(questionnaire, answers), as_of))
 
 
-def is_applicable(q: Question, answers: dict) -> bool:
+def is_applicable(q: Question, answers: dict, questions: dict[str, Question]) -> bool:
     """Whether a question applies given the answers (a `visible_if` not yet decided counts as applying)."""
-    return _applicability(q, answers) != NOT_APPLICABLE
+    return _applicability(q, answers, questions) != NOT_APPLICABLE
+
+
+def conditions_outside(questionnaire: Questionnaire, section_questions: tuple[Question, ...], answers: dict) -> dict:
+    """`{question: [state, answer]}` for the questions this page's conditions name on other pages.
+
+    The page's script (static/conditions.js) reads the answers on the page itself; these it cannot.
+    """
+    here = {q.id for q in section_questions}
+    questions = questionnaire.questions
+    named = {qid for q in section_questions if q.visible_if for qid in q.visible_if.questions} - here
+    return {qid: [_applicability(questions[qid], answers, questions), answers.get(qid)] for qid in sorted(named)}

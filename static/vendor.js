@@ -1,4 +1,4 @@
-// Vendor form, progressively enhanced: autosave, conditional questions, save on leaving.
+// Vendor form, progressively enhanced: autosave, save on leaving (conditional questions: conditions.js).
 // Without JavaScript the form works the same through its buttons (see views/vendor.py).
 (function () {
   "use strict";
@@ -206,7 +206,6 @@
     var qid = questionOf(target);
     if (!qid) { return; }
     unsaved.add(qid);
-    applyConditions();
     if (closed) { stopSaving(""); return; }
     pending.add(qid);
     clearTimeout(timer);
@@ -325,21 +324,4 @@
   }
   window.addEventListener("pagehide", flush);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") { flush(); } });
-
-  // Conditional questions: shown only while the question they depend on has the value.
-  function currentValue(qid) {
-    var checked = form.querySelector("input[name='" + qid + "']:checked");
-    if (checked) { return checked.value; }
-    var field = form.querySelector("select[name='" + qid + "']");
-    return field ? field.value : "";
-  }
-  function applyConditions() {
-    form.querySelectorAll("[data-visible-if]").forEach(function (box) {
-      var controlling = box.dataset.visibleIf;
-      if (!form.querySelector("[name='" + controlling + "']")) { return; }  // on another page
-      var show = currentValue(controlling) === box.dataset.visibleValue;
-      box.hidden = !show;
-    });
-  }
-  applyConditions();
 })();

@@ -54,6 +54,7 @@ from stagefour.questionnaire import pick_lists
 from stagefour.response import digest
 from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
+from stagefour.scoring import conditions_outside
 from stagefour.scoring import is_applicable
 from stagefour.scoring import vendor_problems
 from views.db import get_db
@@ -341,6 +342,7 @@ def _render_section(
                 errors=errors,
                 conflicts=conflicts,
                 base_versions=json.dumps(seen),
+                conditions_outside=conditions_outside(link.questionnaire, section.questions, answers),
                 page_id=secrets.token_urlsafe(12),
                 result=progress,
                 sections_complete=sum(1 for done, required in progress.by_section.values() if done == required),
@@ -869,7 +871,8 @@ def _render_review(link: Link, confirm_error: str | None = None, status: int = 2
     # only while the vendor can still fix them: a locked response's links would lead nowhere useful
     found = vendor_problems(questionnaire, answers, today) if link.editable else []
     problems = [_problem_view(link, p) for p in found]
-    applicable = {q.id for q in questionnaire.questions.values() if is_applicable(q, answers)}
+    questions = questionnaire.questions
+    applicable = {q.id for q in questions.values() if is_applicable(q, answers, questions)}
     context = _ctx(
         link,
         result=result,

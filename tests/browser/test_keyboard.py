@@ -340,6 +340,9 @@ def test_a_vendor_answers_every_section_and_submits_with_the_keyboard_only(live,
     page.keyboard.press("Space")
     expect(page.locator("input[name=D1_none]")).to_be_checked()
     _type(page, "#D4", "1.5")
+    # undecided, it shows (the server would count it); a "no" hides it (issue 15: one meaning)
+    expect(page.locator("#q-D5_detail")).to_be_visible()
+    _choose(page, "D5", "no")
     expect(page.locator("#q-D5_detail")).to_be_hidden()
     _choose(page, "D5", "yes")
     expect(page.locator("#q-D5_detail")).to_be_visible()
@@ -360,9 +363,11 @@ def test_a_vendor_answers_every_section_and_submits_with_the_keyboard_only(live,
     _choose(page, "E10", "pinned_reviewed")
     _save_and_continue(page, "s/F")
 
-    # F: a required question that appears only after a "yes"
+    # F: required questions that go with a "no" and come back with a "yes"
+    _choose(page, "F1", "no")
     expect(page.locator("#q-F2")).to_be_hidden()
     _choose(page, "F1", "yes")
+    expect(page.locator("#q-F2")).to_be_visible()
     _type(page, "#F2", TYPED["F2"])
     _choose(page, "F3", "schema_rejected_logged")
     _choose(page, "F4", "end_to_end")
