@@ -40,18 +40,6 @@ def readable_number(value: Any, locale: Any, pattern: str = "#,##0.#") -> str:
         return _text(value)
 
 
-def readable_money(value: Any, currency: str, locale: Any) -> str:
-    """An amount with its currency as `locale` writes it (18.000,00 €); never converted, never raises."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value is None:
-        return readable_number(value, locale)
-    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) >= PLAIN_LIMIT:
-        return f"{readable_number(value, locale)} {currency}"
-    try:
-        return format_currency(value, currency, locale=locale)
-    except _FAILURES:
-        return f"{readable_number(value, locale)} {currency}"
-
-
 def readable_percent(value: Any, locale: Any, pattern: str | None = None) -> str:
     """A share given on 0–100 as a percentage in `locale`; a dash for None; never raises."""
     if value is None:

@@ -96,6 +96,8 @@ def test_data_locations_join_the_content_rows_and_mark_what_lies_outside():
 def test_content_rows_keep_their_index_in_h6_when_a_stored_row_is_not_a_row():
     answers = {"H6": ["junk", {"id": "s1", "data": ["metadata_only"]}, {"id": "s2", "data": ["prompts_outputs"]}]}
     assert [(i, row["id"]) for i, row in content_rows(answers)] == [(2, "s2")]
+
+
 def test_amounts_past_a_floats_range_make_no_line_rather_than_an_error_or_infinity():
     huge = {"K2": 10**400, "K3": 1e300, "K4": 10**400, "K5": "passthrough_at_cost"}
     block = commercials(huge, {"monthly_tasks": 60000})
