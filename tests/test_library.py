@@ -74,7 +74,8 @@ def test_a_yaml_boolean_word_is_named_with_how_to_quote_it():
 
 def test_a_boolean_word_inside_a_list_is_hinted_at_the_list():
     errors = errors_of(security().replace(b"languages: [en, de]", b"languages: [en, no]"))
-    assert any(e.startswith("languages:") and '`no` was read as false at languages[1]: quote it ("no")' in e for e in errors)
+    hint = '`no` was read as false at languages[1]: quote it ("no")'
+    assert any(e.startswith("languages:") and hint in e for e in errors)
 
 
 def test_quoted_words_and_yes_no_point_keys_are_read_as_written():
@@ -222,12 +223,14 @@ def upload(client, team_id: int, raw: bytes, name: str = "security.yaml"):
     # The body is built here: the test client spools a large file to a temporary file it never closes.
     boundary = "----library-test-boundary"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-        "Content-Type: application/yaml\r\n\r\n"
-    ).encode() + raw + f"\r\n--{boundary}--\r\n".encode()
-    return client.post(
-        f"/teams/{team_id}/library", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/yaml\r\n\r\n"
+        ).encode()
+        + raw
+        + f"\r\n--{boundary}--\r\n".encode()
     )
+    return client.post(f"/teams/{team_id}/library", data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def counts(db) -> dict:
@@ -313,7 +316,7 @@ def test_every_error_is_shown_with_its_path(client, db, team, owner):
     page = upload(client, team, raw).get_data(as_text=True)
     assert "security.yaml was not added: 2 problems" in page
     assert "sections[0].weight: must be positive, got -1" in page
-    assert 'sections[0].questions[2].type: unknown type &#34;essay&#34;' in page
+    assert "sections[0].questions[2].type: unknown type &#34;essay&#34;" in page
 
 
 def test_an_upload_without_a_file_is_refused(client, db, team, owner):
@@ -366,7 +369,7 @@ def test_an_evaluation_keeps_its_version_when_a_new_one_is_uploaded(client, db, 
     assert 'id="weight_ACCESS"' in page
     created = client.post(
         "/evaluations/new",
-        data={"title": "Security review", "questionnaire": "supplier-security", "team": str(team), "weight_ACCESS": "2"},
+        data={"title": "Review", "questionnaire": "supplier-security", "team": str(team), "weight_ACCESS": "2"},
     )
     assert created.status_code == 302, created.get_data(as_text=True)
     [evaluation] = store.list_evaluations(db)

@@ -260,6 +260,7 @@ def dashboard():
     return render_template(
         "buyer/dashboard.html",
         items=items,
+        library_teams=access.teams_where(get_db(), g.user, "viewer"),
         attention=attention[:ATTENTION_SHOWN],
         attention_more=max(len(attention) - ATTENTION_SHOWN, 0),
     )
@@ -346,6 +347,7 @@ def new_evaluation():
             several=len(questionnaires) > 1,
             switched=switching,
             new=True,
+            library_teams=teams,
         ),
         status,
     )
