@@ -230,7 +230,8 @@ def upload(client, team_id: int, raw: bytes, name: str = "security.yaml"):
         + raw
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    return client.post(f"/teams/{team_id}/library", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    kind = f"multipart/form-data; boundary={boundary}"
+    return client.post(f"/teams/{team_id}/library/upload", data=body, content_type=kind)
 
 
 def counts(db) -> dict:
@@ -321,7 +322,7 @@ def test_every_error_is_shown_with_its_path(client, db, team, owner):
 
 def test_an_upload_without_a_file_is_refused(client, db, team, owner):
     before = counts(db)
-    response = client.post(f"/teams/{team}/library", data={}, content_type="multipart/form-data")
+    response = client.post(f"/teams/{team}/library/upload", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Choose a questionnaire file (.yaml or .yml) to upload." in response.get_data(as_text=True)
     assert counts(db) == before

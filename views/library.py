@@ -87,7 +87,7 @@ def team_library(team_id: int):
     return _render(team, role, UploadForm())
 
 
-@bp.post("/teams/<int:team_id>/library")
+@bp.post("/teams/<int:team_id>/library/upload")
 @login_required
 def upload(team_id: int):
     """Add an uploaded questionnaire to the team's library: all of it, or nothing with every error shown."""
