@@ -111,7 +111,9 @@ SENTENCES = {
     "notification_choices_changed": _l("Notification choices of account %(user)s changed"),
     "account_email_failed": _l("Account e-mail (%(what)s) to %(to)s failed: %(error)s"),
     # The team's questionnaire library (issue 15): `team` is the team's id.
-    "questionnaire_uploaded": _l("Questionnaire %(questionnaire)s version %(version)s added to the library of team %(team)s"),
+    "questionnaire_uploaded": _l(
+        "Questionnaire %(questionnaire)s version %(version)s added to the library of team %(team)s"
+    ),
 }
 
 # The actions by name, for the filter (issue 13): a reader picks "Answer saved", never `answer_saved`.
