@@ -488,8 +488,10 @@ class _Builder:
         self.errors: list[str] = []
         self.languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
         self.words = words or {}
-        # Questions with an id that failed to build: a reference to one is not a second error.
+        # Questions with an id that failed to build: a reference to one is not a second error;
+        # nor is any reference once a section or question could not be read at all (ids unknown).
         self.unbuilt: set[str] = set()
+        self.unreadable = False
 
     def error(self, path: str, message: str) -> None:
         if path in self.words:  # "expected a slug" says nothing to someone who wrote `yes`
@@ -624,6 +626,8 @@ class _Builder:
     def section(self, raw: Any, path: str, section_ids: set, question_ids: dict) -> Section | None:
         keys = {"id", "title", "help", "vendor_help", "weight", "questions"}
         s = self.mapping(raw, path, keys, {"id", "title", "weight", "questions"})
+        if not isinstance(s.get("questions"), list):
+            self.unreadable = True
         sid = s.get("id")
         if "id" in s:
             if not (isinstance(sid, str) and ITEM_ID.match(sid)):
@@ -662,6 +666,8 @@ class _Builder:
         allowed = self.FIELD_KEYS if in_group else self.QUESTION_KEYS
         q = self.mapping(raw, path, allowed, {"id", "type", "prompt"})
         qid = q.get("id")
+        if not isinstance(qid, str):
+            self.unreadable = True
         if "id" in q:
             if not (isinstance(qid, str) and ITEM_ID.match(qid)):
                 self.error(f"{path}.id", "expected an id of letters, digits and _")
@@ -1001,7 +1007,7 @@ class _Builder:
     def check_condition(self, cond: Condition, questions: dict, path: str, own_id: str) -> None:
         target = questions.get(cond.question)
         if target is None:
-            if cond.question in self.unbuilt:
+            if cond.question in self.unbuilt or self.unreadable:
                 return
             self.error(f"{path}.question", f'unknown question "{cond.question}"')
             return

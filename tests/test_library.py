@@ -380,3 +380,15 @@ def test_an_evaluation_keeps_its_version_when_a_new_one_is_uploaded(client, db, 
     again = store.get_snapshot(db, store.get_evaluation(db, evaluation["id"])["snapshot_id"])
     assert again == first
     assert "Supplier security basics (version 2.0)" in client.get("/evaluations/new").get_data(as_text=True)
+
+
+def test_a_section_that_cannot_be_read_brings_no_unknown_question_errors():
+    raw = security().replace(b"  - id: ACCESS\n", b"  - id: ACCESS\n    questions: oops\n  - id: MORE\n", 1)
+    raw += b"""      - id: later
+        type: text
+        prompt: Anything else?
+        visible_if: {question: gone, equals: 1}
+"""
+    errors = errors_of(raw)
+    assert "sections[0].questions: expected a non-empty list of questions" in errors
+    assert not [e for e in errors if "unknown question" in e]

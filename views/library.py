@@ -50,7 +50,7 @@ def _load_team(team_id: int, role: str = "viewer") -> tuple[dict, str]:
     """A team the user is a member of, with their role; 404 for anyone else, 403 below `role`."""
     db = get_db()
     team = store.get_team(db, team_id)
-    have = store.membership_role(db, team_id, g.user["id"]) if team and not g.user["disabled_at"] else None
+    have = store.membership_role(db, team_id, g.user["id"]) if team and not g.user.get("disabled_at") else None
     if have is None:
         abort(404)
     if not access.at_least(have, role):
