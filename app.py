@@ -24,6 +24,7 @@ from views import decision
 from views import errors
 from views import exports
 from views import i18n
+from views import library
 from views import limits
 from views import lost_link
 from views import notifications
@@ -147,6 +148,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(accounts.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(decision.bp)
+    app.register_blueprint(library.bp)
     commands.register(app)
     return app
 

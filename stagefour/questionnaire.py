@@ -402,6 +402,7 @@ MAX_NUMBER_BOUND = 10**15
 # The default questionnaire is ~100 kB; ten times that is room to grow, and a bound on the
 # work a file handed to `check-questionnaire` or dropped into questionnaires/ can cause.
 MAX_YAML_BYTES = 1_000_000
+MAX_YAML_DEPTH = 50
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -416,7 +417,16 @@ class _StrictLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
             )
-        return super().compose_node(parent, index)
+        # A questionnaire nests a dozen levels; thousands of `[` would exhaust Python's stack.
+        self.depth = getattr(self, "depth", 0) + 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -444,10 +454,23 @@ _StrictLoader.yaml_implicit_resolvers = {
 
 def parse_yaml(text: str, source: str = "questionnaire") -> Any:
     """Parse YAML text safely; errors name the line and column."""
+    return _read_yaml(text, source)[0]
+
+
+# YAML 1.1 (PyYAML) reads these unquoted words as booleans; `true` and `false` mean what they say.
+_BOOLEAN_WORDS = frozenset("yes Yes YES no No NO on On ON off Off OFF".split())
+
+
+def _read_yaml(text: str, source: str) -> tuple[Any, dict[str, str]]:
+    """The parsed data, and the path of every value YAML read as a boolean from a word such as `yes`."""
     if len(text) > MAX_YAML_BYTES:
         raise QuestionnaireError([f"too large: {len(text)} characters, at most {MAX_YAML_BYTES}"], source)
+    loader = _StrictLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        words: dict[str, str] = {}
+        _boolean_words(node, "", words)
+        return loader.construct_document(node) if node is not None else None, words
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -455,6 +478,55 @@ def parse_yaml(text: str, source: str = "questionnaire") -> Any:
         raise QuestionnaireError([f"{where}: {problem}"], source) from None
     except yaml.YAMLError as exc:
         raise QuestionnaireError([f"invalid YAML: {exc}"], source) from None
+    finally:
+        loader.dispose()
+
+
+def _boolean_words(node: Any, path: str, out: dict[str, str]) -> None:
+    """Collect, in the loader's path notation, the scalars YAML 1.1 turned from a word into a boolean."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:bool" and node.style is None and node.value in _BOOLEAN_WORDS:
+            out[path] = node.value
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _boolean_words(item, f"{path}[{i}]", out)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):  # a boolean key ({yes: 5}) is read as meant
+                _boolean_words(value, f"{path}.{key.value}" if path else key.value, out)
+
+
+def decode_yaml(raw: bytes, source: str = "questionnaire") -> str:
+    """The text of a questionnaire file, or an error a person can act on (size, binary, not UTF-8)."""
+    if len(raw) > MAX_YAML_BYTES:
+        raise QuestionnaireError([f"too large: more than {MAX_YAML_BYTES} bytes"], source)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise QuestionnaireError(["the file is UTF-16 text: save the file as UTF-8"], source)
+    if b"\x00" in raw:
+        raise QuestionnaireError(["not a text file: a questionnaire is YAML text saved as UTF-8"], source)
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark (some Windows editors add one) is harmless
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start]
+        raise QuestionnaireError(
+            [
+                f"line {line}, column {column}: byte 0x{byte:02X} is not UTF-8 (the file looks like Latin-1 or "
+                "Windows-1252): save the file as UTF-8"
+            ],
+            source,
+        ) from None
+
+
+def load_yaml_bytes(raw: bytes, source: str = "questionnaire") -> Questionnaire:
+    """Decode, parse and validate the bytes of a questionnaire file (an upload, or a file read)."""
+    data, words = _read_yaml(decode_yaml(raw, source), source)
+    if data is None:
+        raise QuestionnaireError(
+            ["the file is empty: a questionnaire starts with id, version, title and languages"], source
+        )
+    return parse_questionnaire(data, source, words)
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
@@ -463,17 +535,17 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     try:
         with path.open("rb") as file:
             raw = file.read(MAX_YAML_BYTES + 1)  # never more than the cap into memory
-        if len(raw) > MAX_YAML_BYTES:
-            raise QuestionnaireError([f"too large: more than {MAX_YAML_BYTES} bytes"], str(path))
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionnaireError([f"cannot read file: {exc}"], str(path)) from None
-    return parse_questionnaire(parse_yaml(text, str(path)), str(path))
+    except OSError as exc:
+        raise QuestionnaireError([f"cannot read file: {exc.strerror or exc}"], str(path)) from None
+    return load_yaml_bytes(raw, str(path))
 
 
-def parse_questionnaire(data: Any, source: str = "questionnaire") -> Questionnaire:
-    """Validate parsed questionnaire data and build the model, or raise with every error."""
-    builder = _Builder()
+def parse_questionnaire(data: Any, source: str = "questionnaire", words: dict[str, str] | None = None) -> Questionnaire:
+    """Validate parsed questionnaire data and build the model, or raise with every error.
+
+    `words` (from the YAML reader) turns an error at a value YAML read as a boolean into a hint.
+    """
+    builder = _Builder(words)
     questionnaire = builder.questionnaire(data, content_hash(data))
     if builder.errors:
         raise QuestionnaireError(builder.errors, source)
@@ -493,11 +565,21 @@ def _is_number(value: Any) -> bool:
 class _Builder:
     """Walks the parsed YAML, building the model and collecting errors with paths."""
 
-    def __init__(self) -> None:
+    def __init__(self, words: dict[str, str] | None = None) -> None:
         self.errors: list[str] = []
         self.languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
+        self.words = words or {}
+        # Questions with an id that failed to build: a reference to one is not a second error;
+        # nor is any reference once a section or question could not be read at all (ids unknown).
+        self.unbuilt: set[str] = set()
+        self.unreadable = False
 
     def error(self, path: str, message: str) -> None:
+        if path in self.words:  # "expected a slug" says nothing to someone who wrote `yes`
+            message = _boolean_hint(self.words[path])
+        elif path:
+            hints = [_boolean_hint(w, p) for p, w in self.words.items() if p.startswith((f"{path}.", f"{path}["))]
+            message = "; ".join([message, *hints])
         self.errors.append(f"{path or '(top)'}: {message}")
 
     def mapping(self, value: Any, path: str, allowed: set, required: set = frozenset()) -> dict:
@@ -625,6 +707,8 @@ class _Builder:
     def section(self, raw: Any, path: str, section_ids: set, question_ids: dict) -> Section | None:
         keys = {"id", "title", "help", "vendor_help", "weight", "questions"}
         s = self.mapping(raw, path, keys, {"id", "title", "weight", "questions"})
+        if not isinstance(s.get("questions"), list):
+            self.unreadable = True
         sid = s.get("id")
         if "id" in s:
             if not (isinstance(sid, str) and ITEM_ID.match(sid)):
@@ -663,6 +747,8 @@ class _Builder:
         allowed = self.FIELD_KEYS if in_group else self.QUESTION_KEYS
         q = self.mapping(raw, path, allowed, {"id", "type", "prompt"})
         qid = q.get("id")
+        if not isinstance(qid, str):
+            self.unreadable = True
         if "id" in q:
             if not (isinstance(qid, str) and ITEM_ID.match(qid)):
                 self.error(f"{path}.id", "expected an id of letters, digits and _")
@@ -687,6 +773,10 @@ class _Builder:
         kwargs["prompt"] = self.text(q.get("prompt"), f"{path}.prompt") if "prompt" in q else {}
         kwargs["help"] = self.text(q.get("help"), f"{path}.help", required=False)
         kwargs["unit"] = self.text(q.get("unit"), f"{path}.unit", required=False)
+        if qtype is None:  # every check below depends on the type: without one they are only noise
+            if isinstance(qid, str):
+                self.unbuilt.add(qid)
+            return None
         self.limits(q, qtype, path, kwargs)
         if qtype in ("single", "multi"):
             kwargs["options"] = self.options(q.get("options"), f"{path}.options")
@@ -715,7 +805,7 @@ class _Builder:
             kwargs["scoring"] = self.rule(q.get("scoring", "none"), qtype, f"{path}.scoring")
             if qtype == "computed" and kwargs["scoring"].kind != "metric":
                 self.error(f"{path}.scoring", "a computed item needs a metric rule")
-        if qid is None or qtype is None or not isinstance(raw, dict):
+        if qid is None or not isinstance(raw, dict):
             return None
         return Question(id=qid, type=qtype, **kwargs)
 
@@ -1089,6 +1179,8 @@ class _Builder:
             return
         target = questions.get(cond.question)
         if target is None:
+            if cond.question in self.unbuilt or self.unreadable:
+                return
             self.error(f"{path}.question", f'unknown question "{cond.question}"')
             return
         if cond.question == own_id:
@@ -1111,6 +1203,12 @@ COMPOUNDS = ("all", "any", "not")
 MAX_CONDITION_DEPTH = 8
 PICK_TYPES = ("text", "id_list")
 CHOICES_FROM = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _boolean_hint(word: str, path: str | None = None) -> str:
+    meaning = "true" if word.lower() in ("yes", "on") else "false"
+    where = f" at {path}" if path else ""
+    return f'`{word}` was read as {meaning}{where}: quote it ("{word}")'
 
 
 def _yes_no_key(key: Any) -> str:

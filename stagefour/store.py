@@ -2580,3 +2580,82 @@ def save_summaries(db: Database, rows: list[dict]) -> None:
             f"VALUES ({', '.join('?' * len(columns))})",
             [[json.dumps(r[c]) if c == "verdict" and r[c] is not None else r[c] for c in columns] for r in rows],
         )
+
+
+# --- team questionnaire library (issue 15) ---
+#
+# A team's uploaded questionnaires: one row per (team, id, version), each pointing at the
+# immutable, content-addressed snapshot an evaluation of it uses. Uploading is one transaction:
+# a refused or failed upload leaves neither a snapshot nor a row behind.
+
+
+class LibraryConflict(StoreError):
+    """The team's library holds this questionnaire id and version with different content."""
+
+
+@migrations()
+def m019_team_library(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE team_questionnaires (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL REFERENCES teams(id), "
+        "questionnaire_id TEXT NOT NULL, version TEXT NOT NULL, "
+        "snapshot_id INTEGER NOT NULL REFERENCES questionnaire_snapshots(id), file_name TEXT NOT NULL, "
+        "uploaded_by INTEGER REFERENCES users(id), uploaded_at TEXT NOT NULL, "
+        "UNIQUE (team_id, questionnaire_id, version))"
+    )
+
+
+def add_to_library(
+    db: Database,
+    team_id: int,
+    questionnaire_id: str,
+    version: str,
+    digest: str,
+    definition: dict,
+    file_name: str,
+    user_id: int,
+) -> tuple[int, bool]:
+    """Add a questionnaire version to a team's library: (entry id, True), or (entry id, False) when
+    this very content is there already; LibraryConflict when the version is there with other content."""
+    with write_transaction(db):
+        row = _row(
+            db,
+            "SELECT t.id, s.hash FROM team_questionnaires t JOIN questionnaire_snapshots s ON s.id = t.snapshot_id "
+            "WHERE t.team_id = ? AND t.questionnaire_id = ? AND t.version = ?",
+            [team_id, questionnaire_id, version],
+        )
+        if row is not None:
+            if row["hash"] == digest:
+                return row["id"], False
+            raise LibraryConflict(f"{questionnaire_id} version {version} is in the library with other content")
+        snapshot_id = save_snapshot(db, questionnaire_id, version, digest, definition)
+        entry_id = db.execute(
+            "INSERT INTO team_questionnaires (team_id, questionnaire_id, version, snapshot_id, file_name, "
+            "uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [team_id, questionnaire_id, version, snapshot_id, file_name, user_id, now()],
+        ).lastrowid
+        audit(db, f"user:{user_id}", "questionnaire_uploaded", team=team_id, questionnaire=questionnaire_id,
+              version=version, hash=digest, file=file_name)  # fmt: skip
+    return entry_id, True
+
+
+def team_library(db: Database, team_id: int) -> list[dict]:
+    """Every questionnaire version in a team's library, by id, newest upload first, with the uploader's e-mail."""
+    sql = """
+        SELECT t.*, u.email AS uploaded_by_email, s.hash FROM team_questionnaires t
+        JOIN questionnaire_snapshots s ON s.id = t.snapshot_id
+        LEFT JOIN users u ON u.id = t.uploaded_by
+        WHERE t.team_id = ? ORDER BY t.questionnaire_id, t.id DESC
+    """
+    return _rows(db, sql, [team_id])
+
+
+def library_latest(db: Database, team_ids: Sequence[int]) -> list[dict]:
+    """The newest upload of each questionnaire id in these teams' libraries: team_id, questionnaire_id, snapshot_id."""
+    marks = ",".join("?" * len(team_ids)) or "NULL"
+    sql = f"""
+        SELECT team_id, questionnaire_id, version, snapshot_id FROM team_questionnaires
+        WHERE id IN (SELECT max(id) FROM team_questionnaires WHERE team_id IN ({marks})
+                     GROUP BY team_id, questionnaire_id)
+        ORDER BY team_id, questionnaire_id
+    """
+    return _rows(db, sql, list(team_ids))

@@ -160,6 +160,11 @@ accounts.notification_choices POST  login      302     302        302    302    
 decision.record             GET     login      403     403        200    404          404              404    login     login     login
 decision.record             POST    login      403     403        422    404          404              404    login     login     login
 decision.reopen             POST    login      403     403        302    404          404              404    login     login     login
+# The team's questionnaire library (issue 15, views/library.py): team_id = Claims; members see it, owners upload
+# (an empty form is refused, 422); other teams and administrators are not members (404). The shipped folder is admin-only.
+library.team_library        GET     login      200     200        200    404          200              404    login     login     login
+library.upload              POST    login      403     403        422    404          403              404    login     login     login
+library.shipped_questionnaires GET  login      403     403        403    403          403              200    login     login     login
 """  # noqa: E501 (a row of the table per line)
 
 # The form each POST sends in the matrix: valid where a valid form exists, so a refusal is

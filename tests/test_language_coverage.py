@@ -139,6 +139,8 @@ PAGES: dict[str, list[tuple[str, dict, int]] | Skip] = {
     "admin.users": [("buyer", {}, 200)],
     "admin.teams": [("buyer", {}, 200)],
     "admin.team": [("buyer", {"team_id": "team"}, 200)],
+    "library.shipped_questionnaires": [("buyer", {}, 200)],
+    "library.team_library": [("buyer", {"team_id": "team"}, 200)],
     "oidc.login": Skip("single sign-on is off here; its errors are flashed on the login page"),
     "oidc.callback": Skip("single sign-on is off here; its errors are flashed on the login page"),
     "accounts.account": [("buyer", {}, 200)],

@@ -110,6 +110,10 @@ SENTENCES = {
     "notification_email_failed": _l("Notification e-mail (%(kind)s) to %(to)s failed: %(error)s"),
     "notification_choices_changed": _l("Notification choices of account %(user)s changed"),
     "account_email_failed": _l("Account e-mail (%(what)s) to %(to)s failed: %(error)s"),
+    # The team's questionnaire library (issue 15): `team` is the team's id.
+    "questionnaire_uploaded": _l(
+        "Questionnaire %(questionnaire)s version %(version)s added to the library of team %(team)s"
+    ),
 }
 
 # The actions by name, for the filter (issue 13): a reader picks "Answer saved", never `answer_saved`.
@@ -161,6 +165,7 @@ ACTION_NAMES = {
     "login_code_failed": _l("Wrong two-step login code"),
     "account_emailed": _l("Account e-mail sent"),
     "account_email_failed": _l("Account e-mail failed"),
+    "questionnaire_uploaded": _l("Questionnaire uploaded"),
 }
 
 FILTERS = ("action", "actor", "vendor", "from", "to")

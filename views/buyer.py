@@ -43,17 +43,17 @@ from stagefour import access
 from stagefour import dashboard as dashboard_core
 from stagefour import deadlines
 from stagefour import evaluations
+from stagefour import library as library_core
 from stagefour import mail
 from stagefour import store
 from stagefour.commercials import DEFAULT_CURRENCY
-from stagefour.library import questionnaire_paths
 from stagefour.numbers import readable_number
 from stagefour.profile import CURRENCIES
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import QuestionnaireError
-from stagefour.questionnaire import load_questionnaire
 from stagefour.questionnaire import localize
 from stagefour.scoring import score_response
+from views import library as library_views
 from views import notices
 from views.auth import login_required
 from views.db import get_db
@@ -74,25 +74,18 @@ CLOSED_MESSAGE = _l(
     "An owner can reopen it on its decision page."
 )
 
-# Library files parsed once per file version: path -> (mtime, questionnaire).
-_library: dict[str, tuple[int, Questionnaire]] = {}
 
-
-def library() -> dict[str, Questionnaire]:
-    """The library's valid questionnaires by id (the file name without .yaml), in file order."""
+def offered(team_ids: list[int]) -> tuple[dict[str, Questionnaire], dict[int, dict[str, Questionnaire]]]:
+    """What "New evaluation" offers: the newest version of each questionnaire in these teams'
+    libraries, then the shipped ones (an id a team uses hides the shipped one); and each team's own."""
+    by_team = library_views.team_questionnaires(team_ids)
     out: dict[str, Questionnaire] = {}
-    for path in questionnaire_paths(Path(current_app.config["QUESTIONNAIRE_FOLDER"])):
-        stamp = path.stat().st_mtime_ns
-        cached = _library.get(str(path))
-        if cached is None or cached[0] != stamp:
-            try:
-                cached = (stamp, load_questionnaire(path))
-            except QuestionnaireError as exc:
-                current_app.logger.warning("questionnaire left out of the library: %s", exc)
-                continue
-            _library[str(path)] = cached
-        out[path.stem] = cached[1]
-    return out
+    for team_id in team_ids:
+        for qid, questionnaire in by_team[team_id].items():
+            out.setdefault(qid, questionnaire)
+    for qid, questionnaire in library_views.shipped().questionnaires.items():
+        out.setdefault(qid, questionnaire)
+    return out, by_team
 
 
 def _language() -> str:
@@ -273,12 +266,27 @@ def dashboard():
     return render_template(
         "buyer/dashboard.html",
         items=items,
+        library_teams=access.teams_where(get_db(), g.user, "viewer"),
         attention=attention[:ATTENTION_SHOWN],
         attention_more=max(len(attention) - ATTENTION_SHOWN, 0),
     )
 
 
 # --- evaluation settings ------------------------------------------------------------------------
+
+
+def _in_team_library(form: NewEvaluationForm, questionnaire: Questionnaire, by_team: dict) -> bool:
+    """Whether the questionnaire chosen is the one this id names for the team chosen (its library, then
+    the shipped ones): another team's questionnaire is never used, even by a buyer who owns both."""
+    folder = Path(current_app.config["QUESTIONNAIRE_FOLDER"])
+    try:
+        found = library_core.find(questionnaire.id, folder, team=by_team.get(int(form.team.data), {}))
+    except (library_core.UnknownQuestionnaire, QuestionnaireError):
+        found = None
+    if found is None or found.hash != questionnaire.hash:
+        form.questionnaire.errors.append(_("This questionnaire is not in the library of the team you chose."))
+        return False
+    return True
 
 
 def _questionnaire_choices(questionnaires: dict[str, Questionnaire]) -> list[tuple[str, str]]:
@@ -302,7 +310,7 @@ def new_evaluation():
     teams = access.teams_where(get_db(), g.user, "owner")
     if not teams:
         abort(403)
-    questionnaires = library()
+    questionnaires, by_team = offered([t["id"] for t in teams])
     if not questionnaires:
         return render_template("buyer/evaluation_form.html", form=None, questionnaire=None, new=True)
     first = next(iter(questionnaires))
@@ -328,7 +336,7 @@ def new_evaluation():
     if not form.team.raw_data and (request.method == "GET" or len(teams) == 1):
         # Not sent: a GET, or the page of a buyer who owns one team (it shows no choice to make).
         form.team.data = str(teams[0]["id"])
-    if not switching and form.validate_on_submit():
+    if not switching and form.validate_on_submit() and _in_team_library(form, questionnaire, by_team):
         evaluation_id = evaluations.start_evaluation(
             get_db(),
             questionnaire,
@@ -352,6 +360,7 @@ def new_evaluation():
             several=len(questionnaires) > 1,
             switched=switching,
             new=True,
+            library_teams=teams,
         ),
         status,
     )

@@ -163,6 +163,18 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("admin-users", f"{base}/admin/users")
     visit("admin-teams", f"{base}/admin/teams")
     visit("admin-team", f"{base}/admin/teams/1")
+    visit("admin-questionnaires", f"{base}/admin/questionnaires")
+    # The team's questionnaire library (issue 15): the page, and an upload refused with every error listed.
+    visit("library", f"{base}/teams/{team_id}/library")
+    page.set_input_files(
+        "#file", {"name": "draft.yaml", "mimeType": "application/yaml", "buffer": b"id: Draft\nsections: 3\n"}
+    )
+    with page.expect_navigation() as info:
+        page.get_by_role("button", name="Upload to the library").click()
+    assert info.value.status == 422
+    expect(page.locator("ul.loader-errors li").first).to_be_visible()
+    check("library-upload-errors", page, info.value)
+    seen.append("library-upload-errors")
     visit("error-404", f"{base}/no-such-page", 404)
 
     visit("vendor-overview", f"{base}/v/{token}")
@@ -294,7 +306,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 44, seen
+    assert len(seen) == 47, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
