@@ -185,13 +185,10 @@ def test_commercials_move_neither_the_ranking_nor_the_sensitivity(db, make_evalu
     assert outcomes[0] == outcomes[1]
 
 
-def test_a_1_0_evaluation_has_no_block_and_no_data_location(db, make_evaluation, make_vendor, client, login,
-                                                           make_user):  # fmt: skip
+def test_a_1_0_evaluation_has_no_block_and_no_data_location(db, team, make_vendor, client, login, make_user):
     old = load_questionnaire(FIXTURES / "questionnaires" / "ai-deployment-partner-1.0.0.yaml")
     assert "K1" not in old.questions
-    from stagefour import evaluations as ev
-
-    evaluation_id = ev.start_evaluation(db, old, "Old one", buyer_profile=dict(PROFILE), team_id=1)
+    evaluation_id = evaluations.start_evaluation(db, old, "Old one", buyer_profile=dict(PROFILE), team_id=team)
     make_vendor("Example Ltd", evaluation_id, answers={"A1": "Old answers.", "A3": 12})
     _, comparison = comparison_of(db, evaluation_id, old)
     assert comparison.commercials is None and comparison.locations is None

@@ -17,6 +17,9 @@ from ..test_commercials_block import VENDORS
 from .conftest import SHOTS
 from .conftest import demo_links
 from .conftest import shot
+from .test_accessibility import BLOCKING
+from .test_accessibility import _describe
+from .test_accessibility import axe_page  # noqa: F401 (the fixture)
 
 BASES = ("stage4-deployer", "no-engineers", "pilots-only")
 
@@ -112,3 +115,18 @@ def test_the_blocks_columns_follow_the_ranking_when_a_weight_moves(live, page):
         assert ranking == heads == cells, alone
         seen.add(tuple(ranking))
     assert len(seen) > 1  # some weights did re-rank, and the block followed
+
+
+def test_the_comparison_with_the_block_has_no_serious_axe_violations(live, axe_page):  # noqa: F811
+    """The walk in test_accessibility meets the block only with the demo's answers; here it is full."""
+    base, output, app = live
+    evaluation_id = add_three_vendors(app)
+    log_in(axe_page, base, output)
+    for lang in ("en", "de"):
+        axe_page.set_extra_http_headers({"Accept-Language": lang})
+        axe_page.goto(f"{base}/evaluations/{evaluation_id}/compare")
+        expect(axe_page.locator("#commercials")).to_be_visible()
+        result = axe_page.evaluate("() => axe.run(document)")
+        assert result["passes"]
+        blocking = [v for v in result["violations"] if v["impact"] in BLOCKING]
+        assert not blocking, f"{lang}:\n{_describe(blocking)}"
