@@ -61,7 +61,7 @@ def test_link_opens_the_overview_with_every_section(client, vendor):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Vendor A" in html
-    for sid in "ABCDEFGHIJ":
+    for sid in "ABCDEFGHIJK":
         assert f'href="/v/{vendor["token"]}/s/{sid}"' in html
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "same-origin"
@@ -81,7 +81,7 @@ def test_the_vendor_reads_the_instructions_meant_for_them_that_the_buyers_pdf_le
 
 
 def test_every_section_renders_and_unknown_sections_do_not(client, vendor):
-    for sid in "ABCDEFGHIJ":
+    for sid in "ABCDEFGHIJK":
         assert client.get(section_url(vendor, sid)).status_code == 200
     assert client.get(section_url(vendor, "Z")).status_code == 404
     assert client.get(section_url(vendor, "<script>")).status_code == 404
