@@ -18,7 +18,7 @@ def test_score_prints_the_result_as_json(runner):
     assert data["vendor"] == "Northwind Applied AI"
     assert 0 <= data["overall"] <= 100
     assert set(data["sections"]) == set("ABCDEFGHIJK")
-    assert data["completeness"] == 100
+    assert data["completeness"] == 61.1  # a 1.0 file: the 21 required items 1.1 adds are unanswered
     assert data["verdict"]["code"] == "stage4_unverified"
     assert data["verdict"]["label"]
     assert data["verdict"]["overlays"] == []

@@ -96,7 +96,7 @@ def test_json_export_holds_the_whole_evaluation(db, demo, questionnaire):
     assert settings["title"] == "Claims automation partner"
     assert settings["deadline"] == "2026-12-31"
     assert settings["buyer_profile"] == PROFILE
-    assert list(settings["weights"]) == list("ABCDEFGHIJ")
+    assert list(settings["weights"]) == list("ABCDEFGHIJK")
     assert settings["weights"]["B"] == 22
     snapshot = data["questionnaire"]
     assert (snapshot["id"], snapshot["version"], snapshot["hash"]) == (

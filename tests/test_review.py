@@ -157,15 +157,15 @@ def test_weights_in_the_query_re_rank_and_bad_weights_are_explained(client, make
     login(make_user("viewer"))
     default = ranking_names(page(client, f"/evaluations/{evaluation_id}/compare"))
     only_a = ranking_names(page(client, f"/evaluations/{evaluation_id}/compare?" + "&".join(
-        f"w_{s}={1000 if s == 'A' else 0}" for s in "ABCDEFGHIJ")))  # fmt: skip
+        f"w_{s}={1000 if s == 'A' else 0}" for s in "ABCDEFGHIJK")))  # fmt: skip
     only_c = ranking_names(page(client, f"/evaluations/{evaluation_id}/compare?" + "&".join(
-        f"w_{s}={1000 if s == 'C' else 0}" for s in "ABCDEFGHIJ")))  # fmt: skip
+        f"w_{s}={1000 if s == 'C' else 0}" for s in "ABCDEFGHIJK")))  # fmt: skip
     assert only_a[0] == "Engaged Co" and only_c[0] == "People First"
     assert set(default) == {"People First", "Engaged Co"}
     for bad in ("w_A=abc", "w_A=-3", "w_A=1e9", "w_A=nan", "w_A=%3Cscript%3E"):
         html = page(client, f"/evaluations/{evaluation_id}/compare?{bad}")
         assert "A weight is a number from 0 to 1000" in html
-    zero = page(client, f"/evaluations/{evaluation_id}/compare?" + "&".join(f"w_{s}=0" for s in "ABCDEFGHIJ"))
+    zero = page(client, f"/evaluations/{evaluation_id}/compare?" + "&".join(f"w_{s}=0" for s in "ABCDEFGHIJK"))
     assert "At least one section needs a weight above 0" in zero
 
 

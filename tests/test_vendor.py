@@ -61,7 +61,7 @@ def test_link_opens_the_overview_with_every_section(client, vendor):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Vendor A" in html
-    for sid in "ABCDEFGHIJ":
+    for sid in "ABCDEFGHIJK":
         assert f'href="/v/{vendor["token"]}/s/{sid}"' in html
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "same-origin"
@@ -81,7 +81,7 @@ def test_the_vendor_reads_the_instructions_meant_for_them_that_the_buyers_pdf_le
 
 
 def test_every_section_renders_and_unknown_sections_do_not(client, vendor):
-    for sid in "ABCDEFGHIJ":
+    for sid in "ABCDEFGHIJK":
         assert client.get(section_url(vendor, sid)).status_code == 200
     assert client.get(section_url(vendor, "Z")).status_code == 404
     assert client.get(section_url(vendor, "<script>")).status_code == 404
@@ -100,7 +100,8 @@ def test_saving_a_section_stores_each_type_and_redirects(client, db, vendor):
 
 def test_save_and_continue_goes_to_the_next_section_then_review(client, vendor):
     assert save(client, vendor, "A", {"action": "next"}).headers["Location"].endswith("/s/B")
-    assert save(client, vendor, "J", {"action": "next"}).headers["Location"].endswith("/review")
+    assert save(client, vendor, "J", {"action": "next"}).headers["Location"].endswith("/s/K")
+    assert save(client, vendor, "K", {"action": "next"}).headers["Location"].endswith("/review")
 
 
 @pytest.mark.parametrize(
@@ -493,7 +494,7 @@ def _section_list(html: str) -> dict[str, tuple[str, bool]]:
 def test_the_section_list_follows_saves_the_page_the_link_and_the_language(client, vendor, make_vendor):
     """The list is kept between requests (views/vendor.py): each step changes one thing it shows."""
     on_a = _section_list(client.get(section_url(vendor, "A")).get_data(as_text=True))
-    assert set(on_a) == set("ABCDEFGHIJ") and on_a["A"][1] and not on_a["B"][1]
+    assert set(on_a) == set("ABCDEFGHIJK") and on_a["A"][1] and not on_a["B"][1]
     on_b = _section_list(client.get(section_url(vendor, "B")).get_data(as_text=True))
     assert on_b["B"][1] and not on_b["A"][1]  # the page it is on, with the same progress
     other = make_vendor("Vendor B", evaluation_id=vendor["evaluation_id"])

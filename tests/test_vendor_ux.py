@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from stagefour import store
 
+from .conftest import complete_answers
 from .conftest import load_response_json
 from .test_vendor import answers
 from .test_vendor import save
@@ -40,7 +41,7 @@ def test_coming_back_resumes_at_the_first_section_with_a_required_answer_missing
 
 
 def test_with_every_required_answer_given_the_button_leads_to_review_and_submit(client, make_vendor):
-    v = make_vendor(answers=load_response_json("stage4-deployer")["answers"])
+    v = make_vendor(answers=complete_answers("stage4-deployer"))
     assert resume_button(client, v) == (f"/v/{v['token']}/review", "Review and submit")
 
 
