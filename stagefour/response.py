@@ -222,7 +222,14 @@ def _check_number(question: Question, value: Any, path: str, errors: list[str]) 
 def has_cents_at_most(value: int | float) -> bool:
     """Whether a money amount has at most 2 decimals, as written (42.5 yes, 42.505 no)."""
     # The shortest repr is what was typed or sent: 19.99 is "19.99", not the binary 19.989999…
-    return Decimal(repr(value)).as_tuple().exponent >= -2 if isinstance(value, float) else True
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return True  # inf and nan are not amounts at all: the range check refuses them beside the field
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        return isinstance(exponent, int) and exponent >= -2
+    return True
 
 
 def _check_files(question: Question, value: Any, path: str, errors: list[str]) -> Any:
