@@ -39,6 +39,8 @@ def value_strategy(q):
         hi = q.max if q.max is not None else 100_000
         if q.integer:
             return st.integers(min_value=int(lo), max_value=int(hi))
+        if q.money:  # an amount of at most 2 decimals (1.1): whole cents
+            return st.integers(min_value=int(lo * 100), max_value=int(hi * 100)).map(lambda cents: cents / 100)
         return st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False)
     if t == "date":
         return dates
