@@ -7,7 +7,7 @@ import pytest
 from .conftest import FIXTURES
 from .conftest import RESPONSES
 
-EXAMPLE = str(FIXTURES / "response-1.1-example.json")
+EXAMPLE = str(FIXTURES / "responses" / "contract-example-1.1.json")
 KEYS = ["currency", "K1", "K2", "K3", "K4", "K5", "K6", "monthly_tasks", "monthly_run_cost", "go_live_plus_12_months"]
 
 

@@ -17,7 +17,7 @@ from .conftest import FIXTURES
 from .conftest import load_response_json
 
 GENERATED_AT = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
-EXAMPLE = json.loads((FIXTURES / "response-1.1-example.json").read_text(encoding="utf-8"))
+EXAMPLE = json.loads((FIXTURES / "responses" / "contract-example-1.1.json").read_text(encoding="utf-8"))
 PROFILE = {
     "industry": "insurance",
     "data_regions": ["eu_eea", "uk"],

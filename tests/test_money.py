@@ -18,7 +18,7 @@ from stagefour.numbers import readable_money
 from .conftest import AS_OF
 from .conftest import FIXTURES
 
-EXAMPLE = json.loads((FIXTURES / "response-1.1-example.json").read_text(encoding="utf-8"))
+EXAMPLE = json.loads((FIXTURES / "responses" / "contract-example-1.1.json").read_text(encoding="utf-8"))
 
 
 def text(response) -> str:
