@@ -12,6 +12,14 @@ from stagefour.metrics import TrackRecord
 from stagefour.scoring import score_response
 
 from .conftest import AS_OF
+from .conftest import load_response_json
+
+
+@pytest.fixture
+def stage4_answers():
+    """The real stage-4 deployer's 1.0 answers, none of the 1.1 items (conftest's fixture adds them)."""
+    return copy.deepcopy(load_response_json("stage4-deployer")["answers"])
+
 
 NEW = ("R19", "R20", "R21", "R22", "R23", "R24", "R25", "R26")
 EVERY_PROFILE_FIELD = {
