@@ -231,7 +231,7 @@ def test_the_page_shows_values_marks_and_not_given_in_the_contracts_row_order(cl
     # marked in words only: no heat-map colours in the block
     table = html[html.index('id="commercials"') : html.index("</table>", html.index('id="commercials"'))]
     assert "heat" not in table
-    assert "<caption id=\"commercials-caption\">" in table and 'scope="row"' in table and 'scope="col"' in table
+    assert '<caption id="commercials-caption">' in table and 'scope="row"' in table and 'scope="col"' in table
     assert "60,000 tasks a month" in html
 
 
