@@ -59,6 +59,7 @@ from markupsafe import Markup
 from sqlite_utils import Database
 
 from stagefour import messages
+from stagefour import richtext
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
@@ -791,6 +792,7 @@ def environment(lang: str) -> Environment:
         why=_f_why,
         msg=_f_msg,
         hash=_f_hash,
+        markdown=richtext.markdown,
     )
     return env
 

@@ -27,6 +27,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from stagefour import richtext
 from stagefour.evidence import BINARY_TYPES
 from stagefour.evidence import TEXT_TYPES
 from stagefour.messages import language_name
@@ -151,6 +152,10 @@ VERDICT_LABELS = {
     "stage3_no_engineers": _l("Stage 3: no named engineers on recent deployments"),
     "stage3_no_deployments": _l("Stage 3: no recent production deployments"),
     "incomplete": _l("Incomplete"),
+    # a questionnaire's own `verdict:` thresholds (issue 15)
+    "meets": _l("Meets the requirements"),
+    "meets_with_conditions": _l("Meets the requirements with conditions"),
+    "does_not_meet": _l("Does not meet the requirements"),
 }
 OVERLAY_LABELS = {"security_blocker": _l("Security blocker"), "lock_in": _l("Lock-in risk")}
 SEVERITY_LABELS = {"high": _l("high"), "medium": _l("medium"), "low": _l("low")}
@@ -184,6 +189,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(message, "msg")
     app.add_template_filter(lambda why: message(reason(why)), "why")
     app.add_template_filter(filesize, "filesize")
+    app.add_template_filter(richtext.markdown, "markdown")
     app.add_template_global(ACCEPTED_UPLOADS, "accepted_files")
     app.add_template_global(lambda status: str(STATUS_LABELS.get(status, status)), "status_label")
     app.add_template_global(zip, "zip")
