@@ -353,8 +353,10 @@ def answer_reference(questionnaire: Questionnaire, path: str, answers: dict, lan
     """
     match = ANSWER_PATH.match(path)
     q = questionnaire.questions.get(match["question"]) if match else None
-    if q is None or match["row"] is None:
+    if q is None or (match["row"] is None and path != q.id):
         return path
+    if match["row"] is None:
+        return q.shown_number  # a display number ("2.1") where the questionnaire gives one
     index = int(match["row"])
     rows = answers.get(q.id)
     row = rows[index] if isinstance(rows, list) and index < len(rows) and isinstance(rows[index], dict) else {}

@@ -1,0 +1,116 @@
+"""The format of issue 15 in the pages: the vendor form, the review page and the comparison."""
+
+import re
+
+import pytest
+
+from stagefour import evaluations
+from stagefour import store
+from stagefour.questionnaire import load_questionnaire
+from stagefour.response import Response
+
+from .conftest import FIXTURES
+from .test_vendor import field_error
+from .test_vendor import save
+
+QUESTIONNAIRE = load_questionnaire(FIXTURES / "security-baseline.yaml")
+GOOD = {
+    "GOV_01": True,
+    "GOV_02": "yearly",
+    "GOV_03": ["iso27001", "other"],
+    "GOV_03.other": "CSA STAR level 2",
+    "ACC_01": "password",
+    "ACC_02": 45,
+    "ACC_03": "na",
+}
+
+
+@pytest.fixture
+def evaluation(db, team):
+    return evaluations.start_evaluation(
+        db, QUESTIONNAIRE, title="Hosting supplier", deadline=None, buyer_profile={}, team_id=team
+    )
+
+
+def invite(db, evaluation_id, name="Vendor A", answers=None):
+    vendor_id, token = evaluations.invite(db, evaluation_id, name, None, "test")
+    if answers is not None:
+        evaluations.import_response(db, vendor_id, Response("security-baseline", name, answers), "test", submit=True)
+    vendor = store.get_vendor(db, vendor_id)
+    return {"vendor_id": vendor_id, "response_id": vendor["response_id"], "token": token}
+
+
+def test_the_vendor_form_shows_numbers_headings_notes_markdown_and_specify_boxes(client, db, evaluation):
+    v = invite(db, evaluation)
+    html = client.get(f"/v/{v['token']}/s/GOV").get_data(as_text=True)
+    assert '<span class="sid">1</span> Governance' in html
+    assert '<span class="qid">1.1</span>' in html and '<span class="qid">GOV_01</span>' not in html
+    order = [html.index(s) for s in ('<h2 class="subheading">Policies', "1.1</span>", "1.2</span>", 'class="note"')]
+    assert order == sorted(order)
+    assert "<em>current</em>" in html  # the note's Markdown
+    assert '<a href="https://example.com/policy" rel="noopener noreferrer">security policy</a>' in html
+    assert 'name="GOV_03.other"' in html  # shown without script, next to its option
+    assert "specify.js" in html
+
+
+def test_a_chosen_other_needs_its_text_and_is_saved_beside_the_answer(client, db, evaluation):
+    v = invite(db, evaluation)
+    response = save(client, v, "ACC", {"ACC_01": "other", "ACC_02": "3", "action": "save"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Please specify" in field_error(html, "ACC_01")
+    stored = store.load_answers(db, v["response_id"])
+    assert stored == {"ACC_02": 3}  # the rest is saved; the answer without its text is not
+    response = save(
+        client, v, "ACC", {"ACC_01": "other", "ACC_01.other": " Smart cards ", "ACC_02": "3", "action": "save"}
+    )
+    assert response.status_code == 302
+    assert store.load_answers(db, v["response_id"]) == {"ACC_01": "other", "ACC_01.other": "Smart cards", "ACC_02": 3}
+    html = client.get(f"/v/{v['token']}/s/ACC").get_data(as_text=True)
+    assert re.search(r'name="ACC_01.other" value="Smart cards"', html)
+    # another option: the text is cleared with it
+    assert (
+        save(
+            client, v, "ACC", {"ACC_01": "mfa_all", "ACC_01.other": "Smart cards", "ACC_02": "3", "action": "save"}
+        ).status_code
+        == 302
+    )
+    assert store.load_answers(db, v["response_id"]) == {"ACC_01": "mfa_all", "ACC_02": 3}
+
+
+def test_a_specify_text_over_the_limit_is_refused_and_nothing_is_saved_for_that_question(client, db, evaluation):
+    v = invite(db, evaluation)
+    response = save(client, v, "ACC", {"ACC_01": "other", "ACC_01.other": "x" * 501, "action": "save"})
+    assert response.status_code == 422
+    assert store.load_answers(db, v["response_id"]) == {}
+
+
+def test_a_not_applicable_answer_completes_the_item(client, db, evaluation):
+    v = invite(db, evaluation)
+    assert save(client, v, "ACC", {"ACC_03": "na", "action": "save"}).status_code == 302
+    assert store.load_answers(db, v["response_id"]) == {"ACC_03": "na"}
+
+
+def test_review_page_shows_numbers_warnings_verdict_and_specify_text(client, db, evaluation, login, make_user):
+    v = invite(db, evaluation, answers=GOOD)
+    login(make_user())
+    html = client.get(f"/evaluations/{evaluation}/vendors/{v['vendor_id']}").get_data(as_text=True)
+    assert '<span class="verdict tier-0">Does not meet the requirements</span>' in html
+    assert "Staff sign in with a password alone." in html
+    assert '<a href="#a-ACC_01">2.1</a>' in html  # the flag names the answer by its display number
+    assert "Leavers keep access for more than 30 days." in html
+    assert "CSA STAR level 2" in html
+    assert '<span class="qid">1.1</span>' in html
+
+
+def test_comparison_page_shows_the_generic_verdict_and_warnings(client, db, evaluation, login, make_user):
+    invite(db, evaluation, "Vendor A", answers=GOOD)
+    invite(db, evaluation, "Vendor B", answers={**GOOD, "ACC_01": "mfa_all", "ACC_02": 1})
+    login(make_user())
+    html = client.get(f"/evaluations/{evaluation}/compare").get_data(as_text=True)
+    assert '<span class="verdict tier-5">Meets the requirements</span>' in html
+    assert '<span class="verdict tier-0">Does not meet the requirements</span>' in html
+    assert "meets, then meets with conditions" in html
+    assert "stage 4" not in html
+    assert "CSA STAR level 2" in html
+    assert "Staff sign in with a password alone." in html
