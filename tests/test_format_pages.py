@@ -1,6 +1,7 @@
 """The format of issue 15 in the pages: the vendor form, the review page and the comparison."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from stagefour.response import Response
 from .conftest import FIXTURES
 from .test_vendor import field_error
 from .test_vendor import save
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
 
 QUESTIONNAIRE = load_questionnaire(FIXTURES / "security-baseline.yaml")
 GOOD = {
@@ -114,3 +117,32 @@ def test_comparison_page_shows_the_generic_verdict_and_warnings(client, db, eval
     assert "stage 4" not in html
     assert "CSA STAR level 2" in html
     assert "Staff sign in with a password alone." in html
+
+
+def test_the_comparison_pdf_shows_numbers_headings_notes_warnings_the_verdict_and_specify_texts(db, evaluation):
+    from stagefour import report
+    from tests.conftest import AS_OF
+    from tests.test_report import flat
+    from tests.test_report import pages_text
+
+    invite(db, evaluation, "Vendor A", answers=GOOD)
+    invite(db, evaluation, "Vendor B", answers={**GOOD, "ACC_01": "mfa_all", "ACC_02": 1})
+    rendered = report.make_comparison(db, store.get_evaluation(db, evaluation), QUESTIONNAIRE, AS_OF)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "security-baseline-comparison.pdf").write_bytes(rendered.pdf)  # to look at (git-ignored)
+    text = flat(" ".join(pages_text(rendered.pdf)))
+    for words in (
+        "Meets the requirements",
+        "Does not meet the requirements",
+        "Staff sign in with a password alone.",
+        "Leavers keep access for more than 30 days.",
+        "Policies",  # the heading
+        "Certifications count only when current.",  # the note, its Markdown emphasis rendered
+        "CSA STAR level 2",
+        "1.1 Do you have a written information security policy",
+        "overall score at least 70",
+        "“N/A — we do not process card data” makes the question not applicable.",
+    ):
+        assert flat(words) in text, words
+    assert "GOV_01" not in text
+    assert "*current*" not in text
