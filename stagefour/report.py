@@ -67,13 +67,13 @@ from stagefour.numbers import PLAIN_LIMIT
 from stagefour.numbers import readable_number
 from stagefour.numbers import readable_percent
 from stagefour.questionnaire import Band
-from stagefour.scoring import GENERIC_VERDICTS
 from stagefour.questionnaire import Condition
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import answer_reference
 from stagefour.questionnaire import localize
 from stagefour.questionnaire import specify_key
+from stagefour.scoring import GENERIC_VERDICTS
 from stagefour.scoring import reason
 
 ROOT = Path(__file__).resolve().parent.parent
