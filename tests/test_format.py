@@ -324,3 +324,21 @@ def test_loader_checks_the_verdict():
         "verdict.meets.sections.NOPE: unknown key",
         "verdict.meets.warnings.high: expected an integer ≥ 0, got -1",
     ]
+
+
+def test_exports_keep_the_specify_text_beside_its_answer(baseline):
+    from types import SimpleNamespace
+
+    from stagefour import export
+
+    review = SimpleNamespace(vendor={"name": "Acme", "language": "de"}, answers=dict(reversed(list(GOOD.items()))))
+    data = export.response_json(baseline, review)
+    keys = list(data["answers"])
+    assert keys.index("GOV_03.other") == keys.index("GOV_03") + 1
+    assert read_response(baseline, json.dumps(data)).answers == GOOD
+    question = baseline.question("GOV_03")
+    assert (
+        export.describe(question, GOOD["GOV_03"], "en", GOOD)
+        == "ISO/IEC 27001; Other — please specify: CSA STAR level 2"
+    )
+    assert export.describe(question, GOOD["GOV_03"], "en") == "ISO/IEC 27001; Other — please specify"
