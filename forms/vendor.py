@@ -174,8 +174,13 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def read_section(form: SectionForm, section: Section, files: dict[str, list[dict]]) -> tuple[dict, dict]:
+def read_section(
+    form: SectionForm, section: Section, files: dict[str, list[dict]], require_specify: bool = True
+) -> tuple[dict, dict]:
     """The section's answers from a validated form, and errors by field name.
+
+    Without `require_specify` (an autosave while the vendor is still typing), an option ticked
+    before its "please specify" text is typed is not an error: that answer waits, unsaved.
 
     `files` holds the file references each file field (`B5`, `B1-0-evidence`) should keep
     after this save. Fully empty rows of a group are dropped.
@@ -221,7 +226,7 @@ def read_section(form: SectionForm, section: Section, files: dict[str, list[dict
             errors[q.id] = [_l("Choose options or “none of these”, not both.")]
             continue
         values[q.id] = _value(q, field)
-        _read_specified(form, q, values, errors)
+        _read_specified(form, q, values, errors, require_specify)
     # The core's validation is the last word (it is what imports and the API use too).
     for qid, value in list(values.items()):
         if value is None or "." in qid:  # a specify text is checked above
@@ -236,7 +241,7 @@ def read_section(form: SectionForm, section: Section, files: dict[str, list[dict
     return values, errors
 
 
-def _read_specified(form: SectionForm, q: Question, values: dict, errors: dict) -> None:
+def _read_specified(form: SectionForm, q: Question, values: dict, errors: dict, required: bool) -> None:
     """The "please specify" texts of a question: required for a ticked option, cleared for one not ticked."""
     for o in q.specify_options:
         key = specify_key(q.id, o.value)
@@ -245,8 +250,12 @@ def _read_specified(form: SectionForm, q: Question, values: dict, errors: dict) 
         picked = chosen(values.get(q.id), o.value)
         if field.errors:
             errors[q.id] = [f"{key}: {e}" for e in field.errors]
-        elif picked and not text:
+        elif picked and not text and required:
             errors[q.id] = [_l("Please specify: fill in the box beside the option you ticked.")]
+        elif picked and not text:
+            values.pop(q.id, None)
+            values.pop(key, None)
+            return
         values[key] = text if picked and text else None
 
 

@@ -146,3 +146,16 @@ def test_the_comparison_pdf_shows_numbers_headings_notes_warnings_the_verdict_an
         assert flat(words) in text, words
     assert "GOV_01" not in text
     assert "*current*" not in text
+
+
+def test_an_autosave_waits_for_the_specify_text_without_an_error(client, db, evaluation):
+    v = invite(db, evaluation)
+    url = f"/v/{v['token']}/s/ACC/autosave"
+    data = {"ACC_01": "other", "ACC_02": "3", "changed": "ACC_01,ACC_02", "base_versions": "{}"}
+    response = client.post(url, data=data)
+    assert response.status_code == 200, response.json
+    assert response.json["saved"] == ["ACC_02"]
+    assert store.load_answers(db, v["response_id"]) == {"ACC_02": 3}
+    response = client.post(url, data={**data, "ACC_01.other": "Smart cards", "changed": "ACC_01"})
+    assert sorted(response.json["saved"]) == ["ACC_01", "ACC_01.other"]
+    assert store.load_answers(db, v["response_id"]) == {"ACC_01": "other", "ACC_01.other": "Smart cards", "ACC_02": 3}

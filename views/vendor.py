@@ -560,7 +560,7 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
     form_class = section_form_class(link.questionnaire, section)
     form = form_class(formdata=formdata, meta={"csrf": False})
     form.validate()
-    values, field_errors = read_section(form, section, kept_files)
+    values, field_errors = read_section(form, section, kept_files, require_specify=only is None)
     errors.update(field_errors)
     seen = _seen(formdata.get("base_versions"))
     base_versions = {qid: version for qid, (version, _) in seen.items()}
