@@ -104,6 +104,8 @@ def test_review_page_shows_numbers_warnings_verdict_and_specify_text(client, db,
     assert "Leavers keep access for more than 30 days." in html
     assert "CSA STAR level 2" in html
     assert '<span class="qid">1.1</span>' in html
+    assert html.count("Does not meet the requirements") == 1  # the badge says it all
+    assert "deployments" not in html  # the AI questionnaire's verification part is not shown
 
 
 def test_comparison_page_shows_the_generic_verdict_and_warnings(client, db, evaluation, login, make_user):
