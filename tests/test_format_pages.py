@@ -161,3 +161,34 @@ def test_an_autosave_waits_for_the_specify_text_without_an_error(client, db, eva
     response = client.post(url, data={**data, "ACC_01.other": "Smart cards", "changed": "ACC_01"})
     assert sorted(response.json["saved"]) == ["ACC_01", "ACC_01.other"]
     assert store.load_answers(db, v["response_id"]) == {"ACC_01": "other", "ACC_01.other": "Smart cards", "ACC_02": 3}
+
+
+def test_hostile_markdown_in_a_questionnaire_is_shown_harmless_in_the_form_and_the_pdf(client, db, team):
+    import yaml
+
+    from stagefour import report
+    from stagefour.questionnaire import parse_questionnaire
+    from tests.conftest import AS_OF
+
+    data = yaml.safe_load((FIXTURES / "security-baseline.yaml").read_text(encoding="utf-8"))
+    hostile = (
+        "<script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)> ![i](https://e.example/i.png)"
+    )
+    data["sections"][0]["help"] = hostile
+    data["sections"][0]["questions"][1]["prompt"] = f"Policy? {hostile}"
+    data["sections"][0]["questions"][3]["text"] = hostile + "\n\n" + "*long* " * 5000
+    questionnaire = parse_questionnaire(data)
+    evaluation = evaluations.start_evaluation(db, questionnaire, "Hostile", team_id=team)
+    v = invite(db, evaluation, answers=GOOD)
+    invite(db, evaluation, "Vendor B")
+    html = client.get(f"/v/{v['token']}/s/GOV").get_data(as_text=True)
+    evaluation_row = store.get_evaluation(db, evaluation)
+    comparison = evaluations.compare(db, evaluation_row, questionnaire, AS_OF)
+    pdf_html = report.comparison_html(report.comparison_model(comparison, evaluation_row, questionnaire), questionnaire)
+    for page in (html, pdf_html):
+        assert (
+            "<script>alert" not in page
+            and "<img" not in page
+            and "javascript:" not in page.replace("[x](javascript:alert(2))", "")
+        )
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
