@@ -23,7 +23,7 @@ SCHEMES = {"http", "https", "mailto"}
 @functools.cache
 def _parser() -> MarkdownIt:
     md = MarkdownIt("zero", {"html": False, "linkify": False, "breaks": False})
-    return md.enable(["emphasis", "list", "link", "newline", "escape", "backticks"])
+    return md.enable(["emphasis", "list", "link", "newline", "escape"])
 
 
 def _clean(html: str) -> str:
@@ -37,8 +37,3 @@ def markdown(text: str | None, inline: bool = False) -> Markup:
     text = str(text)[:MAX_MARKDOWN]
     html = _parser().renderInline(text) if inline else _parser().render(text)
     return Markup(_clean(html).strip())  # noqa: S704 - sanitised by nh3 just above
-
-
-def plain(text: str | None) -> str:
-    """A text without its Markdown marks (`*`, links' URLs), for places that take no markup (titles, CSV)."""
-    return nh3.clean(str(markdown(text, inline=True)), tags=set()) if text else ""
