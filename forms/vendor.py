@@ -40,10 +40,13 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from stagefour.questionnaire import SPECIFY_MAX_LENGTH
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
+from stagefour.questionnaire import specify_key
 from stagefour.response import check_value
+from stagefour.response import chosen
 from stagefour.response import has_cents_at_most
 
 NONE_OF_THESE = "_none"  # a multi question's "none of these apply": an answer, unlike no ticks
@@ -128,7 +131,14 @@ def section_form_class(questionnaire: Questionnaire, section: Section) -> type[S
             attrs[f"{q.id}_none"] = RadioField(choices=[SelectChoice(NO_ROWS)], validators=[Optional()])
         elif (field := _field(q)) is not None:
             attrs[q.id] = field
+        for o in q.specify_options:  # "S3.other": WTForms keeps any name; the page posts it as it is
+            attrs[specify_key(q.id, o.value)] = StringField(validators=[Optional(), Length(max=SPECIFY_MAX_LENGTH)])
     return type(f"Section{section.id}Form", (SectionForm,), attrs)
+
+
+def answer_keys(section: Section) -> list[str]:
+    """The answer keys a section's page writes: its questions' ids and their "please specify" texts."""
+    return [key for q in section.questions for key in (q.id, *(specify_key(q.id, o.value) for o in q.specify_options))]
 
 
 def row_count(formdata: MultiDict, question_id: str) -> int:
@@ -173,8 +183,13 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def read_section(form: SectionForm, section: Section, files: dict[str, list[dict]]) -> tuple[dict, dict]:
+def read_section(
+    form: SectionForm, section: Section, files: dict[str, list[dict]], require_specify: bool = True
+) -> tuple[dict, dict]:
     """The section's answers from a validated form, and errors by field name.
+
+    Without `require_specify` (an autosave while the vendor is still typing), an option ticked
+    before its "please specify" text is typed is not an error: that answer waits, unsaved.
 
     `files` holds the file references each file field (`B5`, `B1-0-evidence`) should keep
     after this save. Fully empty rows of a group are dropped.
@@ -220,9 +235,10 @@ def read_section(form: SectionForm, section: Section, files: dict[str, list[dict
             errors[q.id] = [_l("Choose options or “none of these”, not both.")]
             continue
         values[q.id] = _value(q, field)
+        _read_specified(form, q, values, errors, require_specify)
     # The core's validation is the last word (it is what imports and the API use too).
     for qid, value in list(values.items()):
-        if value is None:
+        if value is None or "." in qid:  # a specify text is checked above
             continue
         problems: list[str] = []
         values[qid] = check_value(_question(section, qid), value, qid, problems)
@@ -232,6 +248,24 @@ def read_section(form: SectionForm, section: Section, files: dict[str, list[dict
                 path, _, message = problem.partition(": ")
                 errors.setdefault(_field_name(path), []).append(message)
     return values, errors
+
+
+def _read_specified(form: SectionForm, q: Question, values: dict, errors: dict, required: bool) -> None:
+    """The "please specify" texts of a question: required for a ticked option, cleared for one not ticked."""
+    for o in q.specify_options:
+        key = specify_key(q.id, o.value)
+        field = form[key]
+        text = field.data.strip() if isinstance(field.data, str) else ""
+        picked = chosen(values.get(q.id), o.value)
+        if field.errors:
+            errors[q.id] = [f"{key}: {e}" for e in field.errors]
+        elif picked and not text and required:
+            errors[q.id] = [_l("Please specify: fill in the box beside the option you ticked.")]
+        elif picked and not text:
+            values.pop(q.id, None)
+            values.pop(key, None)
+            return
+        values[key] = text if picked and text else None
 
 
 def _question(section: Section, qid: str) -> Question:
@@ -254,6 +288,9 @@ def display_values(section: Section, answers: dict) -> dict:
             out[f"{q.id}_none"] = value == []
         else:
             out[q.id] = _display(q, value)
+        for o in q.specify_options:
+            key = specify_key(q.id, o.value)
+            out[key] = answers.get(key) or ""
     return out
 
 
@@ -284,6 +321,9 @@ def display_from_post(section: Section, formdata: MultiDict, files: dict[str, li
             out[q.id] = files.get(q.id) or []
         else:
             out[q.id] = formdata.get(q.id, "")
+        for o in q.specify_options:
+            key = specify_key(q.id, o.value)
+            out[key] = formdata.get(key, "")
     return out
 
 

@@ -35,6 +35,7 @@ from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import localize
 from stagefour.questionnaire import parse_questionnaire
+from stagefour.questionnaire import specify_key
 from stagefour.response import is_answered
 from stagefour.scoring import PENDING
 from stagefour.scoring import SCORED
@@ -278,6 +279,10 @@ def _ordered_answers(questionnaire: Questionnaire, answers: dict) -> dict:
             if q.type == "group" and isinstance(value, list):
                 value = [_ordered_row(q, row) for row in value]
             out[qid] = value
+        for option in q.specify_options:  # "please specify" texts right after their answer (issue 15)
+            key = specify_key(qid, option.value)
+            if key in answers:
+                out[key] = answers[key]
     for qid in sorted(set(answers) - set(out)):
         out[qid] = answers[qid]
     return out
@@ -369,7 +374,7 @@ def csv_rows(data: EvaluationExport, language: str = DEFAULT_LANGUAGE) -> list[l
                         question.id,
                         None,
                         localize(question.prompt, language),
-                        describe(question, value, language),
+                        describe(question, value, language, review.answers),
                         item.points,
                         MAX_POINTS if counted else None,
                         item.status,
@@ -410,17 +415,20 @@ def to_csv(data: EvaluationExport, language: str = DEFAULT_LANGUAGE) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def describe(question: Question, value: Any, language: str = DEFAULT_LANGUAGE) -> Any:
-    """An answer as a person reads it: option labels, yes/no, ISO dates; numbers stay numbers."""
+def describe(question: Question, value: Any, language: str = DEFAULT_LANGUAGE, answers: dict | None = None) -> Any:
+    """An answer as a person reads it: option labels, yes/no, ISO dates; numbers stay numbers.
+
+    With the response's `answers`, an option's "please specify" text follows its label.
+    """
     if value is None or (question.type != "group" and not is_answered(question, value)):
         return None
     t = question.type
     if t == "yes_no":
         return _word("yes" if value else "no", language)
     if t == "single":
-        return question.option_label(value, language)
+        return _option_words(question, value, language, answers)
     if t == "multi":
-        return "; ".join(question.option_label(v, language) for v in value) or _word("none", language)
+        return "; ".join(_option_words(question, v, language, answers) for v in value) or _word("none", language)
     if t == "number":
         # a number stays a number; anything else stored there (old data) is written as text
         return value if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
@@ -434,6 +442,11 @@ def describe(question: Question, value: Any, language: str = DEFAULT_LANGUAGE) -
         rows = NP_("%(num)s row", "%(num)s rows", num=len(value))
         return rows.render(report.translations(language), language)
     return value
+
+
+def _option_words(question: Question, value: str, language: str, answers: dict | None) -> str:
+    text = (answers or {}).get(specify_key(question.id, value))
+    return question.option_label(value, language) + (f": {text}" if isinstance(text, str) and text else "")
 
 
 def describe_row(question: Question, row: dict, language: str = DEFAULT_LANGUAGE) -> str:

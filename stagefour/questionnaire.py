@@ -74,6 +74,45 @@ def localize(text: Text | None, language: str = DEFAULT_LANGUAGE) -> str:
 class Option:
     value: str
     label: Text
+    # "N/A — we do not process card data": answered, but the item leaves its section's denominator.
+    not_applicable: bool = False
+    # "Other — please specify": choosing it asks for a short text, stored under specify_key().
+    specify: bool = False
+
+
+SEVERITIES = ("high", "medium", "low")
+SPECIFY_MAX_LENGTH = 500
+
+
+def specify_key(question_id: str, value: str) -> str:
+    """The answer key of an option's "please specify" text (`S3.other`): a dot never occurs in a question id."""
+    return f"{question_id}.{value}"
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """A heading or a note between the questions of a section: text only, never answered or scored."""
+
+    type: str  # "heading" | "note"
+    text: Text
+
+
+@dataclass(frozen=True, eq=False)
+class AnswerWarning:
+    """`warnings:` on a question: raised when its answer meets `when`."""
+
+    when: Any  # a Condition on the question's own answer
+    severity: str
+    message: Text
+
+
+@dataclass(frozen=True, eq=False)
+class VerdictLevel:
+    """One level of a generic verdict: every threshold given must hold."""
+
+    overall: float | None = None
+    sections: dict = field(default_factory=dict)  # section id -> minimum score (0–100)
+    warnings: dict = field(default_factory=dict)  # severity -> most warnings allowed
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,6 +302,22 @@ class Question:
     weight: float = 1.0
     # A group's name for one of its rows ("deployment"), for references a reader understands.
     row_label: Text = field(default_factory=dict)
+    number: str | None = None  # the display number ("2.1.1", "GOV.01"); the id stays the key
+    warnings: tuple[AnswerWarning, ...] = ()
+
+    @property
+    def shown_number(self) -> str:
+        """What a reader sees for this question: its display number, else its id."""
+        return self.number or self.id
+
+    @property
+    def specify_options(self) -> tuple[Option, ...]:
+        """The options that ask for a "please specify" text."""
+        return tuple(o for o in self.options if o.specify)
+
+    def is_not_applicable(self, value: Any) -> bool:
+        """Whether an answer is an option marked `not_applicable`."""
+        return isinstance(value, str) and any(o.value == value and o.not_applicable for o in self.options)
 
     @property
     def option_values(self) -> tuple[str, ...]:
@@ -290,6 +345,14 @@ class Section:
     help: Text = field(default_factory=dict)
     # Instructions for the vendor filling in the form ("If you answer No to F1…"): never in the buyer's PDF.
     vendor_help: Text = field(default_factory=dict)
+    number: str | None = None
+    # The questions with the headings and notes between them, in file order (pages and the PDF appendix).
+    items: tuple = ()
+
+    @property
+    def shown_number(self) -> str:
+        """What a reader sees for this section: its display number, else its id."""
+        return self.number or self.id
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,6 +367,8 @@ class Questionnaire:
     checks: str | None = None
     anchors: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict, repr=False)
+    # A generic verdict: (code, VerdictLevel) pairs, best first ("meets", "meets_with_conditions").
+    verdict: tuple = ()
 
     @property
     def questions(self) -> dict[str, Question]:
@@ -369,8 +434,10 @@ def answer_reference(questionnaire: Questionnaire, path: str, answers: dict, lan
     """
     match = ANSWER_PATH.match(path)
     q = questionnaire.questions.get(match["question"]) if match else None
-    if q is None or match["row"] is None:
+    if q is None or (match["row"] is None and path != q.id):
         return path
+    if match["row"] is None:
+        return q.shown_number  # a display number ("2.1") where the questionnaire gives one
     index = int(match["row"])
     rows = answers.get(q.id)
     row = rows[index] if isinstance(rows, list) and index < len(rows) and isinstance(rows[index], dict) else {}
@@ -635,7 +702,7 @@ class _Builder:
         top = self.mapping(
             data,
             "",
-            {"id", "version", "title", "description", "languages", "checks", "anchors", "sections"},
+            {"id", "version", "title", "description", "languages", "checks", "anchors", "sections", "verdict"},
             {"id", "version", "title", "languages", "sections"},
         )
         languages = top.get("languages")
@@ -688,7 +755,9 @@ class _Builder:
             section = self.section(raw, f"sections[{i}]", section_ids, question_ids)
             if section:
                 sections.append(section)
-        self.cross_check(sections, raw_sections or [])
+        self.cross_check(sections, question_ids)
+        self.check_numbers(sections, question_ids)
+        verdict = self.verdict(top["verdict"], sections, checks) if "verdict" in top else ()
         if self.errors:
             return None
         return Questionnaire(
@@ -702,10 +771,11 @@ class _Builder:
             checks=checks,
             anchors=anchors,
             source=data,
+            verdict=verdict,
         )
 
     def section(self, raw: Any, path: str, section_ids: set, question_ids: dict) -> Section | None:
-        keys = {"id", "title", "help", "vendor_help", "weight", "questions"}
+        keys = {"id", "number", "title", "help", "vendor_help", "weight", "questions"}
         s = self.mapping(raw, path, keys, {"id", "title", "weight", "questions"})
         if not isinstance(s.get("questions"), list):
             self.unreadable = True
@@ -718,15 +788,26 @@ class _Builder:
             section_ids.add(sid)
         weight = self.number(s["weight"], f"{path}.weight", positive=True) if "weight" in s else None
         questions = []
+        items: list = []
         raw_questions = s.get("questions")
         if "questions" in s and (not isinstance(raw_questions, list) or not raw_questions):
             self.error(f"{path}.questions", "expected a non-empty list of questions")
             raw_questions = []
         for j, raw_q in enumerate(raw_questions or []):
+            if isinstance(raw_q, dict) and raw_q.get("type") in BLOCK_TYPES:
+                block = self.block(raw_q, f"{path}.questions[{j}]")
+                if block:
+                    items.append(block)
+                continue
             q = self.question(raw_q, f"{path}.questions[{j}]", question_ids)
             if q:
                 questions.append(q)
+                items.append(q)
+        if raw_questions and not questions and "questions" in s:
+            self.error(f"{path}.questions", "needs at least one question besides headings and notes")
         return Section(
+            number=self.display_number(s, path),
+            items=tuple(items),
             id=sid if isinstance(sid, str) else "",
             title=self.text(s.get("title"), f"{path}.title") if "title" in s else {},
             help=self.text(s.get("help"), f"{path}.help", required=False),
@@ -738,9 +819,11 @@ class _Builder:
     QUESTION_KEYS = {
         "id", "type", "prompt", "help", "required", "options", "fields", "min", "max",
         "integer", "money", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
-        "scoring", "weight", "row_label",
+        "scoring", "weight", "row_label", "number", "warnings",
     }  # fmt: skip
-    TOP_LEVEL_ONLY = {"visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label"}
+    TOP_LEVEL_ONLY = {
+        "visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label", "number", "warnings",
+    }  # fmt: skip
     FIELD_KEYS = (QUESTION_KEYS - TOP_LEVEL_ONLY) | {"refers_to", "choices_from", "choice_label"}
 
     def question(self, raw: Any, path: str, ids: dict, in_group: bool = False) -> Question | None:
@@ -805,7 +888,12 @@ class _Builder:
             kwargs["scoring"] = self.rule(q.get("scoring", "none"), qtype, f"{path}.scoring")
             if qtype == "computed" and kwargs["scoring"].kind != "metric":
                 self.error(f"{path}.scoring", "a computed item needs a metric rule")
-        if qid is None or not isinstance(raw, dict):
+            kwargs["number"] = self.display_number(q, path)
+            if "warnings" in q:
+                kwargs["warnings"] = self.warnings(q["warnings"], qid, qtype, f"{path}.warnings")
+        if qtype == "multi" and any(o.not_applicable for o in kwargs.get("options", ())):
+            self.error(f"{path}.options", "only a single-choice question has a not_applicable option")
+        if qid is None or qtype is None or not isinstance(raw, dict):
             return None
         return Question(id=qid, type=qtype, **kwargs)
 
@@ -900,7 +988,7 @@ class _Builder:
             return ()
         out, seen = [], set()
         for i, item in enumerate(raw):
-            o = self.mapping(item, f"{path}[{i}]", {"value", "label"}, {"value", "label"})
+            o = self.mapping(item, f"{path}[{i}]", {"value", "label", "not_applicable", "specify"}, {"value", "label"})
             value = o.get("value")
             if "value" in o:
                 if not (isinstance(value, str) and SLUG.match(value)):
@@ -910,7 +998,14 @@ class _Builder:
                     self.error(f"{path}[{i}].value", f'duplicate option "{value}"')
                 seen.add(value)
                 label = self.text(o.get("label"), f"{path}[{i}].label") if "label" in o else {}
-                out.append(Option(value, label))
+                flags = {}
+                for key in ("not_applicable", "specify"):
+                    if key in o and not isinstance(o[key], bool):
+                        self.error(f"{path}[{i}].{key}", "expected true or false")
+                    flags[key] = o.get(key) is True
+                if flags["not_applicable"] and flags["specify"]:
+                    self.error(f"{path}[{i}]", "an option is either not_applicable or specify, not both")
+                out.append(Option(value, label, **flags))
         return tuple(out)
 
     def fields(self, raw: Any, path: str) -> tuple[Question, ...]:
@@ -1075,12 +1170,122 @@ class _Builder:
                 kwargs["bonus"] = tuple(bonus)
         return Rule(**kwargs)
 
-    def cross_check(self, sections: list[Section], raw_sections: list) -> None:
+    def block(self, raw: dict, path: str) -> Block | None:
+        b = self.mapping(raw, path, {"type", "text"}, {"text"})
+        if "text" not in b:
+            return None
+        return Block(type=b["type"], text=self.text(b["text"], f"{path}.text"))
+
+    def display_number(self, raw: dict, path: str) -> str | None:
+        if "number" not in raw:
+            return None
+        value = raw["number"]
+        if not isinstance(value, str):
+            self.error(f"{path}.number", f'expected a quoted string such as "2.1.1", got {_kind(value)} {value!r}')
+            return None
+        if not DISPLAY_NUMBER.match(value):
+            self.error(f"{path}.number", "expected up to 24 letters, digits, dots, - and _, such as 2.1.1 or GOV.01")
+            return None
+        return value
+
+    def check_numbers(self, sections: list[Section], paths: dict) -> None:
+        """Display numbers are unique within the questionnaire (a section's and a question's alike)."""
+        seen: dict[str, str] = {}
+        for i, section in enumerate(sections):
+            named = [(section.number, f"sections[{i}].number")]
+            named += [(q.number, f"{paths[q.id]}.number") for q in section.questions]
+            for number, path in named:
+                if number is None:
+                    continue
+                if number in seen:
+                    self.error(path, f'duplicate number "{number}" (first at {seen[number]})')
+                else:
+                    seen[number] = path
+
+    def warnings(self, raw: Any, qid: Any, qtype: str | None, path: str) -> tuple[AnswerWarning, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.error(path, "expected a non-empty list of warnings")
+            return ()
+        if qtype in ("group", "computed", "file"):
+            self.error(path, f"a {qtype} question cannot raise warnings: its answer cannot be tested")
+            return ()
+        out = []
+        for k, item in enumerate(raw):
+            where = f"{path}[{k}]"
+            w = self.mapping(item, where, {"when", "severity", "message"}, {"when", "severity", "message"})
+            if not w:
+                continue
+            severity = w.get("severity")
+            if "severity" in w and severity not in SEVERITIES:
+                self.error(f"{where}.severity", f'unknown option "{severity}" (known: {", ".join(SEVERITIES)})')
+            when = w.get("when")
+            cond = None
+            if isinstance(when, dict):
+                if "question" in when:
+                    self.error(f"{where}.when.question", "a warning tests its own question's answer: leave it out")
+                else:
+                    cond = self.condition({"question": qid, **when}, f"{where}.when", bands=qtype == "number")
+                    if isinstance(when, dict) and "points" in when:
+                        cond = None  # reported as an unknown key below
+                        self.error(f"{where}.when.points", "unknown key")
+            elif "when" in w:
+                self.error(f"{where}.when", f"expected a condition such as {{equals: no}}, got {_kind(when)}")
+            message = self.text(w.get("message"), f"{where}.message") if "message" in w else {}
+            out.append(AnswerWarning(when=cond, severity=severity, message=message))
+        return tuple(out)
+
+    def verdict(self, raw: Any, sections: list[Section], checks: Any) -> tuple:
+        """`verdict:` thresholds for "meets" and "meets with conditions"; else the vendor does not meet."""
+        if checks is not None:
+            self.error("verdict", f'a questionnaire with checks "{checks}" has its verdict from them: remove one')
+            return ()
+        v = self.mapping(raw, "verdict", set(VERDICT_CODES))
+        if v is not None and isinstance(raw, dict) and not raw:
+            self.error("verdict", f"expected at least one of {', '.join(VERDICT_CODES)}")
+        section_ids = {s.id for s in sections}
+        out = []
+        for code in VERDICT_CODES:
+            if code not in v:
+                continue
+            path = f"verdict.{code}"
+            level = self.mapping(v[code], path, {"overall", "sections", "warnings"})
+            if isinstance(v[code], dict) and not v[code]:
+                self.error(path, "expected at least one of overall, sections, warnings")
+            overall = None
+            if "overall" in level:
+                overall = self.score(level["overall"], f"{path}.overall")
+            minimums = {}
+            if "sections" in level:
+                raw_sections = self.mapping(level["sections"], f"{path}.sections", section_ids)
+                for sid, value in raw_sections.items():
+                    if sid in section_ids:
+                        minimums[sid] = self.score(value, f"{path}.sections.{sid}")
+            most = {}
+            if "warnings" in level:
+                raw_warnings = self.mapping(level["warnings"], f"{path}.warnings", set(SEVERITIES))
+                for severity, value in raw_warnings.items():
+                    if severity in SEVERITIES:
+                        most[severity] = self.integer(value, f"{path}.warnings.{severity}", 0)
+            out.append((code, VerdictLevel(overall=overall, sections=minimums, warnings=most)))
+        return tuple(out)
+
+    def score(self, value: Any, path: str) -> float | None:
+        if not _is_number(value) or not 0 <= value <= 100:
+            self.error(path, f"expected a score from 0 to 100, got {value!r}")
+            return None
+        return float(value)
+
+    def cross_check(self, sections: list[Section], paths: dict) -> None:
         """References between questions: conditions, rules, evidence and id lists."""
         questions = {q.id: q for s in sections for q in s.questions}
-        for i, section in enumerate(sections):
-            for j, q in enumerate(section.questions):
-                path = f"sections[{i}].questions[{j}]"
+        for section in sections:
+            for q in section.questions:
+                path = paths[q.id]  # headings and notes take places in the list too
+                for k, warning in enumerate(q.warnings):
+                    if warning.when is not None:
+                        self.check_condition(warning.when, questions, f"{path}.warnings[{k}].when", None)
+                for value in rule_points_na(q):
+                    self.error(f"{path}.scoring.points.{value}", "a not_applicable option earns no points")
                 if q.visible_if:
                     self.check_condition(q.visible_if, questions, f"{path}.visible_if", q.id)
                 rule = q.scoring
@@ -1183,7 +1388,7 @@ class _Builder:
                 return
             self.error(f"{path}.question", f'unknown question "{cond.question}"')
             return
-        if cond.question == own_id:
+        if own_id is not None and cond.question == own_id:
             self.error(f"{path}.question", "a question cannot depend on itself")
             return
         values = [cond.equals] if cond.one_of is None and cond.band is None else list(cond.one_of or [])
@@ -1201,6 +1406,18 @@ class _Builder:
 CHECK_SETS = ("ai-deployment-partner",)
 COMPOUNDS = ("all", "any", "not")
 MAX_CONDITION_DEPTH = 8
+BLOCK_TYPES = ("heading", "note")
+DISPLAY_NUMBER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,22}[A-Za-z0-9])?$")
+VERDICT_CODES = ("meets", "meets_with_conditions")
+
+
+def rule_points_na(q: Question) -> list[str]:
+    """The not_applicable options a points rule gives points to (a loader error: they leave the denominator)."""
+    if q.scoring.kind != "points":
+        return []
+    return [v for v in q.scoring.points if q.is_not_applicable(v)]
+
+
 PICK_TYPES = ("text", "id_list")
 CHOICES_FROM = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
 

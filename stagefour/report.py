@@ -61,6 +61,7 @@ from sqlite_utils import Database
 from stagefour import checks
 from stagefour import commercials
 from stagefour import messages
+from stagefour import richtext
 from stagefour import store
 from stagefour.evaluations import Comparison
 from stagefour.evaluations import compare
@@ -74,6 +75,8 @@ from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import answer_reference
 from stagefour.questionnaire import localize
+from stagefour.questionnaire import specify_key
+from stagefour.scoring import GENERIC_VERDICTS
 from stagefour.scoring import reason
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -343,19 +346,27 @@ class Formats:
             moment = moment.replace(tzinfo=UTC)
         return format_datetime(moment, "medium", tzinfo=UTC, locale=self.locale) + " UTC"
 
-    def value(self, q: Question, value: Any) -> str:
-        """An answer (or a sub-field of a group row) as text; '' when unanswered."""
+    def value(self, q: Question, value: Any, specified: dict | None = None) -> str:
+        """An answer (or a sub-field of a group row) as text; '' when unanswered.
+
+        `specified` (the response's answers) adds an option's "please specify" text after its label.
+        """
         if value is None or value == "":
             return ""
         kind = q.type
+
+        def option(v: Any) -> str:
+            text = (specified or {}).get(specify_key(q.id, v)) if isinstance(v, str) else None
+            return q.option_label(v, self.lang) + (f": “{text}”" if isinstance(text, str) and text else "")
+
         if kind == "yes_no":
             return self.gettext("Yes") if value is True else self.gettext("No") if value is False else str(value)
         if kind == "single":
-            return q.option_label(value, self.lang)
+            return option(value)
         if kind == "multi":
             if not isinstance(value, list):
                 return str(value)
-            return "; ".join(q.option_label(v, self.lang) for v in value) or self.gettext("None of these")
+            return "; ".join(option(v) for v in value) or self.gettext("None of these")
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return self.number(value)  # old data of the wrong type: short text, never a raise
@@ -572,6 +583,9 @@ def comparison_model(comparison: Comparison, evaluation: dict, questionnaire: Qu
         "evaluation": {k: evaluation.get(k) for k in ("id", "title", "deadline", "buyer_profile")},
         "questionnaire": {"id": questionnaire.id, "version": questionnaire.version, "hash": questionnaire.hash},
         "checks": questionnaire.checks is not None,
+        # a verdict column and a red-flags part for the checks, or a questionnaire's own verdict and warnings (issue 15)
+        "verdict": questionnaire.checks is not None or bool(questionnaire.verdict),
+        "flags": questionnaire.checks is not None or any(q.warnings for q in questionnaire.questions.values()),
         "as_of": comparison.as_of.isoformat(),
         "weights": comparison.weights,
         "stable": comparison.stable,
@@ -644,6 +658,9 @@ def rule_words(q: Question, questionnaire: Questionnaire, fmt: Formats) -> str:
         else:
             pairs = [(q.option_label(v, fmt.lang), pts) for v, pts in rule.points.items()]
         text = _("Points by answer: %(list)s; any other answer 0.", list="; ".join(f"{a} {p(b)}" for a, b in pairs))
+        na = [q.option_label(o.value, fmt.lang) for o in q.options if o.not_applicable]
+        if na:  # issue 15: such an answer leaves the section's denominator
+            text += " " + _("“%(answer)s” makes the question not applicable.", answer="”, “".join(na))
     elif kind == "per_option":
         listed = "; ".join(f"{q.option_label(v, fmt.lang)} {p(pts)}" for v, pts in rule.points.items() if pts)
         text = _("Each option chosen adds its points, at most %(max)s: %(list)s.", max=p(rule.max), list=listed)
@@ -709,7 +726,7 @@ CHART_HEAD = 9.0
 
 def chart(model: dict, questionnaire: Questionnaire, fmt: Formats) -> dict:
     """Geometry of the section-score chart: a row per vendor, a bar per section, then the overall."""
-    columns = [(s.id, s.id) for s in questionnaire.sections] + [("overall", "Σ")]
+    columns = [(s.id, s.shown_number) for s in questionnaire.sections] + [("overall", "Σ")]
     width = (CHART_WIDTH - CHART_LABEL) / len(columns)
     bar = width - 1.6
     rows = []
@@ -842,6 +859,7 @@ def environment(lang: str) -> Environment:
         why=_f_why,
         msg=_f_msg,
         hash=_f_hash,
+        markdown=richtext.markdown,
     )
     return env
 
@@ -910,6 +928,7 @@ def comparison_html(
             sensitivity={s["section_id"]: s for s in model["sensitivities"]},
             gates=GATE_SENTENCES,
             verdict_meanings=VERDICT_MEANINGS,
+            verdict_levels=verdict_levels(questionnaire, fmt),
             reference=lambda path, answers: answer_reference(questionnaire, path, answers, lang),
             decisions=model.get("decisions") or {},
             flag_codes=flag_codes,
@@ -919,6 +938,34 @@ def comparison_html(
             key=key,
         )
     )
+
+
+def verdict_levels(questionnaire: Questionnaire, fmt: Formats) -> list[tuple[str, str]]:
+    """A questionnaire's own verdict levels as (label, thresholds) in the reader's language (issue 15)."""
+    out = []
+    for code, level in questionnaire.verdict:
+        parts = []
+        if level.overall is not None:
+            parts.append(fmt.gettext("overall score at least %(score)s", score=fmt.number(level.overall)))
+        for sid, minimum in level.sections.items():
+            section = next(s for s in questionnaire.sections if s.id == sid)
+            parts.append(
+                fmt.gettext(
+                    "section %(section)s at least %(score)s", section=section.shown_number, score=fmt.number(minimum)
+                )
+            )
+        for severity, most in level.warnings.items():
+            parts.append(
+                fmt.ngettext(
+                    "at most %(num)s warning of severity %(severity)s",
+                    "at most %(num)s warnings of severity %(severity)s",
+                    most,
+                    severity=fmt.gettext(severity),
+                )
+            )
+        out.append((fmt.message(GENERIC_VERDICTS[code][1]), "; ".join(parts)))
+    out.append((fmt.message(GENERIC_VERDICTS["does_not_meet"][1]), fmt.gettext("otherwise")))
+    return out
 
 
 def _stability(model: dict, questionnaire: Questionnaire, fmt: Formats) -> str:

@@ -16,8 +16,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from stagefour.questionnaire import SPECIFY_MAX_LENGTH
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import specify_key
 
 RESPONSE_KEYS = ("questionnaire", "questionnaire_version", "vendor", "language", "answers")
 MAX_RESPONSE_BYTES = 5_000_000
@@ -109,9 +111,13 @@ def validate_answers(questionnaire: Questionnaire, answers: dict, errors: list[s
     """Check each answer against its question; append errors; return the answered values."""
     questions = questionnaire.questions
     clean = {}
+    specified = {}
     for key, value in answers.items():
         question = questions.get(key)
         where = f"{path}.{key}"
+        if question is None and specify_option(questionnaire, key) is not None:
+            specified[key] = value
+            continue
         if question is None:
             errors.append(f"{where}: unknown question")
             continue
@@ -124,6 +130,47 @@ def validate_answers(questionnaire: Questionnaire, answers: dict, errors: list[s
         value = check_value(question, value, where, errors)
         if len(errors) == before and is_answered(question, value):
             clean[key] = value
+    clean.update(check_specified(questionnaire, clean, specified, errors, path))
+    return clean
+
+
+def specify_option(questionnaire: Questionnaire, key: str) -> tuple[Question, str] | None:
+    """The (question, option value) a "please specify" answer key (`S3.other`) belongs to, or None."""
+    qid, dot, value = key.partition(".")
+    question = questionnaire.questions.get(qid) if dot else None
+    if question is None or not any(o.value == value for o in question.specify_options):
+        return None
+    return question, value
+
+
+def chosen(value: Any, option: str) -> bool:
+    """Whether an answer (a single value or a multi's list) chose an option."""
+    return value == option or (isinstance(value, list) and option in value)
+
+
+def check_specified(
+    questionnaire: Questionnaire, answers: dict, specified: dict, errors: list[str], path: str = "answers"
+) -> dict:
+    """The "please specify" texts: required for a chosen option, refused for one not chosen."""
+    clean = {}
+    for question in questionnaire.questions.values():
+        for option in question.specify_options:
+            key = specify_key(question.id, option.value)
+            where = f"{path}.{key}"
+            text = specified.get(key)
+            picked = chosen(answers.get(question.id), option.value)
+            if text is None or (isinstance(text, str) and not text.strip()):
+                if picked:
+                    errors.append(f"{where}: required: say what {option.value!r} is")
+                continue
+            if not isinstance(text, str):
+                errors.append(f"{where}: expected text, got {_kind(text)}")
+            elif len(text) > SPECIFY_MAX_LENGTH or "\x00" in text:
+                errors.append(f"{where}: expected at most {SPECIFY_MAX_LENGTH} characters of text")
+            elif not picked:
+                errors.append(f"{where}: only given when {question.id} is answered {option.value!r}")
+            else:
+                clean[key] = text.strip()
     return clean
 
 

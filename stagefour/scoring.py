@@ -189,6 +189,10 @@ def score_response(
         verdict = checks.verdict(tr, flags, verifications)
         if verifications and tr.qualifying:
             verified_share = _round(100 * len(checks.verified_deployments(tr, verifications)) / len(tr.qualifying))
+    else:
+        flags = answer_warnings(questionnaire, answers)
+        if questionnaire.verdict:
+            verdict = generic_verdict(questionnaire, overall, sections, flags)
     return Result(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
@@ -344,6 +348,10 @@ def _score_item(
     value = answers.get(q.id)
     if q.type != "computed" and not is_answered(q, value):
         return ItemScore(q.id, UNANSWERED, 0.0, _with_points(0, N_("unanswered")))
+    if q.is_not_applicable(value):  # answered, and out of the denominator (not 0 points)
+        return ItemScore(
+            q.id, NOT_APPLICABLE, None, N_('not applicable: answered "%(answer)s"', answer=localize_option(q, value))
+        )
     if rule.kind == "manual":
         if not manual:
             return ItemScore(q.id, PENDING, None, N_("answered; waiting for an evaluator's score"))
@@ -559,3 +567,57 @@ def conditions_outside(questionnaire: Questionnaire, section_questions: tuple[Qu
     questions = questionnaire.questions
     named = {qid for q in section_questions if q.visible_if for qid in q.visible_if.questions} - here
     return {qid: [_applicability(questions[qid], answers, questions), answers.get(qid)] for qid in sorted(named)}
+
+
+# --- the format grows (issue 15): answer warnings and the generic verdict ---
+
+WARNING_MESSAGE = "%(text)s"  # not through N_: the text is the questionnaire's, in the reader's language
+GENERIC_VERDICTS = {
+    "meets": (5, N_("Meets the requirements")),  # tiers as the stage verdicts colour them
+    "meets_with_conditions": (3, N_("Meets the requirements with conditions")),
+    "does_not_meet": (0, N_("Does not meet the requirements")),
+}
+
+
+def condition_holds(cond, answers: dict) -> bool:
+    """Whether a condition holds on the answers; an unanswered question meets no condition."""
+    value = answers.get(cond.question)
+    if value is None or value == "":
+        return False
+    return cond.holds(value)
+
+
+def answer_warnings(questionnaire: Questionnaire, answers: dict) -> list[checks.RedFlag]:
+    """The warnings the answers raise (`warnings:` on a question), as flags beside any red flags.
+
+    A warning's code is the question's display number with the warning's place ("AC.02/1");
+    a question that does not apply raises none.
+    """
+    out = []
+    for q in questionnaire.questions.values():
+        if not q.warnings or not is_applicable(q, answers, questionnaire.questions):
+            continue
+        for k, warning in enumerate(q.warnings, start=1):
+            if warning.when is not None and condition_holds(warning.when, answers):
+                message = Message(WARNING_MESSAGE, {"text": label(warning.message)})
+                out.append(checks.RedFlag(f"{q.shown_number}/{k}", warning.severity, message, (q.id,)))
+    order = {"high": 0, "medium": 1, "low": 2}
+    return sorted(out, key=lambda f: order.get(f.severity, 3))  # stable: questionnaire order within a severity
+
+
+def generic_verdict(questionnaire: Questionnaire, overall: float | None, sections, flags) -> checks.Verdict:
+    """The questionnaire's `verdict:` levels, best first; the first whose thresholds all hold, else "does not meet"."""
+    scores = {s.id: s.score for s in sections}
+    raised = {severity: sum(1 for f in flags if f.severity == severity) for severity in ("high", "medium", "low")}
+    for code, level in questionnaire.verdict:
+        if level.overall is not None and (overall is None or overall < level.overall):
+            continue
+        # a section that does not apply at all holds no vendor back
+        if any(scores.get(sid) is not None and scores[sid] < minimum for sid, minimum in level.sections.items()):
+            continue
+        if any(raised[severity] > most for severity, most in level.warnings.items()):
+            continue
+        tier, words = GENERIC_VERDICTS[code]
+        return checks.Verdict(code, words, tier)
+    tier, words = GENERIC_VERDICTS["does_not_meet"]
+    return checks.Verdict("does_not_meet", words, tier)

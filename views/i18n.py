@@ -28,6 +28,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from stagefour import commercials
+from stagefour import richtext
 from stagefour.evidence import BINARY_TYPES
 from stagefour.evidence import TEXT_TYPES
 from stagefour.messages import language_name
@@ -158,6 +159,10 @@ VERDICT_LABELS = {
     "stage3_no_engineers": _l("Stage 3: no named engineers on recent deployments"),
     "stage3_no_deployments": _l("Stage 3: no recent production deployments"),
     "incomplete": _l("Incomplete"),
+    # a questionnaire's own `verdict:` thresholds (issue 15)
+    "meets": _l("Meets the requirements"),
+    "meets_with_conditions": _l("Meets the requirements with conditions"),
+    "does_not_meet": _l("Does not meet the requirements"),
 }
 OVERLAY_LABELS = {
     "security_blocker": _l("Security blocker"),
@@ -197,6 +202,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(money, "money")
     app.add_template_filter(commercials.currency, "currency")  # a buyer profile's currency, EUR when unset
+    app.add_template_filter(richtext.markdown, "markdown")
     app.add_template_global(ACCEPTED_UPLOADS, "accepted_files")
     app.add_template_global(lambda status: str(STATUS_LABELS.get(status, status)), "status_label")
     app.add_template_global(zip, "zip")

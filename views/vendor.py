@@ -38,6 +38,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from forms.vendor import answer_keys
 from forms.vendor import display_from_post
 from forms.vendor import display_values
 from forms.vendor import read_section
@@ -48,9 +49,12 @@ from stagefour import deadlines
 from stagefour import evidence
 from stagefour import store
 from stagefour.evaluations import deadline_end
+from stagefour.questionnaire import SPECIFY_MAX_LENGTH
+from stagefour.questionnaire import Block
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import Section
 from stagefour.questionnaire import pick_lists
+from stagefour.questionnaire import specify_key
 from stagefour.response import digest
 from stagefour.scoring import Completeness
 from stagefour.scoring import completeness
@@ -240,6 +244,8 @@ def _ui(locale: str, max_file_bytes: int) -> dict:
         ),
         "copy_unsaved": _("Copy my unsaved answers"),
         "copied": _("Copied. Paste them somewhere safe."),
+        "specify": _("Please specify “%(option)s”"),  # formatted in the template
+        "specify_max": SPECIFY_MAX_LENGTH,
     }
 
 
@@ -294,7 +300,7 @@ def _render_section(
     status: int = 200,
     extra: dict[str, Markup] | None = None,
 ):
-    seen = {q.id: [versions.get(q.id, 0), digest(answers.get(q.id))] for q in section.questions}
+    seen = {key: [versions.get(key, 0), digest(answers.get(key))] for key in answer_keys(section)}
     lang = link.response["language"]
     locale = str(get_locale())
     ui = _ui(locale, current_app.config["MAX_FILE_BYTES"]) | {"currency": link.currency}
@@ -305,7 +311,10 @@ def _render_section(
     thread_list = _macro("vendor/_threads.html", "thread_list") if threads else None
     picks = _picks(link, section, answers)
     body = []
-    for q in section.questions:
+    for q in section.items or section.questions:
+        if isinstance(q, Block):
+            body.append(_macro("vendor/_question.html", "block")(q, lang))
+            continue
         if extra and q.id in extra:
             body.append(extra[q.id])  # e.g. the Undo of a row just removed, above its group
         if q.id in notes:
@@ -317,7 +326,8 @@ def _render_section(
             # what the field shows, fingerprinted: repr is exact for these strings, lists and dicts;
             # a pick list's choices come from another section's rows, so they are part of it
             choices = {f: p["choices"] for f, p in picks.get(q.id, {}).items()}
-            shown = repr((values.get(q.id), values.get(f"{q.id}_none"), choices)).encode()
+            specified = [values.get(specify_key(q.id, o.value)) for o in q.specify_options]
+            shown = repr((values.get(q.id), values.get(f"{q.id}_none"), choices, specified)).encode()
             key = (
                 link.questionnaire.hash,
                 q.id,
@@ -608,18 +618,18 @@ def _save(link: Link, section: Section, formdata, files, action: str, only: set[
     form_class = section_form_class(link.questionnaire, section)
     form = form_class(formdata=formdata, meta={"csrf": False})
     form.validate()
-    values, field_errors = read_section(form, section, kept_files)
+    values, field_errors = read_section(form, section, kept_files, require_specify=only is None)
     errors.update(field_errors)
     seen = _seen(formdata.get("base_versions"))
     base_versions = {qid: version for qid, (version, _) in seen.items()}
     if only is not None:
-        values = {k: v for k, v in values.items() if k in only}
+        values = {k: v for k, v in values.items() if k.split(".")[0] in only}  # with its specify texts
     # What the page showed and the vendor left as it was is not a change: without this, a
     # whole-section post would send back a colleague's older answers as if they were new.
     values = {k: v for k, v in values.items() if k not in seen or seen[k][1] != digest(v)}
     # A question with an error keeps its stored answer: only what validated is written.
     errored = {name.split("-")[0].removesuffix("_none") for name in errors}
-    values = {k: v for k, v in values.items() if k not in errored}
+    values = {k: v for k, v in values.items() if k.split(".")[0] not in errored}  # with its specify texts
     try:
         writer = (formdata.get("page_id") or "")[:64] or None
         seq = formdata.get("seq", "")
