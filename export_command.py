@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -93,7 +94,7 @@ def export(evaluation_id: int, fmt: str, output: Path | None, lang: str, as_of: 
 
 
 def _stdout_is_terminal() -> bool:
-    return click.get_binary_stream("stdout").isatty()
+    return sys.stdout.isatty()
 
 
 def _write(path: Path, body: bytes) -> None:

@@ -52,7 +52,7 @@ MIMETYPE = xlsx.XLSX_MIMETYPE
 DATE_FORMAT = "mm-dd-yy"
 DATETIME_FORMAT = "m/d/yy h:mm"
 SCORE_FORMAT = "0.0"
-PERCENT_FORMAT = "0%"
+PERCENT_FORMAT = "0.0%"
 COUNT_FORMAT = "0"
 # Items without a heading or note text have no answer; they have no row (questionnaire format 1.2).
 NO_ANSWER_TYPES = ("heading", "note")
@@ -167,7 +167,7 @@ def _comparison_sheet(ws: Worksheet, data: export.EvaluationExport, say: _Words)
     _row(ws, [None, None, say("verdict")], [_verdict(r.result.verdict, say) for r in reviews])
     _row(ws, [None, None, say("overall")], [r.result.overall for r in reviews], SCORE_FORMAT)
     _row(ws, [None, None, say("provisional")], [say("yes" if r.result.provisional else "no") for r in reviews])
-    completeness = [r.result.completeness / 100 for r in reviews]
+    completeness = [round(r.result.completeness / 100, 4) for r in reviews]  # 16.7 % is 0.167, not 0.16699…
     _row(ws, [None, None, say("completeness")], completeness, PERCENT_FORMAT)
     for section in q.sections:
         scores = [_section_score(r, section.id) for r in reviews]
