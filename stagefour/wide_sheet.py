@@ -20,7 +20,9 @@ messages, prompts) are in the export's language, as the CSV's.
 
 from __future__ import annotations
 
+import copy
 import re
+import weakref
 from collections.abc import Iterable
 from datetime import UTC
 from datetime import date
@@ -266,11 +268,12 @@ def _points_sheet(ws: Worksheet, data: export.EvaluationExport, say: _Words) -> 
     _header(ws, [say("section"), say("id"), say("question")] + [r.vendor["name"] for r in reviews])
     ws.freeze_panes = FREEZE
     _row(ws, [None, None, say("overall")], [r.result.overall for r in reviews], SCORE_FORMAT, bold=True)
+    items = [r.result.items for r in reviews]  # a property that builds its dict on every read
     for section in data.questionnaire.sections:
         scores = [_section_score(r, section.id) for r in reviews]
         _section_row(ws, section.id, localize(section.title, language), scores, SCORE_FORMAT)
         for question in _answered_items(section.questions):
-            points = [r.result.items[question.id].points if question.id in r.result.items else None for r in reviews]
+            points = [i[question.id].points if question.id in i else None for i in items]
             _row(ws, [section.id, question.id, _prompt(question, language)], points, SCORE_FORMAT)
     _widths(ws, len(reviews))
 
@@ -346,14 +349,14 @@ def _about_sheet(ws: Worksheet, data: export.EvaluationExport, say: _Words) -> N
 
 def _header(ws: Worksheet, labels: list[str]) -> None:
     for cell in _line(ws, labels):
-        cell.font = _BOLD
-        cell.alignment = _TOP
+        _style(cell, bold=True)
 
 
 def _line(ws: Worksheet, values: list) -> list:
     """Append one row through write_cell (text stays text) and return its cells."""
-    row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
-    ws.cell(row=row, column=1)  # an empty row still takes its place
+    # openpyxl's own row counter (what ws.append uses): ws.max_row scans every cell, once a row.
+    row = ws._current_row + 1
+    ws._current_row = row
     return [xlsx.write_cell(ws.cell(row=row, column=c), v) for c, v in enumerate(values, 1)]
 
 
@@ -364,25 +367,46 @@ def _row(
     number_format: str | None = None,
     formats: list[tuple[Any, str | None]] | None = None,
     bold: bool = False,
+    fill: PatternFill | None = None,
 ) -> list:
     """A label row and one cell per vendor; a number or date gets `number_format` (or its own in `formats`)."""
     cells = _line(ws, labels + list(values))
     for i, cell in enumerate(cells):
-        cell.alignment = _TOP
-        if bold:
-            cell.font = _BOLD
-        if i < LABEL_COLUMNS or cell.value is None or isinstance(cell.value, str):
-            continue
-        own = formats[i - LABEL_COLUMNS][1] if formats else None
-        if own or number_format:
-            cell.number_format = own or number_format
+        own = None
+        if i >= LABEL_COLUMNS and cell.value is not None and not isinstance(cell.value, str):
+            own = (formats[i - LABEL_COLUMNS][1] if formats else None) or number_format
+        _style(cell, own, bold, fill)
     return cells
 
 
+_STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # workbook -> {combination: its style indexes}
+
+
+def _style(cell, number_format: str | None = None, bold: bool = False, fill: PatternFill | None = None) -> None:
+    """Top-aligned, wrapped, and the format, font and fill given.
+
+    Setting a style object on a cell hashes it against the workbook's list (more than half the
+    time of the whole export, cell by cell), so each combination is set once and its indexes,
+    which point into this workbook's own lists, are copied after that.
+    """
+    styles = _STYLES.setdefault(cell.parent.parent, {})
+    key = (number_format, bold, fill is not None and fill.fgColor.rgb)
+    known = styles.get(key)
+    if known is not None:
+        cell._style = copy.copy(known)
+        return
+    cell.alignment = _TOP
+    if number_format:
+        cell.number_format = number_format
+    if bold:
+        cell.font = _BOLD
+    if fill is not None:
+        cell.fill = fill
+    styles[key] = copy.copy(cell._style)
+
+
 def _section_row(ws, section_id: str | None, title: str, scores: list, number_format: str | None = None, fill=None):
-    cells = _row(ws, [section_id, None, title], scores, number_format, bold=True)
-    for cell in cells:
-        cell.fill = fill or _SECTION_FILL
+    _row(ws, [section_id, None, title], scores, number_format, bold=True, fill=fill or _SECTION_FILL)
 
 
 def _widths(ws: Worksheet, vendors: int) -> None:

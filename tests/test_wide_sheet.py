@@ -98,6 +98,11 @@ def test_the_demo_sheet_has_one_column_per_vendor_in_rank_order(demo):
     assert len(names) == 7
     assert [c.value for c in ws[1]] == ["Section", "ID", "Question", *names]
     assert ws.freeze_panes == "D2"
+    assert all(c.font.bold for c in ws[1])
+    section_a = ws[find_row(ws, "A1") - 1]
+    assert [c.value for c in section_a[:3]] == ["A", None, "Engagement"]
+    assert all(c.font.bold and c.fill.fgColor.rgb.endswith("DDE4EE") for c in section_a)
+    assert not ws.cell(find_row(ws, "A1"), 4).font.bold
     ranks = [c.value for c in ws[label_row(ws, "Rank")][3:]]
     assert ranks == [1, 2, 3, 4, 5, 6, 7]
 
