@@ -21,6 +21,7 @@ messages, prompts) are in the export's language, as the CSV's.
 from __future__ import annotations
 
 import copy
+import math
 import re
 import weakref
 from collections.abc import Iterable
@@ -59,6 +60,9 @@ COUNT_FORMAT = "0"
 # Items without a heading or note text have no answer; they have no row (questionnaire format 1.2).
 NO_ANSWER_TYPES = ("heading", "note")
 LABEL_COLUMNS = 3  # section, question id, prompt; the vendors start in the next column
+WIDTHS = (11, 12, 60, 32)  # in characters: section, id, question, then each vendor
+LINE_HEIGHT = 15  # points, for the default 11-point font
+MAX_LINES = 12  # a longer answer is read in the cell itself, not in a row taller than a screen
 FREEZE = f"{get_column_letter(LABEL_COLUMNS + 1)}2"  # the header row and the label columns stay in view
 
 _BOLD = Font(bold=True)
@@ -376,7 +380,17 @@ def _row(
         if i >= LABEL_COLUMNS and cell.value is not None and not isinstance(cell.value, str):
             own = (formats[i - LABEL_COLUMNS][1] if formats else None) or number_format
         _style(cell, own, bold, fill)
+    lines = max((_lines(c.value, WIDTHS[min(i, LABEL_COLUMNS)]) for i, c in enumerate(cells)), default=1)
+    if lines > 1:  # office programs do not grow a row to its wrapped text by themselves
+        ws.row_dimensions[cells[0].row].height = min(lines, MAX_LINES) * LINE_HEIGHT
     return cells
+
+
+def _lines(value: Any, width: int) -> int:
+    """About how many lines a text takes, wrapped in a column `width` characters wide."""
+    if not isinstance(value, str):
+        return 1
+    return sum(max(1, math.ceil(len(part) / width)) for part in value.split("\n"))
 
 
 _STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # workbook -> {combination: its style indexes}
@@ -410,7 +424,11 @@ def _section_row(ws, section_id: str | None, title: str, scores: list, number_fo
 
 
 def _widths(ws: Worksheet, vendors: int) -> None:
-    _fixed_widths(ws, (8, 12, 60) + (32,) * vendors)
+    """Column widths, and for print: landscape, the header row and the label columns on every page."""
+    _fixed_widths(ws, WIDTHS[:LABEL_COLUMNS] + (WIDTHS[LABEL_COLUMNS],) * vendors)
+    ws.page_setup.orientation = "landscape"
+    ws.print_title_rows = "1:1"
+    ws.print_title_cols = f"A:{get_column_letter(LABEL_COLUMNS)}"
 
 
 def _fixed_widths(ws: Worksheet, widths: Iterable[int]) -> None:
