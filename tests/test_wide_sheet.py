@@ -421,3 +421,23 @@ def test_the_default_questionnaire_is_the_one_exported(demo):
     library = load_by_id("ai-deployment-partner")
     assert (about["Questionnaire"], about["Version"]) == (library.id, library.version)
     assert about["Scores as of"].date() == AS_OF
+
+
+def test_manual_scores_and_the_buyer_profile_are_in_their_sheets(db, make_evaluation, make_vendor, make_user):
+    hostile = {"data_regions": ['=HYPERLINK("http://evil","x")', "uk"], "ai_act_class": "@SUM(1)", "currency": "CHF"}
+    evaluation_id = make_evaluation(title="=cmd|' /C calc'!A0", buyer_profile=hostile)
+    data = load_response_json("stage4-deployer")
+    vendor = make_vendor(data["vendor"], evaluation_id, data["answers"], submit=True)
+    evaluator = make_user("evaluator", "eva@example.com")
+    store.set_manual_score(db, vendor["response_id"], "C5", evaluator, 4, "=1+1 named the DPO")
+    book = read(wide_sheet.to_xlsx(export.gather(db, evaluation_id, AS_OF)))
+    no_formulas(book)
+    manual = book["Manual scores"]
+    [row] = list(manual.iter_rows(min_row=2, values_only=True))
+    assert row[:7] == (1, data["vendor"], "C5", row[3], "eva@example.com", 4, "=1+1 named the DPO")
+    assert row[3].startswith("From one B1 deployment")  # the prompt, in the export language
+    about = {r[0].value: r[1] for r in book["About"].iter_rows() if r[0].value}
+    assert (about["Evaluation"].data_type, about["Evaluation"].value) == ("s", "=cmd|' /C calc'!A0")
+    assert about["data_regions"].value == '=HYPERLINK("http://evil","x"); uk'
+    assert about["ai_act_class"].value == "@SUM(1)"
+    assert about["Currency"].value == "CHF"
