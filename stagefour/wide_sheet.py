@@ -107,6 +107,7 @@ WORDS = {
     "questionnaire": N_("Questionnaire"),
     "version": N_("Version"),
     "language": N_("Language"),
+    "time_zone": N_("Time zone"),
     "buyer_profile": N_("Buyer profile"),
     "high": N_("High"),
     "medium": N_("Medium"),
@@ -332,6 +333,7 @@ def _about_sheet(ws: Worksheet, data: export.EvaluationExport, say: _Words) -> N
         ("SHA-256", snapshot["hash"], None),
         (say("language"), say.language, None),
         (say("currency"), commercials.currency(evaluation["buyer_profile"]), None),
+        (say("time_zone"), "UTC", None),  # of every date and time in the file (a cell has no zone)
     ]
     for label, value, number_format in rows:
         cells = _line(ws, [label, value])

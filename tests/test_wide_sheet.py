@@ -421,6 +421,7 @@ def test_the_default_questionnaire_is_the_one_exported(demo):
     library = load_by_id("ai-deployment-partner")
     assert (about["Questionnaire"], about["Version"]) == (library.id, library.version)
     assert about["Scores as of"].date() == AS_OF
+    assert about["Time zone"] == "UTC"  # of the Submitted row's date and time
 
 
 def test_manual_scores_and_the_buyer_profile_are_in_their_sheets(db, make_evaluation, make_vendor, make_user):
