@@ -8,8 +8,10 @@ import io
 import shutil
 import subprocess
 from datetime import date
+from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from openpyxl import load_workbook
 
 import export_command
@@ -33,6 +35,7 @@ HOSTILE = {
     "C4": "+cmd|' /C calc'!A0",
     "B1.customer_type": "@SUM(1+1)*cmd",
 }
+ROOT = Path(__file__).resolve().parent.parent
 RTL_EMOJI = "شركة الذكاء الاصطناعي 🚀 עברית"
 
 
@@ -442,3 +445,12 @@ def test_manual_scores_and_the_buyer_profile_are_in_their_sheets(db, make_evalua
     assert about["data_regions"].value == '=HYPERLINK("http://evil","x"); uk'
     assert about["ai_act_class"].value == "@SUM(1)"
     assert about["Currency"].value == "CHF"
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es"])
+def test_every_word_of_the_sheet_is_translated(language):
+    with (ROOT / "translations" / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    for key, message in wide_sheet.WORDS.items():
+        entry = catalogue.get(message.msgid)
+        assert entry is not None and entry.string and not entry.fuzzy, (language, key)
