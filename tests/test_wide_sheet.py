@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import re
 import shutil
 import subprocess
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -208,8 +210,16 @@ def test_hostile_answers_arrive_as_text_exactly(db, make_evaluation, make_vendor
     changes = {"C5": huge, "C4": "bell\x07and\x00nul\ttab"}
     saved = store.save_answers(db, rtl["response_id"], changes, store.answer_versions(db, rtl["response_id"]), "test")
     assert not saved.conflicts
-    book = read(wide_sheet.to_xlsx(export.gather(db, evaluation_id, AS_OF)))
+    body = wide_sheet.to_xlsx(export.gather(db, evaluation_id, AS_OF))
+    book = read(body)
     no_formulas(book)
+    # and in the file itself, whatever a reader makes of it: no formula element, the answer an inline string
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        for name in sheets:
+            assert not re.search(rb"<f[ >]", archive.read(name)), name
+        first = archive.read("xl/worksheets/sheet1.xml")
+        assert b'<is><t>=HYPERLINK("http://evil.example","click")</t></is>' in first
     ws = book["Comparison"]
     column = columns(ws)
     assert '=HYPERLINK("http://evil.example","Vendor")' in column and RTL_EMOJI in column
