@@ -1,9 +1,10 @@
-"""`flask --app app export EVALUATION_ID --format json|csv [--output FILE]`."""
+"""`flask --app app export EVALUATION_ID --format json|csv|xlsx [--output FILE]`."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -15,21 +16,27 @@ from flask.cli import with_appcontext
 
 from stagefour import export as exports
 from stagefour import store
+from stagefour import wide_sheet
 from stagefour.questionnaire import QuestionnaireError
 
 
 @click.command("export")
 @click.argument("evaluation_id", type=int)
 @click.option(
-    "--format", "fmt", type=click.Choice(exports.FORMATS), default="json", show_default=True, help="File format."
+    "--format",
+    "fmt",
+    type=click.Choice((*exports.FORMATS, wide_sheet.EXTENSION)),
+    default="json",
+    show_default=True,
+    help="File format.",
 )
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (default: standard output).",
+    help="Write to this file (default: standard output; xlsx only when it is not a terminal).",
 )
-@click.option("--lang", default="en", show_default=True, help="Language of the CSV's prompts and option labels.")
+@click.option("--lang", default="en", show_default=True, help="Language of the CSV's or XLSX's prompts and labels.")
 @click.option(
     "--as-of",
     "as_of",
@@ -39,8 +46,11 @@ from stagefour.questionnaire import QuestionnaireError
 )
 @with_appcontext
 def export(evaluation_id: int, fmt: str, output: Path | None, lang: str, as_of: datetime | None) -> None:
-    """Export an evaluation (settings, responses, scores, reviews) as JSON or CSV."""
+    """Export an evaluation (settings, responses, scores, reviews) as JSON, CSV or a wide XLSX sheet."""
     day = as_of.date() if as_of else date.today()
+    if fmt == wide_sheet.EXTENSION and output is None and _stdout_is_terminal():
+        # A workbook is binary: on a terminal it is noise that can upset the terminal; a pipe is fine.
+        raise click.UsageError("an xlsx export is binary: give --output FILE (or redirect standard output)")
     db = store.open_db(current_app.config["DATABASE"])
     try:
         try:
@@ -56,7 +66,12 @@ def export(evaluation_id: int, fmt: str, output: Path | None, lang: str, as_of: 
                 f"expected one of {', '.join(data.questionnaire.languages)}, got {lang!r}", param_hint="--lang"
             )
         now = datetime.now(UTC)
-        body = exports.to_json(data, now) if fmt == "json" else exports.to_csv(data, lang)
+        if fmt == "json":
+            body = exports.to_json(data, now)
+        elif fmt == "csv":
+            body = exports.to_csv(data, lang)
+        else:
+            body = wide_sheet.to_xlsx(data, lang)
         if output is None:
             click.echo(body, nl=False)
         else:
@@ -67,7 +82,7 @@ def export(evaluation_id: int, fmt: str, output: Path | None, lang: str, as_of: 
             "export_made",
             evaluation_id=evaluation_id,
             format=fmt,
-            language=lang if fmt == "csv" else None,
+            language=lang if fmt != "json" else None,
             as_of=day.isoformat(),
             vendors=len(data.comparison.reviews),
             output=str(output) if output else "stdout",
@@ -76,6 +91,10 @@ def export(evaluation_id: int, fmt: str, output: Path | None, lang: str, as_of: 
         db.close()
     if output is not None:
         click.echo(f"exported evaluation {evaluation_id} ({len(data.comparison.reviews)} vendors) to {output}")
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _write(path: Path, body: bytes) -> None:

@@ -16,10 +16,13 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 
@@ -104,11 +107,15 @@ def open_workbook(data: bytes) -> Workbook:
         raise SheetError(SheetProblem(None, None, "This is not an Excel workbook (.xlsx).")) from None
     if _MACRO_CONTENT_TYPE in content_types or any(n.lower().endswith("vbaproject.bin") for n in names):
         raise SheetError(
-            SheetProblem(None, None, "The workbook contains macros (.xlsm): save it as an Excel workbook (.xlsx) without macros.")
+            SheetProblem(
+                None, None, "The workbook contains macros (.xlsm): save it as an Excel workbook (.xlsx) without macros."
+            )
         )
     if any(n.startswith("xl/externalLinks/") for n in names):
         raise SheetError(
-            SheetProblem(None, None, "The workbook links to other files (external links): remove them and upload it again.")
+            SheetProblem(
+                None, None, "The workbook links to other files (external links): remove them and upload it again."
+            )
         )
     if sum(1 for n in names if _SHEET_XML.match(n)) > MAX_SHEETS:
         raise SheetError(SheetProblem(None, None, f"The workbook has more than {MAX_SHEETS} sheets."))
@@ -176,7 +183,9 @@ def write_cell(cell: Cell, value: Any) -> Cell:
     if value is None:
         cell.value = None
     elif isinstance(value, str):
-        cell.value = value[:MAX_CELL_CHARS]
+        # XML 1.0 cannot carry control characters (openpyxl refuses them): a stray one in an answer
+        # must not make the whole download fail, so it becomes U+FFFD where it stood.
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:MAX_CELL_CHARS]
         cell.data_type = "s"  # openpyxl makes "=..." a formula; a text cell is never run
     else:
         cell.value = value
@@ -184,6 +193,7 @@ def write_cell(cell: Cell, value: Any) -> Cell:
 
 
 def to_bytes(book: Workbook) -> bytes:
+    """The workbook as the bytes of an .xlsx file."""
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -32,6 +32,7 @@ from stagefour import store
 from stagefour.evaluations import hash_token
 from stagefour.library import load_by_id
 from stagefour.response import Response
+from stagefour.xlsx import XLSX_MIMETYPE
 from views.auth import SESSION_KEYS
 from views.auth import clock
 from views.auth import hash_password
@@ -94,6 +95,7 @@ review.close                POST    login      403     302        302    404    
 review.file                 GET     login      200     200        200    404          404              404    login     login     login
 exports.export_json         GET     login      200     200        200    404          404              404    login     login     login
 exports.export_csv          GET     login      200     200        200    404          404              404    login     login     login
+exports.export_xlsx         GET     login      200     200        200    404          404              404    login     login     login
 reports.comparison_pdf      GET     login      400     400        400    404          404              404    login     login     login
 reports.comparison_status   GET     login      200     200        200    404          404              404    login     login     login
 reports.response_pdf        GET     login      400     400        400    404          404              404    login     login     login
@@ -740,6 +742,7 @@ def test_no_response_but_a_static_file_may_be_kept_by_a_cache(app, db, world, mo
     assert kinds["response.pdf"] == "200 application/pdf", seen
     assert kinds["export.csv"] == kinds["audit.csv"] == "200 text/csv", seen
     assert kinds["export.json"] == "200 application/json", seen
+    assert kinds["export.xlsx"] == f"200 {XLSX_MIMETYPE}", seen
     assert kinds[a["file"]["id"]] == f"200 {a['file']['content_type']}", seen  # both evidence downloads
     assert sum(status.startswith("200 text/html") for status in seen.values()) >= 10, seen
     # Static files keep their normal caching (revalidated by ETag).

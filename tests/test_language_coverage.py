@@ -121,6 +121,7 @@ PAGES: dict[str, list[tuple[str, dict, int]] | Skip] = {
     "review.file": Skip("a vendor's file, served as it was uploaded"),
     "exports.export_json": Skip("JSON for machines: stable codes (and English) by contract"),
     "exports.export_csv": Skip("CSV export: stable codes by contract"),
+    "exports.export_xlsx": Skip("the wide XLSX sheet: its words are checked in test_wide_sheet.py"),
     "audit.evaluation_csv": Skip("CSV export of the log"),
     "reports.comparison_pdf": Skip("the comparison PDF: test_no_english_left_in_the_pdfs"),
     "reports.response_pdf": Skip("the receipt PDF: test_no_english_left_in_the_pdfs"),

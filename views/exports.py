@@ -1,4 +1,4 @@
-"""Exports: the whole evaluation as JSON or CSV, downloaded as a file (viewer and up)."""
+"""Exports: the whole evaluation as JSON, CSV or the wide XLSX sheet, downloaded as a file (viewer and up)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flask_babel import get_locale
 
 from stagefour import export
 from stagefour import store
+from stagefour import wide_sheet
 from views.auth import login_required
 from views.buyer import load_evaluation
 from views.db import get_db
@@ -23,7 +24,8 @@ from views.questionnaires import for_snapshot
 
 bp = Blueprint("exports", __name__)
 
-MIMETYPES = {"json": "application/json", "csv": "text/csv"}
+MIMETYPES = {"json": "application/json", "csv": "text/csv", "xlsx": wide_sheet.MIMETYPE}
+LANGUAGE_FORMATS = ("csv", "xlsx")  # the formats with words in a language (`?lang=`)
 
 
 @bp.get("/evaluations/<int:evaluation_id>/export.json")
@@ -40,6 +42,13 @@ def export_csv(evaluation_id: int):
     return _export(evaluation_id, "csv")
 
 
+@bp.get("/evaluations/<int:evaluation_id>/export.xlsx")
+@login_required
+def export_xlsx(evaluation_id: int):
+    """The wide sheet: one column per vendor, one row per question (`?lang=` for prompts and labels)."""
+    return _export(evaluation_id, "xlsx")
+
+
 def _export(evaluation_id: int, fmt: str):
     evaluation = load_evaluation(evaluation_id)
     questionnaire = for_snapshot(evaluation["snapshot_id"])
@@ -47,14 +56,19 @@ def _export(evaluation_id: int, fmt: str):
     now = datetime.now(UTC)
     db = get_db()
     data = export.gather(db, evaluation_id, _as_of(now.date()), questionnaire)
-    body = export.to_json(data, now) if fmt == "json" else export.to_csv(data, language)
+    if fmt == "json":
+        body = export.to_json(data, now)
+    elif fmt == "csv":
+        body = export.to_csv(data, language)
+    else:
+        body = wide_sheet.to_xlsx(data, language)
     store.audit(
         db,
         f"user:{g.user['id']}",
         "export_made",
         evaluation_id=evaluation_id,
         format=fmt,
-        language=language if fmt == "csv" else None,
+        language=language if fmt in LANGUAGE_FORMATS else None,
         as_of=data.comparison.as_of.isoformat(),
         vendors=len(data.comparison.reviews),
     )
