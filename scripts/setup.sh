@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 # WeasyPrint needs Pango and HarfBuzz's subsetter (fonts come with them); the tests render
 # PDFs to PNG with poppler and drive Debian's Chromium; tests/production/ runs nginx, Redis and
-# openssl (a certificate) the way deploy/ and DEPLOYING.md set them up.
+# openssl (a certificate) the way deploy/ and DEPLOYING.md set them up; the spreadsheet tests
+# open and save the app's .xlsx files with LibreOffice Calc (headless), as a buyer's office would.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core
-                 poppler-utils qpdf chromium nginx-light redis-server openssl)
+                 poppler-utils qpdf chromium nginx-light redis-server openssl libreoffice-calc-nogui)
 # Services whose packages start them on install: the tests start their own on free loopback ports.
 SERVICES=(nginx-light:nginx redis-server:redis-server)
 missing=()
