@@ -112,6 +112,9 @@ def open_workbook(data: bytes) -> Workbook:
         )
     if sum(1 for n in names if _SHEET_XML.match(n)) > MAX_SHEETS:
         raise SheetError(SheetProblem(None, None, f"The workbook has more than {MAX_SHEETS} sheets."))
+    too_long = _long_sheets(archive, names)
+    if too_long:
+        raise SheetError(too_long)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same to a person
@@ -129,6 +132,53 @@ def open_workbook(data: bytes) -> Workbook:
         return load_workbook(io.BytesIO(data), data_only=False, keep_links=False)
     except Exception:
         raise SheetError(SheetProblem(None, None, "The workbook could not be read: it may be damaged.")) from None
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_NUMBER = re.compile(rb'\sr="(\d{1,12})"')
+
+
+def _long_sheets(archive: zipfile.ZipFile, names: list[str]) -> list[SheetProblem]:
+    """Sheets with more than MAX_ROWS rows, found by streaming their XML before openpyxl reads it.
+
+    openpyxl sizes a read-only sheet that has no `<dimension>` by parsing all of it (a million rows:
+    minutes and ~80 MB), and trusts a `<dimension>` that lies; counting `<row>` tags chunk by chunk
+    stops at the first row past the limit, in constant memory.
+    """
+    problems = []
+    for name in names:
+        if not _SHEET_XML.match(name):
+            continue
+        count, tail = 0, b""
+        with archive.open(name) as part:
+            while chunk := part.read(1 << 20):
+                text = tail + chunk
+                cut = text.rfind(b"<")  # a tag split between two chunks is read whole with the next one
+                text, tail = (text[:cut], text[cut:]) if cut > len(text) - 4096 else (text, b"")
+                for tag in _ROW_TAG.finditer(text):
+                    number = _ROW_NUMBER.search(tag.group())
+                    count = max(count + 1, int(number.group(1)) if number else 0)
+                    if count > MAX_ROWS:
+                        break
+                if count > MAX_ROWS:
+                    problems.append(SheetProblem(_sheet_titles(archive).get(name, name), None,
+                                                 f"The sheet has more than {MAX_ROWS} rows."))  # fmt: skip
+                    break
+    return problems
+
+
+def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name → the sheet's title, from the workbook's own small XML parts."""
+    from xml.etree import ElementTree  # the parts are small and expat refuses entity expansion bombs
+
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, OSError):
+        return {}
+    targets = {r.get("Id"): "xl/" + r.get("Target", "").removeprefix("/xl/").lstrip("/") for r in rels}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    return {targets.get(s.get(rid), ""): s.get("name", "") for s in book.iter() if s.tag.endswith("}sheet")}
 
 
 def _sheet_problems(ws) -> list[SheetProblem]:
