@@ -49,7 +49,9 @@ QUESTIONNAIRE, SECTIONS, QUESTIONS, OPTIONS, FIELDS, WARNINGS = (
 REQUIRED_SHEETS = (QUESTIONNAIRE, SECTIONS, QUESTIONS)
 
 # What a cell holds, by the key its column names; any other key is a YAML flow value.
-TEXT_KEYS = frozenset({"title", "description", "help", "vendor_help", "prompt", "unit", "row_label", "label", "message"})
+TEXT_KEYS = frozenset(
+    {"title", "description", "help", "vendor_help", "prompt", "unit", "row_label", "label", "message"}
+)
 BOOL_KEYS = frozenset({"required", "integer", "money", "not_applicable", "specify"})
 NUMBER_KEYS = frozenset({"weight", "min", "max", "max_length", "min_rows", "max_rows", "max_files"})
 STRING_KEYS = frozenset(
@@ -124,10 +126,16 @@ TEMPLATE = {
                     "options": [
                         {"value": "eu", "label": {"en": "In the EU", "de": "In der EU"}},
                         {"value": "elsewhere", "label": {"en": "Elsewhere", "de": "Anderswo"}},
-                        {"value": "other", "label": {"en": "Other — please specify", "de": "Andere — bitte angeben"},
-                         "specify": True},  # fmt: skip
-                        {"value": "na", "label": {"en": "We keep no data", "de": "Wir speichern keine Daten"},
-                         "not_applicable": True},  # fmt: skip
+                        {
+                            "value": "other",
+                            "label": {"en": "Other — please specify", "de": "Andere — bitte angeben"},
+                            "specify": True,
+                        },  # fmt: skip
+                        {
+                            "value": "na",
+                            "label": {"en": "We keep no data", "de": "Wir speichern keine Daten"},
+                            "not_applicable": True,
+                        },  # fmt: skip
                     ],
                     "scoring": {"kind": "points", "points": {"eu": 5, "elsewhere": 2, "other": 1}},
                 },
@@ -139,7 +147,10 @@ TEMPLATE = {
             "title": {"en": "Operations", "de": "Betrieb"},
             "weight": 2,
             "questions": [
-                {"type": "note", "text": {"en": "Count the last twelve months.", "de": "Zählen Sie die letzten zwölf Monate."}},
+                {
+                    "type": "note",
+                    "text": {"en": "Count the last twelve months.", "de": "Zählen Sie die letzten zwölf Monate."},
+                },
                 {
                     "id": "OPS_01",
                     "number": "2.1",
@@ -290,14 +301,25 @@ def _write_scalar(cell, value: Any) -> None:
         xlsx.write_cell(cell, _flow(value))
 
 
+class _FlowDumper(yaml.SafeDumper):
+    """Safe YAML that repeats a value used twice instead of writing `&id001`: the loader refuses anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _flow(value: Any) -> str:
     """A value as one line of YAML (flow style), as the loader reads it back."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30, sort_keys=False)
+    text = yaml.dump(
+        value, Dumper=_FlowDumper, default_flow_style=True, allow_unicode=True, width=1 << 30, sort_keys=False
+    )
     return text.removesuffix("\n...\n").strip()
 
 
 def _write_table(book: Workbook, title: str, columns: tuple, items: list[dict], languages: list[str]):
-    keys = list(columns) + [k for k in dict.fromkeys(k for i in items for k in i) if k not in columns and k not in NESTED]
+    keys = list(columns) + [
+        k for k in dict.fromkeys(k for i in items for k in i) if k not in columns and k not in NESTED
+    ]
     # A heading's or note's text is shown in the prompt column: it is what the vendor reads there.
     rows = [({**i, "prompt": i["text"]} if i.get("type") in BLOCK_TYPES and "text" in i else i) for i in items]
     keys = [k for k in keys if not (k == "text" and all(i.get("type") in BLOCK_TYPES for i in items if "text" in i))]
@@ -447,9 +469,13 @@ def _read(data: bytes) -> tuple[dict, _Where]:
         if section is None:
             cell = cells.get("section")
             problems.append(
-                SheetProblem(title, cell or str(r), N_("No section with the id %(id)s on the Sections sheet.", id=section_id))
+                SheetProblem(
+                    title, cell or str(r), N_("No section with the id %(id)s on the Sections sheet.", id=section_id)
+                )
                 if section_id is not None
-                else SheetProblem(title, cell or str(r), N_("Name the section of this row (its id on the Sections sheet)."))
+                else SheetProblem(
+                    title, cell or str(r), N_("Name the section of this row (its id on the Sections sheet).")
+                )
             )
             continue
         if item.get("type") in BLOCK_TYPES:
@@ -473,7 +499,11 @@ def _read(data: bytes) -> tuple[dict, _Where]:
         q = questions.get(group) if isinstance(group, str) else None
         if q is None:
             problems.append(
-                SheetProblem(title, cells.get("group") or str(r), N_("No question with the id %(id)s on the Questions sheet.", id=group))
+                SheetProblem(
+                    title,
+                    cells.get("group") or str(r),
+                    N_("No question with the id %(id)s on the Questions sheet.", id=group),
+                )
             )
             continue
         q.setdefault("fields", [])
@@ -485,10 +515,18 @@ def _read(data: bytes) -> tuple[dict, _Where]:
     for sheet, child, key in ((OPTIONS, "options", "question"), (WARNINGS, "warnings", "question")):
         for r, item, cells, title in tables.get(sheet, []):
             name = item.pop(key, None)
-            owner = (questions.get(name) or (fields.get(name) if child == "options" else None)) if isinstance(name, str) else None
+            owner = (
+                (questions.get(name) or (fields.get(name) if child == "options" else None))
+                if isinstance(name, str)
+                else None
+            )
             if owner is None:
                 problems.append(
-                    SheetProblem(title, cells.get(key) or str(r), N_("No question with the id %(id)s on the Questions sheet.", id=name))
+                    SheetProblem(
+                        title,
+                        cells.get(key) or str(r),
+                        N_("No question with the id %(id)s on the Questions sheet.", id=name),
+                    )
                 )
                 continue
             owner.setdefault(child, [])
@@ -526,6 +564,7 @@ def _table(ws, problems: list[SheetProblem]) -> list[tuple[int, dict, dict[str, 
         else:
             seen.add(name)
             heads[cell.column] = (match["key"], match["lang"])
+    english = {key: col for col, (key, lang) in heads.items() if lang is None}
     out = []
     for row in rows:
         values: dict = {}
@@ -560,8 +599,12 @@ def _table(ws, problems: list[SheetProblem]) -> list[tuple[int, dict, dict[str, 
             text = _assemble(parts, ws.title, cells, key, problems)
             if text is not None:
                 values[key] = text
-                if key not in cells:  # translations without English: the loader's "required" goes to the first
-                    cells[key] = next(v for k, v in cells.items() if k.startswith(f"{key}."))
+                if key not in cells:  # translations without English: the loader's "required" goes to its blank cell
+                    cells[key] = (
+                        xlsx.cell_name(row[0].row, english[key])
+                        if key in english
+                        else next(v for k, v in cells.items() if k.startswith(f"{key}."))
+                    )
         if values:
             out.append((row[0].row if row else 0, values, cells, ws.title))
     return out
@@ -574,7 +617,11 @@ def _assemble(parts: dict, sheet: str, cells: dict, key: str, problems: list) ->
     """A text from its cells: plain English, or a mapping of language to text (see `_text_headers`)."""
     english, explicit = parts.pop(None, None), parts.pop("en", None)
     if english is not None and explicit is not None:
-        problems.append(SheetProblem(sheet, cells[f"{key}.en"], N_("Two English texts: fill %(key)s or %(key)s:en, not both.", key=key)))
+        problems.append(
+            SheetProblem(
+                sheet, cells[f"{key}.en"], N_("Two English texts: fill %(key)s or %(key)s:en, not both.", key=key)
+            )
+        )
         return None
     if explicit is None and not parts:
         return english
@@ -679,13 +726,17 @@ def _top(table: list, title: str, where: _Where, problems: list) -> dict:
         value_cells = {k.replace("value", key, 1): v for k, v in row_cells.items() if k.startswith("value")}
         if key.startswith("anchors."):
             score = key.removeprefix("anchors.")
-            anchors[int(score) if score.isdigit() else score] = _assemble(dict(parts), title, value_cells, key, problems)
+            anchors[int(score) if score.isdigit() else score] = _assemble(
+                dict(parts), title, value_cells, key, problems
+            )
             cells.update(value_cells)
             continue
         if key in TEXT_KEYS:
             value = _assemble(dict(parts), title, value_cells, key, problems)
         elif set(parts) != {None}:
-            problems.append(SheetProblem(title, row_cells.get("value.en") or f"C{r}", N_("Only texts have a column per language.")))
+            problems.append(
+                SheetProblem(title, row_cells.get("value.en") or f"C{r}", N_("Only texts have a column per language."))
+            )
             continue
         elif key == "languages":
             text = parts[None]
@@ -705,4 +756,3 @@ def _top(table: list, title: str, where: _Where, problems: list) -> dict:
         raw["anchors"] = anchors
     where.add("", title, None, cells)
     return raw
-
