@@ -36,7 +36,7 @@ MAX_CELL_CHARS = 32767  # Excel's own limit for one cell
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _MACRO_CONTENT_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or an encrypted .xlsx
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or an encrypted .xlsx
 _SHEET_XML = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
 
 
@@ -85,7 +85,7 @@ def open_workbook(data: bytes) -> Workbook:
         raise SheetError(
             SheetProblem(None, None, N_("The file is larger than %(size)s MB.", size=MAX_UPLOAD_BYTES // (1024 * 1024)))
         )
-    if data.startswith(_OLE_MAGIC):
+    if data.startswith(OLE_MAGIC):
         raise SheetError(
             SheetProblem(
                 None,
