@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint
+from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
 from flask import g
-from flask import Response
 from flask import redirect
 from flask import render_template
 from flask import request
