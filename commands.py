@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 
 import backup_command
 import export_command
+import questionnaire_command
 import reminder_command
 import report_command
 import translate
@@ -65,6 +66,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_command.backup)
     app.cli.add_command(backup_command.restore)
     app.cli.add_command(export_command.export)
+    app.cli.add_command(questionnaire_command.export_questionnaire)
+    app.cli.add_command(questionnaire_command.import_questionnaire)
     app.cli.add_command(report_command.report)
     app.cli.add_command(run_jobs)
     app.cli.add_command(reminder_command.send_reminders)
