@@ -217,6 +217,10 @@ def to_xlsx(questionnaire: Questionnaire | dict) -> bytes:
         elif value is not None:
             xlsx.write_cell(top.cell(r, 2), _flow(value) if key not in STRING_KEYS else value)
 
+    for row in top.iter_rows(min_row=2, min_col=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
     sections = [s for s in raw.get("sections") or [] if isinstance(s, dict)]
     questions, options, fields, warnings = [], [], [], []
     for s in sections:

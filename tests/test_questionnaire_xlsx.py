@@ -207,7 +207,7 @@ def test_empty_file_and_not_a_workbook_and_macros_are_refused():
     ]
 
 
-def million_rows() -> bytes:
+def million_rows(rows: int = 1_000_000, dimension: str = "") -> bytes:
     """A workbook whose Questions sheet has a million rows, built as XML (openpyxl would take minutes)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(qx.template_xlsx())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -217,12 +217,11 @@ def million_rows() -> bytes:
             if item.filename != target:
                 dst.writestr(item, src.read(item.filename))
         with dst.open(target, "w") as sheet:
-            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
-            for start in range(1, 1_000_001, 10_000):
+            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            sheet.write(f"{dimension}<sheetData>".encode())
+            for first in range(1, rows + 1, 1000):
                 sheet.write(
-                    "".join(
-                        f'<row r="{r}"><c r="A{r}"><v>1</v></c></row>' for r in range(start, start + 10_000)
-                    ).encode()
+                    "".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c></row>' for r in range(first, first + 1000)).encode()
                 )
             sheet.write(b"</sheetData></worksheet>")
     return out.getvalue()
@@ -239,6 +238,11 @@ def test_a_million_rows_are_refused_in_bounded_memory():
         tracemalloc.stop()
     assert found == [f"Questions: The sheet has more than {xlsx.MAX_ROWS} rows."]
     assert peak < 20 * 1024 * 1024  # the sheet unpacked is ~40 MB: it is streamed, never held
+
+
+def test_a_sheet_whose_dimension_understates_its_rows_is_still_refused():
+    data = million_rows(6000, '<dimension ref="A1:A1"/>')
+    assert problems(data) == [f"Questions: The sheet has more than {xlsx.MAX_ROWS} rows."]
 
 
 def test_other_sheets_such_as_notes_are_ignored():
