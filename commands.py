@@ -28,6 +28,7 @@ from stagefour import commercials
 from stagefour import evaluations
 from stagefour import passwords
 from stagefour import profile
+from stagefour import questionnaire_xlsx
 from stagefour import store
 from stagefour.library import UnknownQuestionnaire
 from stagefour.library import load_by_id
@@ -36,6 +37,7 @@ from stagefour.questionnaire import load_questionnaire
 from stagefour.response import ResponseError
 from stagefour.response import read_response
 from stagefour.scoring import score_response
+from stagefour.xlsx import SheetError
 
 # The command line's words for the password rules of stagefour/passwords.py (in English, like its other messages).
 PASSWORD_PROBLEMS = {
@@ -174,11 +176,16 @@ def _peek_questionnaire_id(raw: bytes) -> str:
 @click.command("check-questionnaire")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def check_questionnaire(file: Path) -> None:
-    """Validate a questionnaire YAML file and report every error with its path."""
+    """Validate a questionnaire (YAML, or an Excel workbook) and report every error with its path or cell."""
     try:
-        q = load_questionnaire(file)
+        if file.suffix.lower() == ".xlsx":
+            q = questionnaire_xlsx.load_xlsx(_read(file), file.name)
+        else:
+            q = load_questionnaire(file)
     except QuestionnaireError as exc:
         raise _errors(f"{file}: {len(exc.errors)} error(s):", exc.errors) from None
+    except SheetError as exc:
+        raise _errors(f"{file}: {len(exc.problems)} problem(s):", [str(p) for p in exc.problems]) from None
     count = sum(len(s.questions) for s in q.sections)
     click.echo(f"{file}: OK — {q.id} version {q.version}, {len(q.sections)} sections, {count} questions, hash {q.hash}")
 

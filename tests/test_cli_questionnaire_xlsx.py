@@ -69,3 +69,16 @@ def test_import_of_a_bad_workbook_exits_2_with_every_problem_and_imports_nothing
     assert "  Questions!E3: This cell is a formula." in result.output
     assert "  Sections!A9: This cell is a formula." in result.output
     assert store.team_library(db, team) == []
+
+
+def test_check_questionnaire_reads_a_workbook_too(runner, tmp_path):
+    good, bad = tmp_path / "good.xlsx", tmp_path / "bad.xlsx"
+    good.write_bytes(qx.template_xlsx())
+    book = load_workbook(io.BytesIO(qx.template_xlsx()))
+    book["Options"]["B3"] = "Else Where"
+    bad.write_bytes(xlsx.to_bytes(book))
+    result = runner.invoke(args=["check-questionnaire", str(good)])
+    assert result.exit_code == 0 and "OK — my-questionnaire version 0.1.0" in result.output
+    result = runner.invoke(args=["check-questionnaire", str(bad)])
+    assert result.exit_code == 1
+    assert "Options!B3: expected a slug of lower-case letters, digits, - and _" in result.output

@@ -6,6 +6,7 @@ as for an evaluation). Administrators see the shipped folder with the files that
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Blueprint
@@ -175,7 +176,8 @@ def download(team_id: int, questionnaire_id: str):
         questionnaire = shipped().questionnaires[questionnaire_id]
     else:
         abort(404)
-    name = f"{questionnaire.id}-{questionnaire.version}.xlsx".replace('"', "")
+    # the version is the author's text: only a file name's safe characters go into the header
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{questionnaire.id}-{questionnaire.version}") + ".xlsx"
     return _xlsx(questionnaire_xlsx.to_xlsx(questionnaire), name)
 
 
