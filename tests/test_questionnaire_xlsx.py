@@ -386,6 +386,16 @@ def test_any_generated_questionnaire_round_trips_with_the_same_hash(raw):
 # ------------------------------------------------------------------------------ LibreOffice
 
 
+def test_the_template_as_saved_by_libreoffice_reads_back_with_the_same_hash():
+    # tests/fixtures/template-saved-by-libreoffice.xlsx: the template opened and saved again by LibreOffice
+    # 7.4 headless (Debian 12), kept so that this runs where LibreOffice is not installed too.
+    saved_by_libreoffice = (FIXTURES / "template-saved-by-libreoffice.xlsx").read_bytes()
+    assert saved_by_libreoffice != qx.template_xlsx()
+    assert qx.load_xlsx(saved_by_libreoffice).hash == qx.load_xlsx(qx.template_xlsx()).hash
+    questions = book_of(saved_by_libreoffice)["Questions"]
+    assert any("heading" in (v.formula1 or "") for v in questions.data_validations.dataValidation)
+
+
 @pytest.mark.skipif(
     shutil.which("soffice") is None,
     reason="LibreOffice is not installed (apt-get install --no-install-recommends libreoffice-calc-nogui)",
