@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 
 import backup_command
 import export_command
+import questionnaire_command
 import reminder_command
 import report_command
 import translate
@@ -27,6 +28,7 @@ from stagefour import commercials
 from stagefour import evaluations
 from stagefour import passwords
 from stagefour import profile
+from stagefour import questionnaire_xlsx
 from stagefour import store
 from stagefour.library import UnknownQuestionnaire
 from stagefour.library import load_by_id
@@ -35,6 +37,7 @@ from stagefour.questionnaire import load_questionnaire
 from stagefour.response import ResponseError
 from stagefour.response import read_response
 from stagefour.scoring import score_response
+from stagefour.xlsx import SheetError
 
 # The command line's words for the password rules of stagefour/passwords.py (in English, like its other messages).
 PASSWORD_PROBLEMS = {
@@ -65,6 +68,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup_command.backup)
     app.cli.add_command(backup_command.restore)
     app.cli.add_command(export_command.export)
+    app.cli.add_command(questionnaire_command.export_questionnaire)
+    app.cli.add_command(questionnaire_command.import_questionnaire)
     app.cli.add_command(report_command.report)
     app.cli.add_command(run_jobs)
     app.cli.add_command(reminder_command.send_reminders)
@@ -171,11 +176,16 @@ def _peek_questionnaire_id(raw: bytes) -> str:
 @click.command("check-questionnaire")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def check_questionnaire(file: Path) -> None:
-    """Validate a questionnaire YAML file and report every error with its path."""
+    """Validate a questionnaire (YAML, or an Excel workbook) and report every error with its path or cell."""
     try:
-        q = load_questionnaire(file)
+        if file.suffix.lower() == ".xlsx":
+            q = questionnaire_xlsx.load_xlsx(_read(file), file.name)
+        else:
+            q = load_questionnaire(file)
     except QuestionnaireError as exc:
         raise _errors(f"{file}: {len(exc.errors)} error(s):", exc.errors) from None
+    except SheetError as exc:
+        raise _errors(f"{file}: {len(exc.problems)} problem(s):", [str(p) for p in exc.problems]) from None
     count = sum(len(s.questions) for s in q.sections)
     click.echo(f"{file}: OK — {q.id} version {q.version}, {len(q.sections)} sections, {count} questions, hash {q.hash}")
 

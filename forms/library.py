@@ -9,9 +9,9 @@ from flask_wtf.file import FileRequired
 
 
 class UploadForm(FlaskForm):
-    """A questionnaire file (YAML) for the team's library."""
+    """A questionnaire file (YAML or an Excel workbook) for the team's library."""
 
     file = FileField(
-        _l("Questionnaire file (YAML)"),
-        validators=[FileRequired(message=_l("Choose a questionnaire file (.yaml or .yml) to upload."))],
+        _l("Questionnaire file (YAML or Excel)"),
+        validators=[FileRequired(message=_l("Choose a questionnaire file (.yaml, .yml or .xlsx) to upload."))],
     )

@@ -26,6 +26,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 
+from stagefour.messages import N_
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # the file as uploaded
 MAX_UNCOMPRESSED_BYTES = 60 * 1024 * 1024  # all its parts, unzipped: a zip bomb stops here
 MAX_ROWS = 5000  # per sheet; a questionnaire of 1,000 questions with translations fits easily
@@ -35,7 +37,7 @@ MAX_CELL_CHARS = 32767  # Excel's own limit for one cell
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _MACRO_CONTENT_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or an encrypted .xlsx
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or an encrypted .xlsx
 _SHEET_XML = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
 
 
@@ -45,7 +47,7 @@ class SheetProblem:
 
     sheet: str | None  # None: the file as a whole
     cell: str | None  # "B7", "C" (a column), "12" (a row) or None (the sheet as a whole)
-    message: str
+    message: str  # English; a Message (stagefour.messages) where the app has it in every language
 
     def where(self) -> str:
         if self.sheet is None:
@@ -79,16 +81,20 @@ def open_workbook(data: bytes) -> Workbook:
     a formula (typed as `'=1+1`) is a string and is kept as text.
     """
     if not data:
-        raise SheetError(SheetProblem(None, None, "The file is empty."))
+        raise SheetError(SheetProblem(None, None, N_("The file is empty.")))
     if len(data) > MAX_UPLOAD_BYTES:
-        raise SheetError(SheetProblem(None, None, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."))
-    if data.startswith(_OLE_MAGIC):
+        raise SheetError(
+            SheetProblem(None, None, N_("The file is larger than %(size)s MB.", size=MAX_UPLOAD_BYTES // (1024 * 1024)))
+        )
+    if data.startswith(OLE_MAGIC):
         raise SheetError(
             SheetProblem(
                 None,
                 None,
-                "This is an old .xls file or a password-protected workbook: save it as an "
-                "unprotected Excel workbook (.xlsx).",
+                N_(
+                    "This is an old .xls file or a password-protected workbook: save it as an "
+                    "unprotected Excel workbook (.xlsx)."
+                ),
             )
         )
     try:
@@ -96,33 +102,38 @@ def open_workbook(data: bytes) -> Workbook:
         names = archive.namelist()
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise SheetError(SheetProblem(None, None, "This is not an Excel workbook (.xlsx).")) from None
+        raise SheetError(SheetProblem(None, None, N_("This is not an Excel workbook (.xlsx)."))) from None
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise SheetError(SheetProblem(None, None, "This is not an Excel workbook (.xlsx)."))
+        raise SheetError(SheetProblem(None, None, N_("This is not an Excel workbook (.xlsx).")))
     if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
-        raise SheetError(SheetProblem(None, None, "The workbook is too large once unpacked."))
+        raise SheetError(SheetProblem(None, None, N_("The workbook is too large once unpacked.")))
     try:
         content_types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
     except (zipfile.BadZipFile, OSError, RuntimeError):
-        raise SheetError(SheetProblem(None, None, "This is not an Excel workbook (.xlsx).")) from None
+        raise SheetError(SheetProblem(None, None, N_("This is not an Excel workbook (.xlsx)."))) from None
     if _MACRO_CONTENT_TYPE in content_types or any(n.lower().endswith("vbaproject.bin") for n in names):
         raise SheetError(
             SheetProblem(
-                None, None, "The workbook contains macros (.xlsm): save it as an Excel workbook (.xlsx) without macros."
+                None,
+                None,
+                N_("The workbook contains macros (.xlsm): save it as an Excel workbook (.xlsx) without macros."),
             )
         )
     if any(n.startswith("xl/externalLinks/") for n in names):
         raise SheetError(
             SheetProblem(
-                None, None, "The workbook links to other files (external links): remove them and upload it again."
+                None, None, N_("The workbook links to other files (external links): remove them and upload it again.")
             )
         )
     if sum(1 for n in names if _SHEET_XML.match(n)) > MAX_SHEETS:
-        raise SheetError(SheetProblem(None, None, f"The workbook has more than {MAX_SHEETS} sheets."))
+        raise SheetError(SheetProblem(None, None, N_("The workbook has more than %(count)s sheets.", count=MAX_SHEETS)))
+    too_long = _long_sheets(archive, names)
+    if too_long:
+        raise SheetError(too_long)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same to a person
-        raise SheetError(SheetProblem(None, None, "The workbook could not be read: it may be damaged.")) from None
+        raise SheetError(SheetProblem(None, None, N_("The workbook could not be read: it may be damaged."))) from None
     problems: list[SheetProblem] = []
     try:
         for ws in book.worksheets:
@@ -135,7 +146,56 @@ def open_workbook(data: bytes) -> Workbook:
     try:
         return load_workbook(io.BytesIO(data), data_only=False, keep_links=False)
     except Exception:
-        raise SheetError(SheetProblem(None, None, "The workbook could not be read: it may be damaged.")) from None
+        raise SheetError(SheetProblem(None, None, N_("The workbook could not be read: it may be damaged."))) from None
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_NUMBER = re.compile(rb'\sr="(\d{1,12})"')
+
+
+def _long_sheets(archive: zipfile.ZipFile, names: list[str]) -> list[SheetProblem]:
+    """Sheets with more than MAX_ROWS rows, found by streaming their XML before openpyxl reads it.
+
+    openpyxl sizes a read-only sheet that has no `<dimension>` by parsing all of it (a million rows:
+    minutes and ~80 MB), and trusts a `<dimension>` that lies; counting `<row>` tags chunk by chunk
+    stops at the first row past the limit, in constant memory.
+    """
+    problems = []
+    for name in names:
+        if not _SHEET_XML.match(name):
+            continue
+        count, tail = 0, b""
+        with archive.open(name) as part:
+            while chunk := part.read(1 << 20):
+                text = tail + chunk
+                cut = text.rfind(b"<")  # a tag split between two chunks is read whole with the next one
+                text, tail = (text[:cut], text[cut:]) if cut > len(text) - 4096 else (text, b"")
+                for tag in _ROW_TAG.finditer(text):
+                    number = _ROW_NUMBER.search(tag.group())
+                    count = max(count + 1, int(number.group(1)) if number else 0)
+                    if count > MAX_ROWS:
+                        break
+                if count > MAX_ROWS:
+                    title = _sheet_titles(archive).get(name, name)
+                    problems.append(
+                        SheetProblem(title, None, N_("The sheet has more than %(count)s rows.", count=MAX_ROWS))
+                    )
+                    break
+    return problems
+
+
+def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name → the sheet's title, from the workbook's own small XML parts."""
+    from xml.etree import ElementTree  # the parts are small and expat refuses entity expansion bombs
+
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, OSError):
+        return {}
+    targets = {r.get("Id"): "xl/" + r.get("Target", "").removeprefix("/xl/").lstrip("/") for r in rels}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    return {targets.get(s.get(rid), ""): s.get("name", "") for s in book.iter() if s.tag.endswith("}sheet")}
 
 
 def _sheet_problems(ws) -> list[SheetProblem]:
@@ -143,10 +203,12 @@ def _sheet_problems(ws) -> list[SheetProblem]:
     formulas = 0
     for r, row in enumerate(ws.iter_rows(), start=1):
         if r > MAX_ROWS:
-            return [SheetProblem(ws.title, None, f"The sheet has more than {MAX_ROWS} rows.")]
+            return [SheetProblem(ws.title, None, N_("The sheet has more than %(count)s rows.", count=MAX_ROWS))]
         for c, cell in enumerate(row, start=1):
             if c > MAX_COLUMNS:
-                return [SheetProblem(ws.title, None, f"The sheet has more than {MAX_COLUMNS} columns.")]
+                return [
+                    SheetProblem(ws.title, None, N_("The sheet has more than %(count)s columns.", count=MAX_COLUMNS))
+                ]
             if getattr(cell, "data_type", None) == "f":
                 formulas += 1
                 if formulas <= 20:
@@ -154,11 +216,11 @@ def _sheet_problems(ws) -> list[SheetProblem]:
                         SheetProblem(
                             ws.title,
                             cell_name(r, c),
-                            "This cell is a formula. Type the value itself, or start it with ' to keep it as text.",
+                            N_("This cell is a formula. Type the value itself, or start it with ' to keep it as text."),
                         )
                     )
     if formulas > 20:
-        problems.append(SheetProblem(ws.title, None, f"{formulas - 20} more formula cells."))
+        problems.append(SheetProblem(ws.title, None, N_("%(count)s more formula cells.", count=formulas - 20)))
     return problems
 
 

@@ -167,6 +167,10 @@ decision.reopen             POST    login      403     403        302    404    
 library.team_library        GET     login      200     200        200    404          200              404    login     login     login
 library.upload              POST    login      403     403        422    404          403              404    login     login     login
 library.shipped_questionnaires GET  login      403     403        403    403          403              200    login     login     login
+# Questionnaires as workbooks (issue 16): members download the template and any questionnaire the team can use
+# (questionnaire_id = the shipped ai-deployment-partner); other teams and administrators are not members (404).
+library.template            GET     login      200     200        200    404          200              404    login     login     login
+library.download            GET     login      200     200        200    404          200              404    login     login     login
 """  # noqa: E501 (a row of the table per line)
 
 # The form each POST sends in the matrix: valid where a valid form exists, so a refusal is
@@ -398,6 +402,7 @@ def url(app, world: World, endpoint: str, actor: str, **override) -> str:
         "account_token": UNKNOWN_TOKEN,
         "user_id": world.users["viewer"],
         "notification_id": world.notification_id,
+        "questionnaire_id": "ai-deployment-partner",
     } | override
     unknown = set(rule.arguments) - set(values)
     if unknown:

@@ -324,7 +324,7 @@ def test_an_upload_without_a_file_is_refused(client, db, team, owner):
     before = counts(db)
     response = client.post(f"/teams/{team}/library/upload", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "Choose a questionnaire file (.yaml or .yml) to upload." in response.get_data(as_text=True)
+    assert "Choose a questionnaire file (.yaml, .yml or .xlsx) to upload." in response.get_data(as_text=True)
     assert counts(db) == before
 
 

@@ -6,28 +6,34 @@ as for an evaluation). Administrators see the shipped folder with the files that
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Blueprint
+from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
 from forms.library import UploadForm
 from stagefour import access
 from stagefour import library
+from stagefour import questionnaire_xlsx
 from stagefour import store
+from stagefour import xlsx
 from stagefour.questionnaire import MAX_YAML_BYTES
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import QuestionnaireError
 from views.auth import admin_required
 from views.auth import login_required
 from views.db import get_db
+from views.i18n import message
 from views.questionnaires import for_snapshot
 
 bp = Blueprint("library", __name__)
@@ -74,6 +80,7 @@ def _render(team: dict, role: str, form: UploadForm, problems: list[str] | None 
             shipped=shipped().questionnaires,
             teams=teams,
             max_bytes=MAX_YAML_BYTES,
+            max_xlsx_bytes=xlsx.MAX_UPLOAD_BYTES,
         ),
         status,
     )
@@ -98,15 +105,20 @@ def upload(team_id: int):
         file = form.file.data
         name = (file.filename or "questionnaire.yaml")[-200:]
         with file.stream:  # a large upload is spooled to a temporary file: close it now
-            raw = file.stream.read(MAX_YAML_BYTES + 1)  # never more than the cap into memory
+            raw = file.stream.read(max(MAX_YAML_BYTES, xlsx.MAX_UPLOAD_BYTES) + 1)  # never more than a cap
         try:
-            questionnaire = library.read_upload(raw, name)
+            if is_workbook(name, raw):
+                questionnaire = questionnaire_xlsx.load_xlsx(raw, name)
+            else:
+                questionnaire = library.read_upload(raw, name)
             _entry, added = store.add_to_library(
                 get_db(), team_id, questionnaire.id, questionnaire.version, questionnaire.hash,
                 questionnaire.source, name, g.user["id"],
             )  # fmt: skip
         except QuestionnaireError as exc:
             problems = exc.errors
+        except xlsx.SheetError as exc:
+            problems = [f"{p.where()}: {message(p.message)}" if p.where() else message(p.message) for p in exc.problems]
         except store.LibraryConflict:
             form.file.errors.append(
                 _(
@@ -125,6 +137,48 @@ def upload(team_id: int):
                         id=questionnaire.id, version=questionnaire.version), "info")  # fmt: skip
             return redirect(url_for("library.team_library", team_id=team_id))
     return _render(team, role, form, problems, status=422)
+
+
+def is_workbook(file_name: str, raw: bytes) -> bool:
+    """An .xlsx upload (by its name, or a zip file under another name), not YAML."""
+    return file_name.lower().endswith((".xlsx", ".xlsm", ".xls")) or raw.startswith((b"PK\x03\x04", xlsx.OLE_MAGIC))
+
+
+def _xlsx(data: bytes, file_name: str) -> Response:
+    return Response(
+        data,
+        mimetype=xlsx.XLSX_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.get("/teams/<int:team_id>/library/template.xlsx")
+@login_required
+def template(team_id: int):
+    """A blank questionnaire workbook: a small example in the sheet layout, to fill and upload."""
+    _load_team(team_id)
+    return _xlsx(questionnaire_xlsx.template_xlsx(), "questionnaire-template.xlsx")
+
+
+@bp.get("/teams/<int:team_id>/library/questionnaires/<questionnaire_id>.xlsx")
+@login_required
+def download(team_id: int, questionnaire_id: str):
+    """A questionnaire the team can use, as a workbook: a version of its library (`?version=`), else the newest
+    there, else the shipped one."""
+    team, _role = _load_team(team_id)
+    version = request.args.get("version")
+    entries = [e for e in store.team_library(get_db(), team["id"]) if e["questionnaire_id"] == questionnaire_id]
+    if version is not None:
+        entries = [e for e in entries if e["version"] == version]
+    if entries:
+        questionnaire = for_snapshot(entries[0]["snapshot_id"])  # newest upload first
+    elif version is None and questionnaire_id in shipped().questionnaires:
+        questionnaire = shipped().questionnaires[questionnaire_id]
+    else:
+        abort(404)
+    # the version is the author's text: only a file name's safe characters go into the header
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{questionnaire.id}-{questionnaire.version}") + ".xlsx"
+    return _xlsx(questionnaire_xlsx.to_xlsx(questionnaire), name)
 
 
 @bp.get("/admin/questionnaires")

@@ -8,6 +8,7 @@ init scripts through the DevTools protocol, outside the page's CSP, and the page
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -15,12 +16,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Page
 from playwright.sync_api import Response
 from playwright.sync_api import expect
 
 from stagefour import evaluations
+from stagefour import questionnaire_xlsx
 from stagefour import store
+from stagefour import xlsx
 from stagefour.library import load_by_id
 
 from ..conftest import load_response_json
@@ -175,6 +179,16 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     expect(page.locator("ul.loader-errors li").first).to_be_visible()
     check("library-upload-errors", page, info.value)
     seen.append("library-upload-errors")
+    # A workbook (issue 16): its problems are listed by sheet and cell in the same list.
+    book = load_workbook(io.BytesIO(questionnaire_xlsx.template_xlsx()))
+    book["Questions"]["E3"] = "=1+1"
+    page.set_input_files("#file", {"name": "draft.xlsx", "mimeType": xlsx.XLSX_MIMETYPE, "buffer": xlsx.to_bytes(book)})
+    with page.expect_navigation() as info:
+        page.get_by_role("button", name="Upload to the library").click()
+    assert info.value.status == 422
+    expect(page.locator("ul.loader-errors li").first).to_contain_text("Questions!E3")
+    check("library-upload-xlsx-errors", page, info.value)
+    seen.append("library-upload-xlsx-errors")
     visit("error-404", f"{base}/no-such-page", 404)
 
     visit("vendor-overview", f"{base}/v/{token}")
@@ -306,7 +320,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 47, seen
+    assert len(seen) == 48, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
