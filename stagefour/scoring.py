@@ -33,6 +33,7 @@ from stagefour.questionnaire import MAX_POINTS
 from stagefour.questionnaire import UNKNOWN
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import Section
 from stagefour.response import check_value
 from stagefour.response import is_answered
 
@@ -218,6 +219,8 @@ class Completeness:
     by_section: dict  # section id -> (required answered, required)
     missing: tuple[str, ...]
     percent: float
+    # the sections whose `visible_if` does not hold on the answers: none of their questions applies
+    not_applicable: frozenset = frozenset()
 
     @property
     def first_incomplete(self) -> str | None:
@@ -265,7 +268,10 @@ def completeness(questionnaire: Questionnaire, answers: dict) -> Completeness:
     by_section = {}
     missing = []
     questions = questionnaire.questions
+    skipped = set()
     for section in questionnaire.sections:
+        if section_applicability(section, answers, questions) == NOT_APPLICABLE:
+            skipped.add(section.id)
         required = answered = 0
         for q in section.questions:
             if not q.required:
@@ -281,7 +287,15 @@ def completeness(questionnaire: Questionnaire, answers: dict) -> Completeness:
         by_section[section.id] = (answered, required)
     total = sum(r for _, r in by_section.values())
     done = sum(a for a, _ in by_section.values())
-    return Completeness(by_section, tuple(missing), _round(100 * done / total) if total else 100.0)
+    percent = _round(100 * done / total) if total else 100.0
+    return Completeness(by_section, tuple(missing), percent, frozenset(skipped))
+
+
+def section_applicability(section: Section, answers: dict, questions: dict[str, Question]) -> str:
+    """A section's own state from its `visible_if` (issue 15): 'applicable', 'not_applicable' or 'unknown'."""
+    if section.visible_if is None:
+        return APPLICABLE
+    return section.visible_if.decide(lambda qid: (answers.get(qid), _applicability(questions[qid], answers, questions)))
 
 
 def _manual(questionnaire: Questionnaire, raw: dict) -> dict[str, tuple[float, ...]]:
@@ -306,7 +320,7 @@ def _applicability(q: Question, answers: dict, questions: dict[str, Question]) -
     either, whatever answer that question keeps from before (the answer stays stored, unused).
     The loader refuses cycles, so the walk up ends.
     """
-    cond = q.visible_if
+    cond = q.applies_if
     if cond is None:
         return APPLICABLE
 
@@ -319,14 +333,14 @@ def _applicability(q: Question, answers: dict, questions: dict[str, Question]) -
 
 def _waiting_on(q: Question, answers: dict, questions: dict[str, Question]) -> str:
     """The unanswered question up the chain that leaves `q` undecided."""
-    for leaf in q.visible_if.leaves():
+    for leaf in q.applies_if.leaves():
         value = answers.get(leaf.question)
         if value is None or value == "":
             return leaf.question
         above = questions[leaf.question]
         if _applicability(above, answers, questions) == UNKNOWN:
             return _waiting_on(above, answers, questions)
-    return q.visible_if.questions[0]
+    return q.applies_if.questions[0]
 
 
 def _score_item(
@@ -338,7 +352,7 @@ def _score_item(
             q.id,
             NOT_APPLICABLE,
             None,
-            N_("not applicable: depends on %(question)s", question=", ".join(q.visible_if.questions)),
+            N_("not applicable: depends on %(question)s", question=", ".join(q.applies_if.questions)),
         )
     if not rule.scored:
         return ItemScore(q.id, UNSCORED, None, N_("shown, not scored"))
@@ -565,7 +579,10 @@ def conditions_outside(questionnaire: Questionnaire, section_questions: tuple[Qu
     """
     here = {q.id for q in section_questions}
     questions = questionnaire.questions
-    named = {qid for q in section_questions if q.visible_if for qid in q.visible_if.questions} - here
+    named = {qid for q in section_questions if q.applies_if for qid in q.applies_if.questions}
+    # the section list beside the page shows which sections apply (section conditions name other pages)
+    named |= {qid for s in questionnaire.sections if s.visible_if for qid in s.visible_if.questions}
+    named -= here
     return {qid: [_applicability(questions[qid], answers, questions), answers.get(qid)] for qid in sorted(named)}
 
 
