@@ -22,7 +22,9 @@ from playwright.sync_api import expect
 from stagefour import evaluations
 from stagefour import store
 from stagefour.library import load_by_id
+from stagefour.questionnaire import load_questionnaire
 
+from ..conftest import FIXTURES
 from ..conftest import load_response_json
 from .conftest import demo_links
 from .conftest import shot
@@ -62,6 +64,19 @@ def _stored(app, response_id: int) -> dict:
     db = _db(app)
     try:
         return store.load_answers(db, response_id)
+    finally:
+        db.close()
+
+
+def _sectioned_vendor(app, team_id: int, answers: dict) -> str:
+    """A vendor of an evaluation of tests/fixtures/sections.yaml with `answers` saved: their token."""
+    db = _db(app)
+    try:
+        questionnaire = load_questionnaire(FIXTURES / "sections.yaml")
+        evaluation_id = evaluations.start_evaluation(db, questionnaire, "Payroll processor", team_id=team_id)
+        vendor_id, token = evaluations.invite(db, evaluation_id, "Lohnwerk GmbH", None, "test")
+        store.save_answers(db, store.get_vendor(db, vendor_id)["response_id"], answers, {}, "test")
+        return token
     finally:
         db.close()
 
@@ -252,6 +267,13 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     expect(page.locator("#unsaved")).to_have_value("C4: Two weeks of overlap.")
     check("vendor-closed-unsaved", page, info.value)
     seen.append("vendor-closed-unsaved")
+    # Sections shown on a condition (issue 15), in an evaluation of their own (after the last
+    # `_new_vendor`, which invites to the newest): the section list with two sections not applicable,
+    # a skipped section's own page, and the review that says so
+    skipping = _sectioned_vendor(app, team_id, {"G1": False, "G2": "eu", "C1": False})
+    visit("vendor-section-list-not-applicable", f"{base}/v/{skipping}/s/G")
+    visit("vendor-section-skipped", f"{base}/v/{skipping}/s/D")
+    visit("vendor-review-skipped-sections", f"{base}/v/{skipping}/review")
     # Last, as it closes the evaluation to changes: the owner records the decision (issue 12).
     page.goto(f"{base}/evaluations/{evaluation_id}/decision")
     page.get_by_role("button", name="Record the decision and close the evaluation").click()  # empty: refused
