@@ -313,6 +313,11 @@ class Question:
     number: str | None = None  # the display number ("2.1.1", "GOV.01"); the id stays the key
     warnings: tuple[AnswerWarning, ...] = ()
 
+    def __post_init__(self) -> None:
+        # a question made outside a section (a test, a one-off) applies on its own condition alone
+        if self.applies_if is None and self.visible_if is not None:
+            object.__setattr__(self, "applies_if", self.visible_if)
+
     @property
     def shown_number(self) -> str:
         """What a reader sees for this question: its display number, else its id."""
