@@ -377,3 +377,25 @@ def test_the_page_writes_each_question_s_whole_condition_for_the_script(client, 
     assert json.loads(d2) == DATA.question("D2").applies_if.to_data()
     outside = re.search(r"data-conditions-outside=\'([^\']*)\'", page).group(1)
     assert json.loads(outside) == {"G1": ["applicable", True], "G2": ["applicable", None]}
+
+
+# --- the buyer's pages ------------------------------------------------------------------------------
+
+
+def test_the_buyer_sees_a_skipped_section_as_not_applicable_on_the_response_and_the_comparison(
+    client, db, team, make_user, login
+):
+    evaluation_id = evaluations.start_evaluation(db, DATA, "Payroll processor", team_id=team)
+    vendor_id, _ = evaluations.invite(db, evaluation_id, "Lohnwerk GmbH", None, "test")
+    response_id = store.get_vendor(db, vendor_id)["response_id"]
+    store.save_answers(db, response_id, FULL | {"G1": False}, {}, "test")
+    store.set_response_status(db, response_id, "submitted", "test", expect=store.EDITABLE)
+    login(make_user("viewer"))
+    response = client.get(f"/evaluations/{evaluation_id}/vendors/{vendor_id}")
+    assert response.status_code == 200
+    html = re.sub(r"\s+", " ", response.get_data(as_text=True))
+    for sid, title in (("D", "Personal data"), ("T", "Transfers")):
+        heading = f'<h2><span class="sid">{sid}</span> {title} <span class="section-score">not applicable</span></h2>'
+        assert heading in html
+    assert '<span class="section-score">80</span>' in html  # C, beside G's 40: the weights of D and T left
+    assert client.get(f"/evaluations/{evaluation_id}/compare").status_code == 200
