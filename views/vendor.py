@@ -903,7 +903,8 @@ def _render_review(link: Link, confirm_error: str | None = None, status: int = 2
     found = vendor_problems(questionnaire, answers, today) if link.editable else []
     problems = [_problem_view(link, p) for p in found]
     questions = questionnaire.questions
-    applicable = {q.id for q in questions.values() if is_applicable(q, answers, questions)}
+    memo: dict[str, str] = {}
+    applicable = {q.id for q in questions.values() if is_applicable(q, answers, questions, memo)}
     context = _ctx(
         link,
         result=result,
