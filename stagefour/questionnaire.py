@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -298,12 +299,24 @@ class Question:
     choices_from: str | None = None  # "C1.id": the field picks from the saved rows of another group
     choice_label: str | None = None  # a field of those rows shown beside each id ("e2 — Jane Doe")
     visible_if: Condition | None = None
+    # "Skip the rest if…" (issue 15): a test on this question's own answer; when it holds, the
+    # questions after it in its section do not apply.
+    skip_rest_if: Condition | None = None
+    # What decides whether the question applies: its section's `visible_if`, the `skip_rest_if`
+    # tests above it in the section and its own `visible_if`, all together (None: always). Derived
+    # by the loader, so the core and the page's script evaluate one condition (static/conditions.js).
+    applies_if: Condition | None = None
     scoring: Rule = field(default_factory=Rule)
     weight: float = 1.0
     # A group's name for one of its rows ("deployment"), for references a reader understands.
     row_label: Text = field(default_factory=dict)
     number: str | None = None  # the display number ("2.1.1", "GOV.01"); the id stays the key
     warnings: tuple[AnswerWarning, ...] = ()
+
+    def __post_init__(self) -> None:
+        # a question made outside a section (a test, a one-off) applies on its own condition alone
+        if self.applies_if is None and self.visible_if is not None:
+            object.__setattr__(self, "applies_if", self.visible_if)
 
     @property
     def shown_number(self) -> str:
@@ -348,6 +361,8 @@ class Section:
     number: str | None = None
     # The questions with the headings and notes between them, in file order (pages and the PDF appendix).
     items: tuple = ()
+    # Shown on a condition (issue 15): when it does not apply, none of its questions does.
+    visible_if: Condition | None = None
 
     @property
     def shown_number(self) -> str:
@@ -640,6 +655,7 @@ class _Builder:
         # nor is any reference once a section or question could not be read at all (ids unknown).
         self.unbuilt: set[str] = set()
         self.unreadable = False
+        self.section_paths: dict[str, str] = {}
 
     def error(self, path: str, message: str) -> None:
         if path in self.words:  # "expected a slug" says nothing to someone who wrote `yes`
@@ -775,7 +791,7 @@ class _Builder:
         )
 
     def section(self, raw: Any, path: str, section_ids: set, question_ids: dict) -> Section | None:
-        keys = {"id", "number", "title", "help", "vendor_help", "weight", "questions"}
+        keys = {"id", "number", "title", "help", "vendor_help", "weight", "questions", "visible_if"}
         s = self.mapping(raw, path, keys, {"id", "title", "weight", "questions"})
         if not isinstance(s.get("questions"), list):
             self.unreadable = True
@@ -805,24 +821,32 @@ class _Builder:
                 items.append(q)
         if raw_questions and not questions and "questions" in s:
             self.error(f"{path}.questions", "needs at least one question besides headings and notes")
+        visible_if = self.condition(s["visible_if"], f"{path}.visible_if", bands=False) if "visible_if" in s else None
+        if isinstance(sid, str):
+            self.section_paths[sid] = path
+        if questions and questions[-1].skip_rest_if is not None:
+            self.error(f"{question_ids[questions[-1].id]}.skip_rest_if", "no question follows it in its section")
+        effective = dict(zip(map(id, questions), _with_applies_if(questions, visible_if), strict=True))
         return Section(
+            visible_if=visible_if,
             number=self.display_number(s, path),
-            items=tuple(items),
+            items=tuple(effective.get(id(item), item) for item in items),
             id=sid if isinstance(sid, str) else "",
             title=self.text(s.get("title"), f"{path}.title") if "title" in s else {},
             help=self.text(s.get("help"), f"{path}.help", required=False),
             vendor_help=self.text(s.get("vendor_help"), f"{path}.vendor_help", required=False),
             weight=weight or 1.0,
-            questions=tuple(questions),
+            questions=tuple(effective.values()),
         )
 
     QUESTION_KEYS = {
         "id", "type", "prompt", "help", "required", "options", "fields", "min", "max",
         "integer", "money", "unit", "max_length", "min_rows", "max_rows", "max_files", "visible_if",
-        "scoring", "weight", "row_label", "number", "warnings",
+        "scoring", "weight", "row_label", "number", "warnings", "skip_rest_if",
     }  # fmt: skip
     TOP_LEVEL_ONLY = {
         "visible_if", "scoring", "weight", "fields", "min_rows", "max_rows", "row_label", "number", "warnings",
+        "skip_rest_if",
     }  # fmt: skip
     FIELD_KEYS = (QUESTION_KEYS - TOP_LEVEL_ONLY) | {"refers_to", "choices_from", "choice_label"}
 
@@ -883,6 +907,8 @@ class _Builder:
         else:
             if "visible_if" in q:
                 kwargs["visible_if"] = self.condition(q["visible_if"], f"{path}.visible_if", bands=False)
+            if "skip_rest_if" in q:
+                kwargs["skip_rest_if"] = self.skip_rest(q["skip_rest_if"], qid, f"{path}.skip_rest_if")
             if "weight" in q:
                 kwargs["weight"] = self.number(q["weight"], f"{path}.weight", positive=True) or 1.0
             kwargs["scoring"] = self.rule(q.get("scoring", "none"), qtype, f"{path}.scoring")
@@ -1089,6 +1115,17 @@ class _Builder:
         parts = [self.condition(item, f"{path}.{op}[{i}]", False, depth + 1) for i, item in enumerate(inner)]
         return Condition(op=op, parts=tuple(parts)) if all(parts) else None
 
+    def skip_rest(self, raw: Any, qid: Any, path: str) -> Condition | None:
+        # a test on the question's own answer, so it names no question: `{equals: false}`, `{in: [...]}`
+        test = {k: v for k, v in self.mapping(raw, path, {"equals", "in"}).items() if k in ("equals", "in")}
+        if not test:
+            if isinstance(raw, dict):
+                self.error(path, "expected exactly one test: equals or in")
+            return None
+        if not isinstance(qid, str):
+            return None
+        return self.condition({"question": qid, **test}, path, bands=False)
+
     def condition_value(self, value: Any, path: str) -> None:
         # The page's script compares with ===: only values JSON carries unchanged can mean the same there.
         if not (isinstance(value, str | bool) or _is_number(value)):
@@ -1279,6 +1316,13 @@ class _Builder:
         """References between questions: conditions, rules, evidence and id lists."""
         questions = {q.id: q for s in sections for q in s.questions}
         for section in sections:
+            if section.visible_if is not None:
+                path = f"{self.section_paths.get(section.id, 'sections')}.visible_if"
+                self.check_condition(section.visible_if, questions, path, None)
+                own = {q.id for q in section.questions}
+                for qid in section.visible_if.questions:
+                    if qid in own:
+                        self.error(path, f'a section cannot depend on its own question "{qid}"')
             for q in section.questions:
                 path = paths[q.id]  # headings and notes take places in the list too
                 for k, warning in enumerate(q.warnings):
@@ -1288,6 +1332,8 @@ class _Builder:
                     self.error(f"{path}.scoring.points.{value}", "a not_applicable option earns no points")
                 if q.visible_if:
                     self.check_condition(q.visible_if, questions, f"{path}.visible_if", q.id)
+                if q.skip_rest_if:
+                    self.check_condition(q.skip_rest_if, questions, f"{path}.skip_rest_if", None)
                 rule = q.scoring
                 if rule.kind in ("points", "per_option"):
                     valid = ("yes", "no") if q.type == "yes_no" else q.option_values
@@ -1311,23 +1357,38 @@ class _Builder:
                     if f.choices_from is not None:
                         self.check_pick_list(f, q, questions, f"{path}.fields[{k}]")
 
-        self.check_cycles(sections)
+        self.check_cycles(sections, paths)
 
-    def check_cycles(self, sections: list[Section]) -> None:
-        """A `visible_if` chain that comes back to where it started would hide its questions for good."""
-        paths = {
-            q.id: f"sections[{i}].questions[{j}].visible_if"
-            for i, s in enumerate(sections)
-            for j, q in enumerate(s.questions)
-        }
-        order = list(paths)
-        needs = {
-            q.id: [qid for qid in q.visible_if.questions if qid in paths and qid != q.id]
-            for s in sections
-            for q in s.questions
-            if q.visible_if
-        }
-        single = {q.id for s in sections for q in s.questions if q.visible_if and q.visible_if.op is None}
+    def check_cycles(self, sections: list[Section], question_paths: dict) -> None:
+        """A chain of conditions that comes back to where it started would hide its questions for good.
+
+        A question depends on what its own `visible_if` names, on what its section's names and on
+        the questions above it in the section that can skip the rest; a cycle is told from where
+        its first step is written.
+        """
+        order = [q.id for s in sections for q in s.questions]
+        top = set(order)
+        # question -> {question it depends on: where that dependency is written}
+        needs: dict[str, dict[str, str]] = {}
+        for s in sections:
+            skips: list[Question] = []
+            for q in s.questions:
+                edges: dict[str, str] = {}
+                if q.visible_if:
+                    where = f"{question_paths[q.id]}.visible_if"
+                    single = q.visible_if.op is None
+                    edges.update((qid, where + (".question" if single else "")) for qid in q.visible_if.questions)
+                for above in skips:
+                    edges.setdefault(above.id, f"{question_paths[above.id]}.skip_rest_if")
+                if s.visible_if:
+                    where = f"{self.section_paths.get(s.id, 'sections')}.visible_if"
+                    for qid in s.visible_if.questions:
+                        edges.setdefault(qid, where)
+                edges = {qid: where for qid, where in edges.items() if qid in top and qid != q.id}
+                if edges:
+                    needs[q.id] = edges
+                if q.skip_rest_if:
+                    skips.append(q)
         done: set[str] = set()
         reported: set[frozenset] = set()
         for start in needs:
@@ -1351,8 +1412,7 @@ class _Builder:
                         words = f"{cycle[0]} depends on {cycle[1]}" + "".join(
                             f", which depends on {c}" for c in cycle[2:] + cycle[:1]
                         )
-                        where = paths[cycle[0]] + (".question" if cycle[0] in single else "")
-                        self.error(where, f"a cycle of conditions: {words}")
+                        self.error(needs[cycle[0]][cycle[1]], f"a cycle of conditions: {words}")
                 elif nxt not in done and nxt in needs:
                     stack.append((nxt, iter(needs[nxt])))
                     on_stack.append(nxt)
@@ -1409,6 +1469,20 @@ MAX_CONDITION_DEPTH = 8
 BLOCK_TYPES = ("heading", "note")
 DISPLAY_NUMBER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,22}[A-Za-z0-9])?$")
 VERDICT_CODES = ("meets", "meets_with_conditions")
+
+
+def _with_applies_if(questions: list[Question], section_if: Condition | None) -> list[Question]:
+    """The questions with `applies_if` set: the section's condition, "not skipped" by every
+    `skip_rest_if` above and their own `visible_if`, as one `all` (issue 15)."""
+    out = []
+    skips: list[Condition] = []
+    for q in questions:
+        parts = [c for c in (section_if, *skips, q.visible_if) if c is not None]
+        applies_if = None if not parts else parts[0] if len(parts) == 1 else Condition(op="all", parts=tuple(parts))
+        out.append(replace(q, applies_if=applies_if))
+        if q.skip_rest_if is not None:
+            skips.append(Condition(op="not", parts=(q.skip_rest_if,)))
+    return out
 
 
 def rule_points_na(q: Question) -> list[str]:

@@ -33,6 +33,7 @@ from stagefour.questionnaire import MAX_POINTS
 from stagefour.questionnaire import UNKNOWN
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import Section
 from stagefour.response import check_value
 from stagefour.response import is_answered
 
@@ -172,9 +173,12 @@ def score_response(
     done = completeness(questionnaire, answers)
     questions = questionnaire.questions
     sections = []
+    memo: dict[str, str] = {}
     for section in questionnaire.sections:
         items = [
-            _score_item(q, _applicability(q, answers, questions), answers, tr, manual_scores.get(q.id, ()), questions)
+            _score_item(
+                q, _applicability(q, answers, questions, memo), answers, tr, manual_scores.get(q.id, ()), questions
+            )
             for q in section.questions
         ]
         weight = weights.get(section.id, section.weight)
@@ -218,6 +222,8 @@ class Completeness:
     by_section: dict  # section id -> (required answered, required)
     missing: tuple[str, ...]
     percent: float
+    # the sections whose `visible_if` does not hold on the answers: none of their questions applies
+    not_applicable: frozenset = frozenset()
 
     @property
     def first_incomplete(self) -> str | None:
@@ -265,12 +271,16 @@ def completeness(questionnaire: Questionnaire, answers: dict) -> Completeness:
     by_section = {}
     missing = []
     questions = questionnaire.questions
+    skipped = set()
+    memo: dict[str, str] = {}
     for section in questionnaire.sections:
+        if section_applicability(section, answers, questions, memo) == NOT_APPLICABLE:
+            skipped.add(section.id)
         required = answered = 0
         for q in section.questions:
             if not q.required:
                 continue
-            applicability = _applicability(q, answers, questions)
+            applicability = _applicability(q, answers, questions, memo)
             if applicability == NOT_APPLICABLE:
                 continue
             required += 1
@@ -281,7 +291,20 @@ def completeness(questionnaire: Questionnaire, answers: dict) -> Completeness:
         by_section[section.id] = (answered, required)
     total = sum(r for _, r in by_section.values())
     done = sum(a for a, _ in by_section.values())
-    return Completeness(by_section, tuple(missing), _round(100 * done / total) if total else 100.0)
+    percent = _round(100 * done / total) if total else 100.0
+    return Completeness(by_section, tuple(missing), percent, frozenset(skipped))
+
+
+def section_applicability(
+    section: Section, answers: dict, questions: dict[str, Question], memo: dict | None = None
+) -> str:
+    """A section's own state from its `visible_if` (issue 15): 'applicable', 'not_applicable' or 'unknown'."""
+    if section.visible_if is None:
+        return APPLICABLE
+    memo = {} if memo is None else memo
+    return section.visible_if.decide(
+        lambda qid: (answers.get(qid), _applicability(questions[qid], answers, questions, memo))
+    )
 
 
 def _manual(questionnaire: Questionnaire, raw: dict) -> dict[str, tuple[float, ...]]:
@@ -299,34 +322,41 @@ def _manual(questionnaire: Questionnaire, raw: dict) -> dict[str, tuple[float, .
     return out
 
 
-def _applicability(q: Question, answers: dict, questions: dict[str, Question]) -> str:
+def _applicability(q: Question, answers: dict, questions: dict[str, Question], memo: dict | None = None) -> str:
     """'applicable', 'not_applicable', or 'unknown' while a question it depends on is unanswered.
 
     Down a chain (issue 15): a question whose controlling question does not apply does not apply
     either, whatever answer that question keeps from before (the answer stays stored, unused).
-    The loader refuses cycles, so the walk up ends.
+    The loader refuses cycles, so the walk up ends. `memo` keeps each question's state for one set
+    of answers: every question after n `skip_rest_if` questions names all n, and each of them the
+    ones above it, so without it the walk doubles with each one (2^n).
     """
-    cond = q.visible_if
+    cond = q.applies_if
     if cond is None:
         return APPLICABLE
+    memo = {} if memo is None else memo
+    if q.id in memo:
+        return memo[q.id]
 
     def lookup(qid: str) -> tuple[Any, str]:
         above = questions.get(qid)
-        return answers.get(qid), _applicability(above, answers, questions) if above is not None else APPLICABLE
+        return answers.get(qid), _applicability(above, answers, questions, memo) if above is not None else APPLICABLE
 
-    return cond.decide(lookup)
+    memo[q.id] = cond.decide(lookup)
+    return memo[q.id]
 
 
-def _waiting_on(q: Question, answers: dict, questions: dict[str, Question]) -> str:
+def _waiting_on(q: Question, answers: dict, questions: dict[str, Question], memo: dict | None = None) -> str:
     """The unanswered question up the chain that leaves `q` undecided."""
-    for leaf in q.visible_if.leaves():
+    memo = {} if memo is None else memo
+    for leaf in q.applies_if.leaves():
         value = answers.get(leaf.question)
         if value is None or value == "":
             return leaf.question
         above = questions[leaf.question]
-        if _applicability(above, answers, questions) == UNKNOWN:
-            return _waiting_on(above, answers, questions)
-    return q.visible_if.questions[0]
+        if _applicability(above, answers, questions, memo) == UNKNOWN:
+            return _waiting_on(above, answers, questions, memo)
+    return q.applies_if.questions[0]
 
 
 def _score_item(
@@ -338,7 +368,7 @@ def _score_item(
             q.id,
             NOT_APPLICABLE,
             None,
-            N_("not applicable: depends on %(question)s", question=", ".join(q.visible_if.questions)),
+            N_("not applicable: depends on %(question)s", question=", ".join(q.applies_if.questions)),
         )
     if not rule.scored:
         return ItemScore(q.id, UNSCORED, None, N_("shown, not scored"))
@@ -553,9 +583,12 @@ def vendor_problems(questionnaire: Questionnaire, answers: dict, as_of: date) ->
     return checks.vendor_problems(TrackRecord(scorable_answers(questionnaire, answers), as_of))
 
 
-def is_applicable(q: Question, answers: dict, questions: dict[str, Question]) -> bool:
-    """Whether a question applies given the answers (a `visible_if` not yet decided counts as applying)."""
-    return _applicability(q, answers, questions) != NOT_APPLICABLE
+def is_applicable(q: Question, answers: dict, questions: dict[str, Question], memo: dict | None = None) -> bool:
+    """Whether a question applies given the answers (a `visible_if` not yet decided counts as applying).
+
+    Asking for many questions, pass one `memo` dict to all the calls (see `_applicability`).
+    """
+    return _applicability(q, answers, questions, memo) != NOT_APPLICABLE
 
 
 def conditions_outside(questionnaire: Questionnaire, section_questions: tuple[Question, ...], answers: dict) -> dict:
@@ -565,8 +598,12 @@ def conditions_outside(questionnaire: Questionnaire, section_questions: tuple[Qu
     """
     here = {q.id for q in section_questions}
     questions = questionnaire.questions
-    named = {qid for q in section_questions if q.visible_if for qid in q.visible_if.questions} - here
-    return {qid: [_applicability(questions[qid], answers, questions), answers.get(qid)] for qid in sorted(named)}
+    named = {qid for q in section_questions if q.applies_if for qid in q.applies_if.questions}
+    # the section list beside the page shows which sections apply (section conditions name other pages)
+    named |= {qid for s in questionnaire.sections if s.visible_if for qid in s.visible_if.questions}
+    named -= here
+    memo: dict[str, str] = {}
+    return {qid: [_applicability(questions[qid], answers, questions, memo), answers.get(qid)] for qid in sorted(named)}
 
 
 # --- the format grows (issue 15): answer warnings and the generic verdict ---
@@ -594,8 +631,9 @@ def answer_warnings(questionnaire: Questionnaire, answers: dict) -> list[checks.
     a question that does not apply raises none.
     """
     out = []
+    memo: dict[str, str] = {}
     for q in questionnaire.questions.values():
-        if not q.warnings or not is_applicable(q, answers, questionnaire.questions):
+        if not q.warnings or not is_applicable(q, answers, questionnaire.questions, memo):
             continue
         for k, warning in enumerate(q.warnings, start=1):
             if warning.when is not None and condition_holds(warning.when, answers):

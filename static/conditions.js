@@ -119,12 +119,30 @@
     var outside = form.dataset.conditionsOutside ? JSON.parse(form.dataset.conditionsOutside) : {};
     var result = states(conditions, answers, outside);
     Object.keys(result).forEach(function (qid) { byId[qid].hidden = result[qid] === NOT_APPLICABLE; });
+    sections(document, function (named) {
+      if (Object.prototype.hasOwnProperty.call(result, named)) { return [answers[named], result[named]]; }
+      if (outside[named]) { return [outside[named][1], outside[named][0]]; }
+      return [null, UNKNOWN];
+    });
     return result;
+  }
+
+  // The section list's entries shown on a condition (Section.visible_if, templates/vendor/_nav.html):
+  // one that does not apply says so and is no link; decided as the core's section_applicability does.
+  function sections(root, lookup) {
+    root.querySelectorAll("[data-section-condition]").forEach(function (entry) {
+      var skipped = decide(JSON.parse(entry.dataset.sectionCondition), lookup) === NOT_APPLICABLE;
+      entry.classList.toggle("not-applicable", skipped);
+      entry.querySelectorAll(".section-link, .progress-count:not(.section-na)").forEach(function (el) {
+        el.hidden = skipped;
+      });
+      entry.querySelectorAll(".section-name, .section-na").forEach(function (el) { el.hidden = !skipped; });
+    });
   }
 
   window.stagefourConditions = {
     holds: holds, applicability: applicability, decide: decide, states: states, currentValue: currentValue,
-    apply: apply
+    apply: apply, sections: sections
   };
 
   var form = document.getElementById("section-form");

@@ -357,11 +357,27 @@ def _render_section(
                 result=progress,
                 sections_complete=sum(1 for done, required in progress.by_section.values() if done == required),
                 position=link.questionnaire.sections.index(section),
+                skipped=section.id in progress.not_applicable,
+                next_url=_next_url(link, section, progress),
+                depends_on=_depends_on(link, section, lang),
                 money_note=_money_note(link, section),
             ),
         ),
         status,
     )
+
+
+def _depends_on(link: Link, section: Section, lang: str) -> list[dict]:
+    """The questions a section's condition names, each with a link to it (the page of a skipped section)."""
+    if section.visible_if is None:
+        return []
+    questionnaire = link.questionnaire
+    out = []
+    for qid in section.visible_if.questions:
+        q = questionnaire.question(qid)
+        url = url_for("vendor.section", token=link.token, section_id=questionnaire.section_of(qid).id)
+        out.append({"number": q.shown_number, "prompt": q.prompt, "url": f"{url}#q-{qid}"})
+    return out
 
 
 def _money_note(link: Link, section: Section) -> str | None:
@@ -499,7 +515,7 @@ def _section_nav(link: Link, result: Completeness, current: str | None = None) -
     """The section list with each section's progress; `current` is a section id or "review"."""
     lang, locale = link.response["language"], str(get_locale())
     progress = tuple((sid, tuple(counts)) for sid, counts in result.by_section.items())
-    key = (link.questionnaire.hash, link.token, lang, locale, current, progress)
+    key = (link.questionnaire.hash, link.token, lang, locale, current, progress, result.not_applicable)
 
     def render() -> Markup:
         base = url_for("vendor.overview", token=link.token)
@@ -557,11 +573,7 @@ def save_section(token: str, section_id: str):
             extra={outcome["removed"]["qid"]: undo},
         )
     if action == "next":
-        index = link.questionnaire.sections.index(section)
-        if index + 1 < len(link.questionnaire.sections):
-            nxt = link.questionnaire.sections[index + 1]
-            return redirect(url_for("vendor.section", token=token, section_id=nxt.id))
-        return redirect(url_for("vendor.review", token=token))
+        return redirect(_next_url(link, section, link.progress(link.answers())))
     group = action.removeprefix("add:") if action.startswith("add:") else None
     if group and any(q.id == group and q.type == "group" for q in section.questions):
         return redirect(url_for("vendor.section", token=token, section_id=section_id, add=group) + f"#{group}")
@@ -569,6 +581,15 @@ def save_section(token: str, section_id: str):
     if undone and undone["verb"] == "undo":
         return redirect(url_for("vendor.section", token=token, section_id=section_id) + f"#{undone['qid']}")
     return redirect(url_for("vendor.section", token=token, section_id=section_id))
+
+
+def _next_url(link: Link, section: Section, progress: Completeness) -> str:
+    """The next section that applies to the vendor's answers (issue 15), else the review page."""
+    sections = link.questionnaire.sections
+    for nxt in sections[sections.index(section) + 1 :]:
+        if nxt.id not in progress.not_applicable:
+            return url_for("vendor.section", token=link.token, section_id=nxt.id)
+    return url_for("vendor.review", token=link.token)
 
 
 @bp.post("/<token>/s/<section_id>/autosave")
@@ -882,7 +903,8 @@ def _render_review(link: Link, confirm_error: str | None = None, status: int = 2
     found = vendor_problems(questionnaire, answers, today) if link.editable else []
     problems = [_problem_view(link, p) for p in found]
     questions = questionnaire.questions
-    applicable = {q.id for q in questions.values() if is_applicable(q, answers, questions)}
+    memo: dict[str, str] = {}
+    applicable = {q.id for q in questions.values() if is_applicable(q, answers, questions, memo)}
     context = _ctx(
         link,
         result=result,

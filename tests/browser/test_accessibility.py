@@ -26,7 +26,9 @@ from stagefour import questionnaire_xlsx
 from stagefour import store
 from stagefour import xlsx
 from stagefour.library import load_by_id
+from stagefour.questionnaire import load_questionnaire
 
+from ..conftest import FIXTURES
 from ..conftest import load_response_json
 from .conftest import demo_links
 from .conftest import shot
@@ -66,6 +68,19 @@ def _stored(app, response_id: int) -> dict:
     db = _db(app)
     try:
         return store.load_answers(db, response_id)
+    finally:
+        db.close()
+
+
+def _sectioned_vendor(app, team_id: int, answers: dict) -> str:
+    """A vendor of an evaluation of tests/fixtures/sections.yaml with `answers` saved: their token."""
+    db = _db(app)
+    try:
+        questionnaire = load_questionnaire(FIXTURES / "sections.yaml")
+        evaluation_id = evaluations.start_evaluation(db, questionnaire, "Payroll processor", team_id=team_id)
+        vendor_id, token = evaluations.invite(db, evaluation_id, "Lohnwerk GmbH", None, "test")
+        store.save_answers(db, store.get_vendor(db, vendor_id)["response_id"], answers, {}, "test")
+        return token
     finally:
         db.close()
 
@@ -266,6 +281,13 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     expect(page.locator("#unsaved")).to_have_value("C4: Two weeks of overlap.")
     check("vendor-closed-unsaved", page, info.value)
     seen.append("vendor-closed-unsaved")
+    # Sections shown on a condition (issue 15), in an evaluation of their own (after the last
+    # `_new_vendor`, which invites to the newest): the section list with two sections not applicable,
+    # a skipped section's own page, and the review that says so
+    skipping = _sectioned_vendor(app, team_id, {"G1": False, "G2": "eu", "C1": False})
+    visit("vendor-section-list-not-applicable", f"{base}/v/{skipping}/s/G")
+    visit("vendor-section-skipped", f"{base}/v/{skipping}/s/D")
+    visit("vendor-review-skipped-sections", f"{base}/v/{skipping}/review")
     # Last, as it closes the evaluation to changes: the owner records the decision (issue 12).
     page.goto(f"{base}/evaluations/{evaluation_id}/decision")
     page.get_by_role("button", name="Record the decision and close the evaluation").click()  # empty: refused
@@ -320,7 +342,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 48, seen
+    assert len(seen) == 51, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
