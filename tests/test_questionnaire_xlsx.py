@@ -32,6 +32,7 @@ ROUND_TRIP = [
     FIXTURES / "security-baseline.yaml",
     FIXTURES / "every-type.yaml",
     FIXTURES / "conditions.yaml",
+    FIXTURES / "sections.yaml",  # section visible_if and skip_rest_if: the YAML columns the layout does not name
 ]
 
 
