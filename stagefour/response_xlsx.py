@@ -33,9 +33,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from stagefour import xlsx
 from stagefour.messages import N_
 from stagefour.messages import Message
+from stagefour.questionnaire import SPECIFY_MAX_LENGTH
 from stagefour.questionnaire import Block
 from stagefour.questionnaire import Question
-from stagefour.questionnaire import SPECIFY_MAX_LENGTH
 from stagefour.questionnaire import Questionnaire
 from stagefour.questionnaire import localize
 from stagefour.questionnaire import specify_key

@@ -104,11 +104,15 @@ def open_workbook(data: bytes) -> Workbook:
         raise SheetError(SheetProblem(None, None, "This is not an Excel workbook (.xlsx).")) from None
     if _MACRO_CONTENT_TYPE in content_types or any(n.lower().endswith("vbaproject.bin") for n in names):
         raise SheetError(
-            SheetProblem(None, None, "The workbook contains macros (.xlsm): save it as an Excel workbook (.xlsx) without macros.")
+            SheetProblem(
+                None, None, "The workbook contains macros (.xlsm): save it as an Excel workbook (.xlsx) without macros."
+            )
         )
     if any(n.startswith("xl/externalLinks/") for n in names):
         raise SheetError(
-            SheetProblem(None, None, "The workbook links to other files (external links): remove them and upload it again.")
+            SheetProblem(
+                None, None, "The workbook links to other files (external links): remove them and upload it again."
+            )
         )
     if sum(1 for n in names if _SHEET_XML.match(n)) > MAX_SHEETS:
         raise SheetError(SheetProblem(None, None, f"The workbook has more than {MAX_SHEETS} sheets."))
