@@ -12,14 +12,17 @@ Every download goes through `write_cell`, which stores text as text: a value tha
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 
@@ -116,6 +119,14 @@ def open_workbook(data: bytes) -> Workbook:
         )
     if sum(1 for n in names if _SHEET_XML.match(n)) > MAX_SHEETS:
         raise SheetError(SheetProblem(None, None, f"The workbook has more than {MAX_SHEETS} sheets."))
+    # openpyxl sizes a sheet without a <dimension> by parsing all of it (a million rows: ~15 s):
+    # count the rows of each sheet's XML first, as a stream, and refuse before it does.
+    crowded = [n for n in names if _SHEET_XML.match(n) and _too_many_rows(archive, n)]
+    if crowded:
+        titles = _sheet_titles(archive)
+        raise SheetError(
+            [SheetProblem(titles.get(n, n), None, f"The sheet has more than {MAX_ROWS} rows.") for n in crowded]
+        )
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same to a person
@@ -133,6 +144,43 @@ def open_workbook(data: bytes) -> Workbook:
         return load_workbook(io.BytesIO(data), data_only=False, keep_links=False)
     except Exception:
         raise SheetError(SheetProblem(None, None, "The workbook could not be read: it may be damaged.")) from None
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+
+
+def _too_many_rows(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether a sheet's XML holds more than MAX_ROWS row elements (read in chunks, never whole)."""
+    count, tail = 0, b""
+    with archive.open(name) as stream:
+        while chunk := stream.read(1 << 20):
+            data = tail + chunk
+            count += len(_ROW_TAG.findall(data))
+            if count > MAX_ROWS:
+                return True
+            tail = data[-32:]
+            count -= len(_ROW_TAG.findall(tail))  # counted again with the next chunk
+    return False
+
+
+def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
+    """The sheet XML part of each sheet title (xl/worksheets/sheet3.xml -> "Security"), for messages."""
+    try:
+        book = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    targets = {}
+    for element in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'\bId="([^"]*)"', element), re.search(r'\bTarget="([^"]*)"', element)
+        if rid and target:
+            targets[rid[1]] = "xl/" + target[1].removeprefix("/xl/").removeprefix("/")
+    titles = {}
+    for element in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        name, rid = re.search(r'\bname="([^"]*)"', element), re.search(r'\br:id="([^"]*)"', element)
+        if name and rid and rid[1] in targets:
+            titles[targets[rid[1]]] = html.unescape(name[1])
+    return titles
 
 
 def _sheet_problems(ws) -> list[SheetProblem]:
