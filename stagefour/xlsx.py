@@ -26,6 +26,8 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 
+from stagefour.messages import N_
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # the file as uploaded
 MAX_UNCOMPRESSED_BYTES = 60 * 1024 * 1024  # all its parts, unzipped: a zip bomb stops here
 MAX_ROWS = 5000  # per sheet; a questionnaire of 1,000 questions with translations fits easily
@@ -45,7 +47,7 @@ class SheetProblem:
 
     sheet: str | None  # None: the file as a whole
     cell: str | None  # "B7", "C" (a column), "12" (a row) or None (the sheet as a whole)
-    message: str
+    message: str  # English; a Message (N_) the view says in the reader's language
 
     def where(self) -> str:
         if self.sheet is None:
@@ -79,16 +81,20 @@ def open_workbook(data: bytes) -> Workbook:
     a formula (typed as `'=1+1`) is a string and is kept as text.
     """
     if not data:
-        raise SheetError(SheetProblem(None, None, "The file is empty."))
+        raise SheetError(SheetProblem(None, None, N_("The file is empty.")))
     if len(data) > MAX_UPLOAD_BYTES:
-        raise SheetError(SheetProblem(None, None, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."))
+        raise SheetError(
+            SheetProblem(None, None, N_("The file is larger than %(mb)s MB.", mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
+        )
     if data.startswith(_OLE_MAGIC):
         raise SheetError(
             SheetProblem(
                 None,
                 None,
-                "This is an old .xls file or a password-protected workbook: save it as an "
-                "unprotected Excel workbook (.xlsx).",
+                N_(
+                    "This is an old .xls file or a password-protected workbook: save it as an "
+                    "unprotected Excel workbook (.xlsx)."
+                ),
             )
         )
     try:
@@ -96,41 +102,46 @@ def open_workbook(data: bytes) -> Workbook:
         names = archive.namelist()
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise SheetError(SheetProblem(None, None, "This is not an Excel workbook (.xlsx).")) from None
+        raise SheetError(SheetProblem(None, None, N_("This is not an Excel workbook (.xlsx)."))) from None
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise SheetError(SheetProblem(None, None, "This is not an Excel workbook (.xlsx)."))
+        raise SheetError(SheetProblem(None, None, N_("This is not an Excel workbook (.xlsx).")))
     if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
-        raise SheetError(SheetProblem(None, None, "The workbook is too large once unpacked."))
+        raise SheetError(SheetProblem(None, None, N_("The workbook is too large once unpacked.")))
     try:
         content_types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
     except (zipfile.BadZipFile, OSError, RuntimeError):
-        raise SheetError(SheetProblem(None, None, "This is not an Excel workbook (.xlsx).")) from None
+        raise SheetError(SheetProblem(None, None, N_("This is not an Excel workbook (.xlsx)."))) from None
     if _MACRO_CONTENT_TYPE in content_types or any(n.lower().endswith("vbaproject.bin") for n in names):
         raise SheetError(
             SheetProblem(
-                None, None, "The workbook contains macros (.xlsm): save it as an Excel workbook (.xlsx) without macros."
+                None,
+                None,
+                N_("The workbook contains macros (.xlsm): save it as an Excel workbook (.xlsx) without macros."),
             )
         )
     if any(n.startswith("xl/externalLinks/") for n in names):
         raise SheetError(
             SheetProblem(
-                None, None, "The workbook links to other files (external links): remove them and upload it again."
+                None, None, N_("The workbook links to other files (external links): remove them and upload it again.")
             )
         )
     if sum(1 for n in names if _SHEET_XML.match(n)) > MAX_SHEETS:
-        raise SheetError(SheetProblem(None, None, f"The workbook has more than {MAX_SHEETS} sheets."))
+        raise SheetError(SheetProblem(None, None, N_("The workbook has more than %(n)s sheets.", n=MAX_SHEETS)))
     # openpyxl sizes a sheet without a <dimension> by parsing all of it (a million rows: ~15 s):
     # count the rows of each sheet's XML first, as a stream, and refuse before it does.
     crowded = [n for n in names if _SHEET_XML.match(n) and _too_many_rows(archive, n)]
     if crowded:
         titles = _sheet_titles(archive)
         raise SheetError(
-            [SheetProblem(titles.get(n, n), None, f"The sheet has more than {MAX_ROWS} rows.") for n in crowded]
+            [
+                SheetProblem(titles.get(n, n), None, N_("The sheet has more than %(n)s rows.", n=MAX_ROWS))
+                for n in crowded
+            ]
         )
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same to a person
-        raise SheetError(SheetProblem(None, None, "The workbook could not be read: it may be damaged.")) from None
+        raise SheetError(SheetProblem(None, None, N_("The workbook could not be read: it may be damaged."))) from None
     problems: list[SheetProblem] = []
     try:
         for ws in book.worksheets:
@@ -143,7 +154,7 @@ def open_workbook(data: bytes) -> Workbook:
     try:
         return load_workbook(io.BytesIO(data), data_only=False, keep_links=False)
     except Exception:
-        raise SheetError(SheetProblem(None, None, "The workbook could not be read: it may be damaged.")) from None
+        raise SheetError(SheetProblem(None, None, N_("The workbook could not be read: it may be damaged."))) from None
 
 
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
@@ -188,10 +199,10 @@ def _sheet_problems(ws) -> list[SheetProblem]:
     formulas = 0
     for r, row in enumerate(ws.iter_rows(), start=1):
         if r > MAX_ROWS:
-            return [SheetProblem(ws.title, None, f"The sheet has more than {MAX_ROWS} rows.")]
+            return [SheetProblem(ws.title, None, N_("The sheet has more than %(n)s rows.", n=MAX_ROWS))]
         for c, cell in enumerate(row, start=1):
             if c > MAX_COLUMNS:
-                return [SheetProblem(ws.title, None, f"The sheet has more than {MAX_COLUMNS} columns.")]
+                return [SheetProblem(ws.title, None, N_("The sheet has more than %(n)s columns.", n=MAX_COLUMNS))]
             if getattr(cell, "data_type", None) == "f":
                 formulas += 1
                 if formulas <= 20:
@@ -199,11 +210,11 @@ def _sheet_problems(ws) -> list[SheetProblem]:
                         SheetProblem(
                             ws.title,
                             cell_name(r, c),
-                            "This cell is a formula. Type the value itself, or start it with ' to keep it as text.",
+                            N_("This cell is a formula. Type the value itself, or start it with ' to keep it as text."),
                         )
                     )
     if formulas > 20:
-        problems.append(SheetProblem(ws.title, None, f"{formulas - 20} more formula cells."))
+        problems.append(SheetProblem(ws.title, None, N_("%(n)s more formula cells.", n=formulas - 20)))
     return problems
 
 
