@@ -70,9 +70,10 @@ def test_a_vendor_answers_in_a_workbook_and_the_buyer_sees_it(live, page, tmp_pa
     page.get_by_role("button", name="Log in").click()
     evaluation_id = _evaluation_of(app, response_id)
     page.goto(f"{base}/evaluations/{evaluation_id}/compare")
-    open("/tmp/compare.html", "w").write(page.content())
-    column = page.locator("table.side-by-side").first
-    expect(column).to_contain_text("Offline Analytics")
+    # the comparison: the vendor's new roster row and the text typed into C4 stand in their column
+    expect(page.locator("td[data-vendor] .long-text", has_text="Two named backups per engineer")).to_have_count(1)
+    expect(page.get_by_text("Grace Offline · Platform engineer")).to_be_visible()
+    shot(page, "buyer-compare-after-offline")
 
 
 def _evaluation_of(app, response_id: int) -> int:
