@@ -470,3 +470,37 @@ def test_the_overview_links_to_the_spreadsheet_page(client, make_vendor):
     vendor = make_vendor()
     page = client.get(f"/v/{vendor['token']}").get_data(as_text=True)
     assert f"/v/{vendor['token']}/offline" in page
+
+
+def test_a_saved_answer_that_looks_like_a_formula_downloads_as_text_and_comes_back_unchanged(baseline):
+    answers = {"GOV_01": True, "ACC_01": "other", "ACC_01.other": '=HYPERLINK("http://evil.example","Click")'}
+    data = baseline_book(baseline, answers)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    ws = book.worksheets[1]
+    cell = ws.cell(row=row_of(ws, "ACC_01.other"), column=4)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+    read = from_xlsx(baseline, data, 1, SECRET, answers)
+    assert read.problems == [] and read.changes() == {}
+
+
+def test_yes_and_no_are_read_in_any_of_the_apps_languages(baseline):
+    data = baseline_book(baseline, {"GOV_01": False})
+    for word, meant in (("Ja", True), ("oui", True), ("Sí", True), ("Nein", False), ("TRUE", True)):
+
+        def say(book, word=word):
+            ws = book.worksheets[0]
+            ws.cell(row=row_of(ws, "GOV_01"), column=4).value = word
+
+        read = from_xlsx(baseline, edit(data, say), 1, SECRET, {"GOV_01": False})
+        assert read.answers["GOV_01"] is meant, word
+
+
+def test_a_workbook_saved_by_libreoffice_is_read(baseline):
+    """tests/fixtures/offline-libreoffice.xlsx: downloaded for response 1 (secret "test"), ACC_01 and ACC_02
+    typed with openpyxl, then saved by Debian's LibreOffice 7 headless (`soffice --convert-to xlsx`).
+    It is made for security-baseline.yaml as it is: a change to that file's content makes it "another questionnaire".
+    """
+    answers = {"GOV_01": True, "GOV_03": ["iso27001", "other"], "GOV_03.other": "CSA STAR level 2", "ACC_01": "mfa_all"}
+    read = from_xlsx(baseline, (FIXTURES / "offline-libreoffice.xlsx").read_bytes(), 1, SECRET, answers)
+    assert read.problems == []
+    assert read.changes() == {"ACC_01": "mfa_admin", "ACC_02": 3}
