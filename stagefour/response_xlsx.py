@@ -380,7 +380,9 @@ def _read_meta(book: Workbook, secret: str) -> dict | Message:
         return refused
     rows = []
     for values in book[META].iter_rows(values_only=True):
-        rows.append([str(v) for v in values if v is not None])
+        row = [str(v) for v in values if v is not None]
+        if row:  # an office program may keep blank rows after the last
+            rows.append(row)
     if not rows or rows[-1][:1] != ["signature"] or len(rows[-1]) != 2:
         return refused
     body, signature = rows[:-1], rows[-1][1]

@@ -180,6 +180,7 @@ def test_the_preview_speaks_the_vendors_language(client, db, make_vendor):
     upload(client, vendor["token"], changed)
     page = client.get(f"/v/{vendor['token']}/offline/preview").get_data(as_text=True)
     assert "Eine Zahl erwartet." in page, page
+    assert "Änderungen aus Ihrer Arbeitsmappe" in page and "Nichts zu ändern" in page
 
 
 def test_a_colleagues_newer_browser_answer_is_not_overwritten_and_the_rest_saves(client, db, make_vendor):
