@@ -28,6 +28,7 @@ from views import library
 from views import limits
 from views import lost_link
 from views import notifications
+from views import offline
 from views import oidc
 from views import reports
 from views import review
@@ -139,6 +140,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(buyer.bp)
     app.register_blueprint(lost_link.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(offline.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(scoring.bp)
     app.register_blueprint(reports.bp)

@@ -2659,3 +2659,79 @@ def library_latest(db: Database, team_ids: Sequence[int]) -> list[dict]:
         ORDER BY team_id, questionnaire_id
     """
     return _rows(db, sql, list(team_ids))
+
+
+# --- vendors offline: uploaded answer workbooks awaiting confirmation (issue 16) ---
+#
+# A vendor's upload is read once and held here, keyed by response, until the vendor confirms it on
+# the preview page: the confirmation names the upload's digest, so only what was previewed is
+# applied, and never anything a form field carries. A newer upload replaces the one held.
+
+
+@migrations()
+def m021_offline_uploads(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE offline_uploads (response_id INTEGER PRIMARY KEY REFERENCES responses(id), "
+        "digest TEXT NOT NULL, file_name TEXT NOT NULL, changes TEXT NOT NULL, seen TEXT NOT NULL, "
+        "problems TEXT NOT NULL, uploaded_at TEXT NOT NULL, applied_at TEXT, result TEXT)"
+    )
+
+
+def hold_offline_upload(
+    db: Database,
+    response_id: int,
+    digest: str,
+    file_name: str,
+    changes: dict[str, Any],
+    seen: dict[str, int],
+    problems: list[dict],
+    actor: str,
+) -> None:
+    """Keep a read upload for its preview (replacing any held before), and audit `offline_uploaded`."""
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO offline_uploads (response_id, digest, file_name, changes, seen, problems, uploaded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id) DO UPDATE SET digest = excluded.digest, "
+            "file_name = excluded.file_name, changes = excluded.changes, seen = excluded.seen, "
+            "problems = excluded.problems, uploaded_at = excluded.uploaded_at, applied_at = NULL, result = NULL",
+            [response_id, digest, file_name, _answer_json("changes", changes), json.dumps(seen),
+             json.dumps(problems, ensure_ascii=False), now()],
+        )  # fmt: skip
+        response = _row(db, "SELECT vendor_id FROM responses WHERE id = ?", [response_id])
+        audit(db, actor, "offline_uploaded", evaluation_id=_evaluation_of_response(db, response_id),
+              vendor_id=response["vendor_id"], response_id=response_id, file=file_name[:200], digest=digest,
+              changes=len(changes), problems=len(problems))  # fmt: skip
+
+
+def offline_upload(db: Database, response_id: int) -> dict | None:
+    """The upload held for a response, its JSON decoded, or None."""
+    row = _row(db, "SELECT * FROM offline_uploads WHERE response_id = ?", [response_id])
+    if row is None:
+        return None
+    for key in ("changes", "seen", "problems", "result"):
+        row[key] = json.loads(row[key]) if row[key] is not None else None
+    return row
+
+
+def claim_offline_upload(db: Database, response_id: int, digest: str) -> bool:
+    """Take the held upload with `digest` to apply it, once: False if none waits (applied, or replaced)."""
+    with write_transaction(db):
+        return bool(
+            db.execute(
+                "UPDATE offline_uploads SET applied_at = ? WHERE response_id = ? AND digest = ? AND applied_at IS NULL",
+                [now(), response_id, digest],
+            ).rowcount
+        )
+
+
+def record_offline_result(db: Database, response_id: int, result: dict, actor: str) -> None:
+    """Keep what applying the held upload did (for its page) and audit `offline_applied` with the counts."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE offline_uploads SET result = ? WHERE response_id = ?",
+            [json.dumps(result, ensure_ascii=False), response_id],
+        )
+        response = _row(db, "SELECT vendor_id FROM responses WHERE id = ?", [response_id])
+        audit(db, actor, "offline_applied", evaluation_id=_evaluation_of_response(db, response_id),
+              vendor_id=response["vendor_id"], response_id=response_id, saved=len(result.get("saved", [])),
+              conflicts=len(result.get("conflicts", {})), refused=bool(result.get("refused")))  # fmt: skip

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
+import openpyxl
 import pytest
 
 from stagefour import evaluations
@@ -117,6 +118,13 @@ vendor.review               GET     404        404     404        404    404    
 vendor.submit               POST    404        404     404        404    404          404              404    302       302       302
 vendor.receipt              GET     404        404     404        404    404          404              404    302       302       302
 vendor.language             POST    404        404     404        404    404          404              404    302       302       302
+# Vendors offline (issue 16, views/offline.py): the answers workbook; an empty upload is refused (422); with no
+# upload held, the preview sends back to the page and a confirmation applies nothing (302).
+offline.page                GET     404        404     404        404    404          404              404    200       200       200
+offline.workbook            GET     404        404     404        404    404          404              404    200       200       200
+offline.upload              POST    404        404     404        404    404          404              404    422       422       422
+offline.preview             GET     404        404     404        404    404          404              404    302       302       302
+offline.confirm             POST    404        404     404        404    404          404              404    302       302       302
 lost_link.request_link      GET     200        200     200        200    200          200              200    200       200       200
 lost_link.request_link      POST    422        422     422        422    422          422              422    422       422       422
 reports.vendor_receipt_pdf  GET     404        404     404        404    404          404              404    404       404       404
@@ -464,6 +472,10 @@ def snapshot(db) -> dict[str, list]:
 
 
 def _text(response) -> str:
+    if response.mimetype == XLSX_MIMETYPE:  # the vendor's answers workbook (issue 16): every cell of every sheet
+        book = openpyxl.load_workbook(io.BytesIO(response.data))
+        response.close()
+        return " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
     text = response.get_data(as_text=True)
     response.close()
     return text
@@ -625,7 +637,7 @@ def test_buyer_urls_with_ids_of_another_evaluation_give_404_and_change_nothing(a
 DERIVED = ("audit_log", "response_summaries")
 
 # GETs that write to the audit log, and nothing else (DESIGN.md: every export made is logged).
-AUDITED_GETS = {"export_made", "report_made", "audit_exported"}
+AUDITED_GETS = {"export_made", "report_made", "audit_exported", "offline_downloaded"}
 
 
 def test_get_requests_change_nothing_but_the_audit_log(app, db, world):

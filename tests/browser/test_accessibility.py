@@ -15,6 +15,7 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page
@@ -27,6 +28,7 @@ from stagefour import store
 from stagefour import xlsx
 from stagefour.library import load_by_id
 from stagefour.questionnaire import load_questionnaire
+from stagefour.xlsx import XLSX_MIMETYPE
 
 from ..conftest import FIXTURES
 from ..conftest import load_response_json
@@ -245,6 +247,25 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     visit("vendor-review-problems", f"{base}/v/{token}/review")
     expect(page.locator("ul.problems li")).to_have_count(1)
     _save(app, response_id, {"B1": full["B1"]})
+    # answering offline (issue 16): the page, and the preview of an uploaded workbook with a change and a bad cell
+    visit("vendor-offline", f"{base}/v/{token}/offline")
+    workbook = openpyxl.load_workbook(io.BytesIO(page.request.get(f"{base}/v/{token}/offline/answers.xlsx").body()))
+    engagement = workbook.worksheets[0]
+    for row in engagement.iter_rows(min_row=3):
+        if row[6].value == "A2":
+            row[3].value = 4
+        elif row[6].value == "A3":
+            row[3].value = "many"
+    edited = io.BytesIO()
+    workbook.save(edited)
+    page.set_input_files(
+        "#file", files=[{"name": "answers.xlsx", "mimeType": XLSX_MIMETYPE, "buffer": edited.getvalue()}]
+    )
+    with page.expect_navigation() as info:  # the upload redirects to the preview
+        page.get_by_role("button", name="Upload and check the changes").click()
+    expect(page.locator("table.offline-changes tbody tr")).to_have_count(1)
+    check("vendor-offline-preview", page, info.value)
+    seen.append("vendor-offline-preview")
     visit("vendor-review", f"{base}/v/{token}/review")
     # a submit without the confirmation is refused beside the box
     with page.expect_navigation() as info:  # the new document loaded, not only its response
@@ -342,7 +363,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 51, seen
+    assert len(seen) == 53, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
