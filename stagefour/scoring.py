@@ -13,21 +13,20 @@ and the result carries the range the score can still move in (pending as 0 … a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from typing import Any
 
-from stagefour import checks
-from stagefour import metrics
+from stagefour.dates import months_before
+from stagefour.dates import parse_date
 from stagefour.messages import N_
 from stagefour.messages import NP_
 from stagefour.messages import Message
 from stagefour.messages import label
 from stagefour.messages import series
-from stagefour.metrics import TrackRecord
-from stagefour.metrics import months_before
-from stagefour.metrics import parse_date
+from stagefour.profiles import profile_for
 from stagefour.questionnaire import APPLICABLE
 from stagefour.questionnaire import MAX_POINTS
 from stagefour.questionnaire import UNKNOWN
@@ -96,8 +95,8 @@ class Result:
     completeness: float
     verified_share: float | None
     sections: tuple[SectionScore, ...]
-    red_flags: tuple[checks.RedFlag, ...]
-    verdict: checks.Verdict | None
+    red_flags: tuple  # the profile's red flags (stagefour/profiles/); none without one
+    verdict: Any | None  # the profile's verdict; None without one
     missing_required: tuple[str, ...] = field(default=())
     progress: dict = field(default_factory=dict)  # section id -> (required answered, required)
 
@@ -161,34 +160,33 @@ def score_response(
     `manual_scores` maps a manual item's id to its evaluators' scores (0–5);
     `verifications` maps a B1 deployment id to `{"reference_checked": bool,
     "evidence_reviewed": bool, "fingerprint": str}` (a verification counts only while the
-    row's fingerprint, metrics.deployment_fingerprint, is still the one it names);
+    row's fingerprint, the profile's `fingerprint`, is still the one it names);
     `weights` overrides section weights by section id;
     `commitments` maps an engineer's name to the allocation (%) already promised elsewhere.
     """
     manual_scores = _manual(questionnaire, manual_scores or {})
     weights = weights or {}
     answers = scorable_answers(questionnaire, answers)
-    tr = TrackRecord(answers, as_of, buyer_profile)
+    profile = profile_for(questionnaire)
+    facts = profile.facts(answers, as_of, buyer_profile) if profile else None
+    rule_facts = _RuleFacts(as_of, lambda name: profile.metrics[name](facts))
     done = completeness(questionnaire, answers)
     questions = questionnaire.questions
     sections = []
     for section in questionnaire.sections:
         items = [
-            _score_item(q, _applicability(q, answers, questions), answers, tr, manual_scores.get(q.id, ()), questions)
+            _score_item(
+                q, _applicability(q, answers, questions), answers, rule_facts, manual_scores.get(q.id, ()), questions
+            )
             for q in section.questions
         ]
         weight = weights.get(section.id, section.weight)
         sections.append(_section(section.id, weight, items, section.questions))
     overall = _overall(sections, "score")
-    flags: list[checks.RedFlag] = []
-    verdict = None
-    verified_share = None
-    if questionnaire.checks == "ai-deployment-partner":
+    flags, verdict, verified_share = [], None, None
+    if profile:
         means = {qid: sum(s) / len(s) for qid, s in manual_scores.items() if s}
-        flags = checks.red_flags(tr, means, commitments)
-        verdict = checks.verdict(tr, flags, verifications)
-        if verifications and tr.qualifying:
-            verified_share = _round(100 * len(checks.verified_deployments(tr, verifications)) / len(tr.qualifying))
+        flags, verdict, verified_share = profile.judge(facts, means, commitments, verifications)
     return Result(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
@@ -205,6 +203,14 @@ def score_response(
         missing_required=done.missing,
         progress=done.by_section,
     )
+
+
+@dataclass(frozen=True)
+class _RuleFacts:
+    """What a rule reads besides the answers: the day scored, and the profile's metrics by name."""
+
+    as_of: date
+    measure: Callable[[str], Any]
 
 
 @dataclass(frozen=True)
@@ -326,7 +332,7 @@ def _waiting_on(q: Question, answers: dict, questions: dict[str, Question]) -> s
 
 
 def _score_item(
-    q: Question, applicability: str, answers: dict, tr: TrackRecord, manual: tuple, questions: dict[str, Question]
+    q: Question, applicability: str, answers: dict, tr: _RuleFacts, manual: tuple, questions: dict[str, Question]
 ) -> ItemScore:
     rule = q.scoring
     if applicability == NOT_APPLICABLE:
@@ -384,7 +390,7 @@ def _then(first: Message, then: Message) -> Message:
     return N_("%(first)s; %(then)s", first=first, then=then)
 
 
-def _rule_points(q: Question, value: Any, answers: dict, tr: TrackRecord) -> tuple[float, Message]:
+def _rule_points(q: Question, value: Any, answers: dict, tr: _RuleFacts) -> tuple[float, Message]:
     rule = q.scoring
     kind = rule.kind
     if kind == "points":
@@ -436,7 +442,7 @@ def _rule_points(q: Question, value: Any, answers: dict, tr: TrackRecord) -> tup
             date=answered,
         )
     if kind == "metric":
-        measure = metrics.METRICS[rule.metric](tr)
+        measure = tr.measure(rule.metric)
         if measure.value is None:
             return 0.0, measure.why
         if rule.scale is not None:
@@ -538,11 +544,10 @@ def reason(why: Any) -> Any:
 # --- the vendor's review page (issue 12) ---
 
 
-def vendor_problems(questionnaire: Questionnaire, answers: dict, as_of: date) -> list[checks.Problem]:
-    """The consistency problems a vendor can fix in their answers; none without the check set."""
-    if questionnaire.checks != "ai-deployment-partner":
-        return []
-    return checks.vendor_problems(TrackRecord(scorable_answers(questionnaire, answers), as_of))
+def vendor_problems(questionnaire: Questionnaire, answers: dict, as_of: date) -> list:
+    """The consistency problems a vendor can fix in their answers; none without a profile."""
+    profile = profile_for(questionnaire)
+    return profile.vendor_problems(scorable_answers(questionnaire, answers), as_of) if profile else []
 
 
 def is_applicable(q: Question, answers: dict, questions: dict[str, Question]) -> bool:

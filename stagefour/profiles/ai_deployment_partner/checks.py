@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from stagefour import processors
+from stagefour.dates import parse_date
 from stagefour.messages import N_
 from stagefour.messages import NP_
 from stagefour.messages import Message
 from stagefour.messages import series
-from stagefour.metrics import TrackRecord
-from stagefour.metrics import deployment_fingerprint
-from stagefour.metrics import parse_date
+from stagefour.profiles.ai_deployment_partner.metrics import TrackRecord
+from stagefour.profiles.ai_deployment_partner.metrics import deployment_fingerprint
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 LAB_AFFILIATED = ("lab_arm", "lab_jv")
