@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,7 @@ from stagefour.messages import Message
 from stagefour.messages import label
 from stagefour.messages import series
 from stagefour.profiles import profile_for
+from stagefour.profiles import verdict_for
 from stagefour.questionnaire import APPLICABLE
 from stagefour.questionnaire import MAX_POINTS
 from stagefour.questionnaire import UNKNOWN
@@ -187,7 +189,7 @@ def score_response(
     if profile:
         means = {qid: sum(s) / len(s) for qid, s in manual_scores.items() if s}
         flags, verdict, verified_share = profile.judge(facts, means, commitments, verifications)
-    return Result(
+    result = Result(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
         questionnaire_hash=questionnaire.hash,
@@ -203,6 +205,8 @@ def score_response(
         missing_required=done.missing,
         progress=done.by_section,
     )
+    # Without a profile the verdict, if any, comes from the questionnaire's own thresholds (the one seam).
+    return result if profile else replace(result, verdict=verdict_for(questionnaire, result))
 
 
 @dataclass(frozen=True)
