@@ -9,7 +9,7 @@ def N_(text: str) -> str:
     return text
 
 
-# The red flags of the AI deployment partner checks (stagefour/checks.py), for the method appendix.
+# The red flags of the AI deployment partner checks (checks.py beside this), for the method appendix.
 FLAG_CODES = {
     "R1": ("high", N_("Called in production but below stage 4")),
     "R2": ("medium", N_("Stage 4 claimed but not in production")),
