@@ -22,8 +22,11 @@ from playwright.sync_api import expect
 from stagefour import evaluations
 from stagefour import store
 from stagefour.library import load_by_id
+from stagefour.response import Response as VendorResponse
 
 from ..conftest import load_response_json
+from ..test_generic_questionnaire import BASELINE
+from ..test_generic_questionnaire import BASELINE_ANSWERS
 from .conftest import demo_links
 from .conftest import shot
 
@@ -133,6 +136,17 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     db.close()
     visit("comparison-no-answers", f"{base}/evaluations/{silent}/compare")
     visit("pdf-no-answers", f"{base}/evaluations/{silent}/report.pdf", 409)
+    # A generic evaluation (issue 15): the questionnaire's own verdict and warnings, no profile's columns or parts.
+    db = _db(app)
+    generic = evaluations.start_evaluation(db, BASELINE, "Hosting supplier", team_id=team_id)
+    vendors = []
+    for name, answers in BASELINE_ANSWERS.items():
+        vendor_id, _ = evaluations.invite(db, generic, name, None, "test")
+        evaluations.import_response(db, vendor_id, VendorResponse(BASELINE.id, name, answers), "test", submit=True)
+        vendors.append(vendor_id)
+    db.close()
+    visit("comparison-generic", f"{base}/evaluations/{generic}/compare")
+    visit("response-view-generic", f"{base}/evaluations/{generic}/vendors/{vendors[-1]}")
     # Shared scoring (issue 12): the owner's grid of assignments and the queue with an item to score.
     visit("assignments", f"{base}/evaluations/{evaluation_id}/assignments")
     visit("queue", f"{base}/evaluations/{evaluation_id}/queue")
@@ -306,7 +320,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 47, seen
+    assert len(seen) == 49, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
