@@ -101,17 +101,20 @@ def test_generic_comparison_and_review_pages_say_nothing_of_stages_deployments_o
     else:
         assert ("Ranked by overall score" if lang == "en" else "Sortiert nach Gesamtpunktzahl") in text
         assert ("Verdict" if lang == "en" else "Einstufung") not in text
-    dashboard = client.get("/", headers=headers)
-    assert dashboard.status_code == 200 and "Supplier security 2026" in dashboard.data.decode()
-    assert ai_words_in(visible_text(dashboard.data), lang) == set()
+    for url in ("/", f"/evaluations/{evaluation_id}"):  # the dashboard and the evaluation's own page
+        page = client.get(url, headers=headers)
+        assert page.status_code == 200 and "Supplier security 2026" in page.data.decode(), url
+        assert ai_words_in(visible_text(page.data), lang) == set(), url
     for vendor_id, token in vendors.values():
         review = client.get(f"/evaluations/{evaluation_id}/vendors/{vendor_id}", headers=headers)
         assert review.status_code == 200
         assert ai_words_in(visible_text(review.data), lang) == set()
         assert 'id="verification"' not in review.data.decode()
-        vendor_page = client.get(f"/v/{token}/review", headers=headers)
-        assert vendor_page.status_code == 200
-        assert ai_words_in(visible_text(vendor_page.data), lang) == set()
+        first_section = questionnaire.sections[0].id
+        for url in (f"/v/{token}", f"/v/{token}/s/{first_section}", f"/v/{token}/review"):
+            vendor_page = client.get(url, headers=headers)
+            assert vendor_page.status_code == 200, url
+            assert ai_words_in(visible_text(vendor_page.data), lang) == set(), url
 
 
 def test_generic_evaluation_refuses_a_verification_it_has_no_deployments_for(client, db, generic):
