@@ -102,6 +102,7 @@ VERSIONED = (
     "stagefour/profiles/__init__.py",
     *(path for profile in PROFILES.values() for path in profile.sources),
     "stagefour/dates.py",
+    "stagefour/flags.py",
     "stagefour/comparison.py",
     "stagefour/evaluations.py",
     "templates/report/_layout.html",
