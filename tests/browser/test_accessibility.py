@@ -128,16 +128,10 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     seen.append("comparison-heat-open")
     # a PDF asked for in a language or paper size there is none of: a 400 page that says so
     visit("pdf-options-refused", f"{base}/evaluations/{evaluation_id}/report.pdf?lang=xx&size=a3", 400)
-    # an evaluation no vendor has answered yet: no ranking, and no PDF (409)
+    # A generic evaluation (issue 15): the questionnaire's own verdict and warnings, no profile's columns or parts.
+    # (Before the silent one below: _new_vendor invites into the newest evaluation, which must have section C.)
     db = _db(app)
     team_id = store.get_evaluation(db, evaluation_id)["team_id"]
-    silent = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Nobody answered", team_id=team_id)
-    evaluations.invite(db, silent, "Quiet Vendor Ltd", None, "test")
-    db.close()
-    visit("comparison-no-answers", f"{base}/evaluations/{silent}/compare")
-    visit("pdf-no-answers", f"{base}/evaluations/{silent}/report.pdf", 409)
-    # A generic evaluation (issue 15): the questionnaire's own verdict and warnings, no profile's columns or parts.
-    db = _db(app)
     generic = evaluations.start_evaluation(db, BASELINE, "Hosting supplier", team_id=team_id)
     vendors = []
     for name, answers in BASELINE_ANSWERS.items():
@@ -147,6 +141,14 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     db.close()
     visit("comparison-generic", f"{base}/evaluations/{generic}/compare")
     visit("response-view-generic", f"{base}/evaluations/{generic}/vendors/{vendors[-1]}")
+    # an evaluation no vendor has answered yet: no ranking, and no PDF (409)
+    db = _db(app)
+    team_id = store.get_evaluation(db, evaluation_id)["team_id"]
+    silent = evaluations.start_evaluation(db, load_by_id("ai-deployment-partner"), "Nobody answered", team_id=team_id)
+    evaluations.invite(db, silent, "Quiet Vendor Ltd", None, "test")
+    db.close()
+    visit("comparison-no-answers", f"{base}/evaluations/{silent}/compare")
+    visit("pdf-no-answers", f"{base}/evaluations/{silent}/report.pdf", 409)
     # Shared scoring (issue 12): the owner's grid of assignments and the queue with an item to score.
     visit("assignments", f"{base}/evaluations/{evaluation_id}/assignments")
     visit("queue", f"{base}/evaluations/{evaluation_id}/queue")
