@@ -22,7 +22,7 @@ from stagefour import commercials
 from stagefour import comparison
 from stagefour import processors
 from stagefour import store
-from stagefour.checks import changed_since_verified
+from stagefour.profiles import profile_for
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import Response
 from stagefour.scoring import Result
@@ -195,8 +195,11 @@ def review_vendors(
             verifications=checks[rid],
             weights=weights or evaluation["weights"],
         )
+        profile = profile_for(questionnaire)
         verified = {
-            d: dict(c, changed=changed_since_verified(answers[rid], d, c)) for d, c in sorted(checks[rid].items())
+            d: dict(c, changed=profile.changed_since_verified(answers[rid], d, c))
+            for d, c in sorted(checks[rid].items())
+            if profile
         }
         out.append(VendorReview(v, answers[rid], result, mine, verified, threads[rid]))
     return out

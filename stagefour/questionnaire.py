@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from stagefour import metrics
+from stagefour import profiles
 
 DEFAULT_LANGUAGE = "en"
 
@@ -656,6 +656,7 @@ class _Builder:
         self.unbuilt: set[str] = set()
         self.unreadable = False
         self.section_paths: dict[str, str] = {}
+        self.metrics: dict = {}  # the metrics the `checks:` profile offers
 
     def error(self, path: str, message: str) -> None:
         if path in self.words:  # "expected a slug" says nothing to someone who wrote `yes`
@@ -742,8 +743,9 @@ class _Builder:
         if "version" in top and not (isinstance(version, str | int | float) and str(version).strip()):
             self.error("version", 'expected a version string such as "1.0.0"')
         checks = top.get("checks")
-        if checks is not None and checks not in CHECK_SETS:
-            self.error("checks", f'unknown option "{checks}" (known: {", ".join(CHECK_SETS)})')
+        if checks is not None and checks not in profiles.PROFILES:
+            self.error("checks", f'unknown option "{checks}" (known: {", ".join(profiles.PROFILES)})')
+        self.metrics = profiles.metrics_of(checks if isinstance(checks, str) else None)
         anchors = {}
         if "anchors" in top:
             raw = top["anchors"]
@@ -1177,8 +1179,9 @@ class _Builder:
             kwargs["max"] = self.points(r["max"], f"{path}.max")
         if kind == "metric":
             name = r.get("metric")
-            if name not in metrics.METRICS:
-                self.error(f"{path}.metric", f'unknown metric "{name}" (known: {", ".join(metrics.METRICS)})')
+            if name not in self.metrics:
+                known = ", ".join(self.metrics) or "none: metrics come with a profile, `checks:`"
+                self.error(f"{path}.metric", f'unknown metric "{name}" (known: {known})')
             kwargs["metric"] = name
             if ("bands" in r) == ("scale" in r):
                 self.error(path, "a metric rule needs exactly one of bands or scale")
@@ -1463,7 +1466,6 @@ class _Builder:
             self.error(path, f'a range test needs a number question; "{cond.question}" is {target.type}')
 
 
-CHECK_SETS = ("ai-deployment-partner",)
 COMPOUNDS = ("all", "any", "not")
 MAX_CONDITION_DEPTH = 8
 BLOCK_TYPES = ("heading", "note")

@@ -58,7 +58,6 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from sqlite_utils import Database
 
-from stagefour import checks
 from stagefour import commercials
 from stagefour import messages
 from stagefour import richtext
@@ -69,6 +68,8 @@ from stagefour.numbers import PLAIN_LIMIT
 from stagefour.numbers import readable_money
 from stagefour.numbers import readable_number
 from stagefour.numbers import readable_percent
+from stagefour.profiles import PROFILES
+from stagefour.profiles import profile_for
 from stagefour.questionnaire import Band
 from stagefour.questionnaire import Condition
 from stagefour.questionnaire import Question
@@ -98,8 +99,10 @@ GROUP_COLUMNS = 4
 VERSIONED = (
     "stagefour/report.py",
     "stagefour/scoring.py",
-    "stagefour/checks.py",
-    "stagefour/metrics.py",
+    "stagefour/profiles/__init__.py",
+    *(path for profile in PROFILES.values() for path in profile.sources),
+    "stagefour/dates.py",
+    "stagefour/flags.py",
     "stagefour/comparison.py",
     "stagefour/evaluations.py",
     "templates/report/_layout.html",
@@ -133,128 +136,18 @@ STATUS_WORDS = {
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 # The committee's outcomes (issue 12; store.OUTCOMES).
 OUTCOME_WORDS = {"award": N_("Award"), "shortlist": N_("Shortlist"), "reject": N_("Reject")}
-# The red flags of the AI deployment partner checks (stagefour/checks.py), for the method appendix.
-FLAG_CODES = {
-    "R1": ("high", N_("Called in production but below stage 4")),
-    "R2": ("medium", N_("Stage 4 claimed but not in production")),
-    "R3": ("low", N_("Went live more than six months ago (track record only)")),
-    "R4": ("high", N_("Go-live date in the future")),
-    "R5": ("medium", N_("Stage 4 with no downstream teams or no daily volume")),
-    "R6": ("medium", N_("A qualifying deployment with no failure mode linked")),
-    "R7": ("high", N_("An engineer on a deployment is not in the roster, or a failure names a deployment not in B1")),
-    "R8": ("medium", N_("A proposed engineer on no deployment or with no time embedded at a customer")),
-    "R9": ("high", N_("No failure modes reported at all")),
-    "R10": ("high", N_("Pilots only: pilots reported and no deployment in production")),
-    "R11": ("medium", N_("Every failure mode was detected by users or customer staff")),
-    "R12": ("high", N_("No proposed engineer is a forward deployed engineer")),
-    "R13": ("medium", N_("No reference available for any deployment")),
-    "R14": ("medium", N_("Duplicate deployment or engineer ids")),
-    "R15": (
-        "high",
-        N_("Security blocker: tokens forwarded, a shared broad credential, or buyer data may train models"),
-    ),
-    "R16": ("medium", N_("Tool-call logs kept under 180 days")),
-    "R17": (
-        "medium",
-        N_("Lock-in: a lab-affiliated vendor with one model provider and no example of recommending against its stack"),
-    ),
-    # %% because a translated text is always %-formatted, as Jinja's `_()` does.
-    "R18": ("medium", N_("An engineer allocated over 100 %% across proposals")),
-    "R19": (
-        "high",
-        N_("Data residency conflict: content goes outside the buyer's data regions, or no region is given"),
-    ),
-    "R20": ("medium", N_("Data-processor list incomplete: no retention figure, no region, or no model provider")),
-    "R21": ("high", N_("AI Act class understated: the vendor's class is lower than the buyer's reading")),
-    "R22": ("high", N_("Injection exposure: neither privilege separation nor an egress allowlist")),
-    "R23": ("medium", N_("Model can change unseen: a moving model alias or no eval gate before changes")),
-    "R24": ("medium", N_("Engineer access below baseline: no MFA, managed devices or rule against outside AI tools")),
-    "R25": ("medium", N_("No hard limit on spend or loops")),
-    "R26": ("medium", N_("No exit path: no exit assistance and no code handed over")),
-}
-# The verdict gates in the order they are checked (stagefour/checks.py verdict()).
-GATES = {
-    "incomplete": N_("Incomplete: B1, C1 or D1 not answered"),
-    "stage3_no_deployments": N_(
-        "Stage 3: no production deployment at stage 4, live within six months and built by the vendor"
-    ),
-    "stage3_no_engineers": N_("Stage 3: no engineer named on a qualifying deployment is in the roster"),
-    "stage3_no_failures": N_("Stage 3: no failure mode reported on a qualifying deployment"),
-    "stage4_unverified": N_(
-        "Stage 4 evidence, unverified: the buyer has not yet completed a reference check and evidence review"
-    ),
-    "stage4_verified": N_("Stage 4 evidence, verified by reference check and evidence review"),
-}
-# The gates again, as the method appendix states them: one sentence each, no codes.
-GATE_SENTENCES = {
-    "incomplete": N_(
-        "Incomplete: when the deployments (B1), the engineers (C1) or the failure modes (D1) are not answered, "
-        "no stage can be given."
-    ),
-    "stage3_no_deployments": N_(
-        "Stage 3: when no deployment is in production at stage 4, live within the last six months and built by "
-        "the vendor."
-    ),
-    "stage3_no_engineers": N_(
-        "Stage 3: when none of the engineers named on such a deployment is in the vendor's roster (C1)."
-    ),
-    "stage3_no_failures": N_("Stage 3: when no failure mode is reported on such a deployment."),
-    "stage4_unverified": N_(
-        "Stage 4 evidence, unverified: all three are named, but the buyer has not yet completed a reference check "
-        "and an evidence review of a qualifying deployment."
-    ),
-    "stage4_verified": N_("Stage 4 evidence, verified: all three are named and the buyer has checked both."),
-}
-# What each verdict means, one line each, on the summary page (a reader who never opened the app).
-VERDICT_MEANINGS = (
-    (
-        N_("Stage 4 evidence"),
-        N_(
-            "the vendor named recent production deployments, the engineers who were on the ground, and what broke "
-            "and how it was fixed; “verified” once the buyer has checked a reference and reviewed the evidence."
-        ),
-    ),
-    (
-        N_("Stage 3"),
-        N_(
-            "agentic pilots that have not been shown to reach production: one of those three is missing, and the "
-            "verdict names which."
-        ),
-    ),
-    (N_("Incomplete"), N_("the deployments, engineers or failure modes are not answered yet: no stage can be given.")),
-    (
-        N_("Security blocker, Lock-in risk, Data residency conflict"),
-        N_(
-            "shown beside a verdict: a red flag that can rule a vendor out whatever its stage (R15 or R22, R17 or "
-            "R26, R19)."
-        ),
-    ),
-)
 # Number units the locale writes itself, singular and plural (CLDR through Babel): "1 month", "2 Monate".
 CLDR_UNITS = {"hours": "duration-hour", "days": "duration-day", "weeks": "duration-week", "months": "duration-month"}
-OVERLAY_WORDS = {
-    "security_blocker": N_("Security blocker"),
-    "lock_in": N_("Lock-in risk"),
-    "data_residency": N_("Data residency conflict"),
-}
-METRIC_WORDS = {
-    "qualifying_deployments": N_(
-        "qualifying deployments (in production, stage 4, live within six months, built by the vendor; one matching "
-        "the buyer's industry or size counts 1.5, both 2)"
-    ),
-    "production_share": N_("deployments in production ÷ (those + the pilots and proofs of concept)"),
-    "longest_in_production_months": N_("months since the earliest go-live of a deployment in production"),
-    "proposed_fde_share": N_(
-        "proposed engineers who are forward deployed engineers on a qualifying deployment ÷ proposed engineers"
-    ),
-    "failures_on_qualifying": N_("failure modes linked to qualifying deployments"),
-    "automatic_detection_recovery": N_("mean of the shares of failure modes detected and recovered automatically"),
-    "qualifying_security_review_share": N_(
-        "share of qualifying deployments that passed the customer's security review"
-    ),
-    "qualifying_customer_kpi_share": N_("share of qualifying deployments whose KPI change the customer measured"),
-    "qualifying_references": N_("qualifying deployments with a reference available"),
-}
+
+
+def _profiles_words(attribute: str) -> dict:
+    # A verdict, overlay or metric code comes only from the profile that defines it, so one lookup serves all.
+    return {code: words for profile in PROFILES.values() for code, words in getattr(profile, attribute).items()}
+
+
+GATES = _profiles_words("gates")
+OVERLAY_WORDS = _profiles_words("overlay_words")
+METRIC_WORDS = _profiles_words("metric_words")
 
 
 @functools.cache
@@ -903,15 +796,17 @@ def comparison_html(
     ctx["columns"] = max(1, min(COLUMNS, len(model["vendors"])))
     # Past a handful of vendors the ranking lists red-flag codes only, so it stays on one page.
     ctx["compact"] = len(model["vendors"]) > COMPACT_AFTER
-    # The method lists the flags this questionnaire can raise: 1.0 has none of the ids R19–R26 need.
+    # The method lists the flags this questionnaire can raise: 1.0 has none of the ids R19–R26 need;
+    # a questionnaire without a profile raises none and has no verdict gates.
+    profile = profile_for(questionnaire)
     flag_codes = {
         code: words
-        for code, words in FLAG_CODES.items()
-        if checks.ANSWER_NEEDED.get(code) in (None, *questionnaire.questions)
+        for code, words in (profile.flag_codes.items() if profile else ())
+        if profile.answer_needed.get(code) in (None, *questionnaire.questions)
     }
     overlays = ", ".join(
         f"{fmt.overlay(code, label)} ({', '.join(c for c in codes if c in flag_codes)})"
-        for code, label, codes in checks.OVERLAYS
+        for code, label, codes in (profile.overlays if profile else ())
         if any(c in flag_codes for c in codes)
     )
     return (
@@ -926,8 +821,8 @@ def comparison_html(
             chart=chart(model, questionnaire, fmt),
             stability=_stability(model, questionnaire, fmt),
             sensitivity={s["section_id"]: s for s in model["sensitivities"]},
-            gates=GATE_SENTENCES,
-            verdict_meanings=VERDICT_MEANINGS,
+            gates=profile.gate_sentences if profile else {},
+            verdict_meanings=profile.verdict_meanings if profile else (),
             verdict_levels=verdict_levels(questionnaire, fmt),
             reference=lambda path, answers: answer_reference(questionnaire, path, answers, lang),
             decisions=model.get("decisions") or {},

@@ -13,21 +13,22 @@ and the result carries the range the score can still move in (pending as 0 … a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from typing import Any
 
-from stagefour import checks
-from stagefour import metrics
+from stagefour.dates import months_before
+from stagefour.dates import parse_date
+from stagefour.flags import RedFlag
+from stagefour.flags import Verdict
 from stagefour.messages import N_
 from stagefour.messages import NP_
 from stagefour.messages import Message
 from stagefour.messages import label
 from stagefour.messages import series
-from stagefour.metrics import TrackRecord
-from stagefour.metrics import months_before
-from stagefour.metrics import parse_date
+from stagefour.profiles import profile_for
 from stagefour.questionnaire import APPLICABLE
 from stagefour.questionnaire import MAX_POINTS
 from stagefour.questionnaire import UNKNOWN
@@ -97,8 +98,8 @@ class Result:
     completeness: float
     verified_share: float | None
     sections: tuple[SectionScore, ...]
-    red_flags: tuple[checks.RedFlag, ...]
-    verdict: checks.Verdict | None
+    red_flags: tuple  # the profile's red flags (stagefour/profiles/), or the questionnaire's answer warnings
+    verdict: Any | None  # the profile's verdict, or the generic one from `verdict:`; None without either
     missing_required: tuple[str, ...] = field(default=())
     progress: dict = field(default_factory=dict)  # section id -> (required answered, required)
 
@@ -162,14 +163,16 @@ def score_response(
     `manual_scores` maps a manual item's id to its evaluators' scores (0–5);
     `verifications` maps a B1 deployment id to `{"reference_checked": bool,
     "evidence_reviewed": bool, "fingerprint": str}` (a verification counts only while the
-    row's fingerprint, metrics.deployment_fingerprint, is still the one it names);
+    row's fingerprint, the profile's `fingerprint`, is still the one it names);
     `weights` overrides section weights by section id;
     `commitments` maps an engineer's name to the allocation (%) already promised elsewhere.
     """
     manual_scores = _manual(questionnaire, manual_scores or {})
     weights = weights or {}
     answers = scorable_answers(questionnaire, answers)
-    tr = TrackRecord(answers, as_of, buyer_profile)
+    profile = profile_for(questionnaire)
+    facts = profile.facts(answers, as_of, buyer_profile) if profile else None
+    rule_facts = _RuleFacts(as_of, lambda name: profile.metrics[name](facts))
     done = completeness(questionnaire, answers)
     questions = questionnaire.questions
     sections = []
@@ -177,23 +180,24 @@ def score_response(
     for section in questionnaire.sections:
         items = [
             _score_item(
-                q, _applicability(q, answers, questions, memo), answers, tr, manual_scores.get(q.id, ()), questions
+                q,
+                _applicability(q, answers, questions, memo),
+                answers,
+                rule_facts,
+                manual_scores.get(q.id, ()),
+                questions,
             )
             for q in section.questions
         ]
         weight = weights.get(section.id, section.weight)
         sections.append(_section(section.id, weight, items, section.questions))
     overall = _overall(sections, "score")
-    flags: list[checks.RedFlag] = []
-    verdict = None
-    verified_share = None
-    if questionnaire.checks == "ai-deployment-partner":
+    flags, verdict, verified_share = [], None, None
+    if profile:
         means = {qid: sum(s) / len(s) for qid, s in manual_scores.items() if s}
-        flags = checks.red_flags(tr, means, commitments)
-        verdict = checks.verdict(tr, flags, verifications)
-        if verifications and tr.qualifying:
-            verified_share = _round(100 * len(checks.verified_deployments(tr, verifications)) / len(tr.qualifying))
+        flags, verdict, verified_share = profile.judge(facts, means, commitments, verifications)
     else:
+        # A generic questionnaire: its own answer warnings, and a verdict only where it sets `verdict:` thresholds.
         flags = answer_warnings(questionnaire, answers)
         if questionnaire.verdict:
             verdict = generic_verdict(questionnaire, overall, sections, flags)
@@ -213,6 +217,14 @@ def score_response(
         missing_required=done.missing,
         progress=done.by_section,
     )
+
+
+@dataclass(frozen=True)
+class _RuleFacts:
+    """What a rule reads besides the answers: the day scored, and the profile's metrics by name."""
+
+    as_of: date
+    measure: Callable[[str], Any]
 
 
 @dataclass(frozen=True)
@@ -360,7 +372,7 @@ def _waiting_on(q: Question, answers: dict, questions: dict[str, Question], memo
 
 
 def _score_item(
-    q: Question, applicability: str, answers: dict, tr: TrackRecord, manual: tuple, questions: dict[str, Question]
+    q: Question, applicability: str, answers: dict, tr: _RuleFacts, manual: tuple, questions: dict[str, Question]
 ) -> ItemScore:
     rule = q.scoring
     if applicability == NOT_APPLICABLE:
@@ -422,7 +434,7 @@ def _then(first: Message, then: Message) -> Message:
     return N_("%(first)s; %(then)s", first=first, then=then)
 
 
-def _rule_points(q: Question, value: Any, answers: dict, tr: TrackRecord) -> tuple[float, Message]:
+def _rule_points(q: Question, value: Any, answers: dict, tr: _RuleFacts) -> tuple[float, Message]:
     rule = q.scoring
     kind = rule.kind
     if kind == "points":
@@ -474,7 +486,7 @@ def _rule_points(q: Question, value: Any, answers: dict, tr: TrackRecord) -> tup
             date=answered,
         )
     if kind == "metric":
-        measure = metrics.METRICS[rule.metric](tr)
+        measure = tr.measure(rule.metric)
         if measure.value is None:
             return 0.0, measure.why
         if rule.scale is not None:
@@ -576,11 +588,10 @@ def reason(why: Any) -> Any:
 # --- the vendor's review page (issue 12) ---
 
 
-def vendor_problems(questionnaire: Questionnaire, answers: dict, as_of: date) -> list[checks.Problem]:
-    """The consistency problems a vendor can fix in their answers; none without the check set."""
-    if questionnaire.checks != "ai-deployment-partner":
-        return []
-    return checks.vendor_problems(TrackRecord(scorable_answers(questionnaire, answers), as_of))
+def vendor_problems(questionnaire: Questionnaire, answers: dict, as_of: date) -> list:
+    """The consistency problems a vendor can fix in their answers; none without a profile."""
+    profile = profile_for(questionnaire)
+    return profile.vendor_problems(scorable_answers(questionnaire, answers), as_of) if profile else []
 
 
 def is_applicable(q: Question, answers: dict, questions: dict[str, Question], memo: dict | None = None) -> bool:
@@ -624,7 +635,7 @@ def condition_holds(cond, answers: dict) -> bool:
     return cond.holds(value)
 
 
-def answer_warnings(questionnaire: Questionnaire, answers: dict) -> list[checks.RedFlag]:
+def answer_warnings(questionnaire: Questionnaire, answers: dict) -> list[RedFlag]:
     """The warnings the answers raise (`warnings:` on a question), as flags beside any red flags.
 
     A warning's code is the question's display number with the warning's place ("AC.02/1");
@@ -638,12 +649,12 @@ def answer_warnings(questionnaire: Questionnaire, answers: dict) -> list[checks.
         for k, warning in enumerate(q.warnings, start=1):
             if warning.when is not None and condition_holds(warning.when, answers):
                 message = Message(WARNING_MESSAGE, {"text": label(warning.message)})
-                out.append(checks.RedFlag(f"{q.shown_number}/{k}", warning.severity, message, (q.id,)))
+                out.append(RedFlag(f"{q.shown_number}/{k}", warning.severity, message, (q.id,)))
     order = {"high": 0, "medium": 1, "low": 2}
     return sorted(out, key=lambda f: order.get(f.severity, 3))  # stable: questionnaire order within a severity
 
 
-def generic_verdict(questionnaire: Questionnaire, overall: float | None, sections, flags) -> checks.Verdict:
+def generic_verdict(questionnaire: Questionnaire, overall: float | None, sections, flags) -> Verdict:
     """The questionnaire's `verdict:` levels, best first; the first whose thresholds all hold, else "does not meet"."""
     scores = {s.id: s.score for s in sections}
     raised = {severity: sum(1 for f in flags if f.severity == severity) for severity in ("high", "medium", "low")}
@@ -656,6 +667,6 @@ def generic_verdict(questionnaire: Questionnaire, overall: float | None, section
         if any(raised[severity] > most for severity, most in level.warnings.items()):
             continue
         tier, words = GENERIC_VERDICTS[code]
-        return checks.Verdict(code, words, tier)
+        return Verdict(code, words, tier)
     tier, words = GENERIC_VERDICTS["does_not_meet"]
-    return checks.Verdict("does_not_meet", words, tier)
+    return Verdict("does_not_meet", words, tier)

@@ -1564,7 +1564,10 @@ def m011_users_without_role(db: Database) -> None:
 
 @migrations()
 def m014_attribution(db: Database) -> None:
-    from stagefour.metrics import deployment_fingerprint
+    # verifications belong to the profile whose deployments they check
+    from stagefour.profiles import PROFILES
+
+    deployment_fingerprint = PROFILES["ai-deployment-partner"].fingerprint
 
     db.execute("ALTER TABLE invitations ADD COLUMN issued_by INTEGER REFERENCES users(id)")
     # The log says who issued each link: the n-th link_issued/link_reissued entry of a vendor

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from stagefour import store
-from stagefour.metrics import deployment_fingerprint
+from stagefour.profiles.ai_deployment_partner.metrics import deployment_fingerprint
 from stagefour.response import Response
 
 from .conftest import PASSWORD

@@ -2,7 +2,7 @@
 
 import pytest
 
-from stagefour.metrics import deployment_fingerprint
+from stagefour.profiles.ai_deployment_partner.metrics import deployment_fingerprint
 from stagefour.scoring import score_response
 
 from .conftest import AS_OF

@@ -6,9 +6,10 @@ import copy
 
 import pytest
 
-from stagefour import checks
 from stagefour import report
-from stagefour.metrics import TrackRecord
+from stagefour.profiles.ai_deployment_partner import PROFILE as AI
+from stagefour.profiles.ai_deployment_partner import checks
+from stagefour.profiles.ai_deployment_partner.metrics import TrackRecord
 from stagefour.scoring import score_response
 
 from .conftest import AS_OF
@@ -349,7 +350,7 @@ def test_the_data_residency_overlay_has_its_label_in_every_language():
     assert label == "Data residency conflict"
     for lang in ("de", "fr", "es"):
         assert say(label, lang) != "Data residency conflict"
-    assert report.OVERLAY_WORDS["data_residency"] == label
+    assert AI.overlay_words["data_residency"] == label
 
 
 def test_every_overlay_has_a_label_wherever_overlays_are_shown(app):
@@ -357,8 +358,8 @@ def test_every_overlay_has_a_label_wherever_overlays_are_shown(app):
 
     codes = [code for code, _, _ in checks.OVERLAYS]
     assert codes == ["security_blocker", "lock_in", "data_residency"]
-    assert set(OVERLAY_LABELS) == set(report.OVERLAY_WORDS) == set(codes)
-    assert set(NEW) <= set(report.FLAG_CODES)
+    assert set(OVERLAY_LABELS) == set(AI.overlay_words) == set(codes)
+    assert set(NEW) <= set(AI.flag_codes)
 
 
 # --- messages in the reader's language ---

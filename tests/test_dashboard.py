@@ -13,7 +13,7 @@ import pytest
 from stagefour import dashboard
 from stagefour import evaluations
 from stagefour import store
-from stagefour.metrics import deployment_fingerprint
+from stagefour.profiles.ai_deployment_partner.metrics import deployment_fingerprint
 
 TODAY = datetime.now(UTC).date()
 

@@ -14,7 +14,7 @@ import pytest
 import export_command
 from stagefour import export
 from stagefour import store
-from stagefour.metrics import deployment_fingerprint
+from stagefour.profiles.ai_deployment_partner.metrics import deployment_fingerprint
 from stagefour.response import parse_response
 from stagefour.scoring import score_response
 

@@ -21,6 +21,7 @@ from stagefour import evaluations
 from stagefour import report
 from stagefour import store
 from stagefour.library import load_by_id
+from stagefour.profiles.ai_deployment_partner import PROFILE as AI
 from stagefour.questionnaire import localize
 from stagefour.response import Response
 from tests.conftest import AS_OF
@@ -192,8 +193,8 @@ def test_method_appendix_prints_weights_rules_and_the_questionnaire_hash(made, q
     for code in ("R1", "R18"):
         assert code in method
     # The verdict gates in sentences, not the codes the scorer uses.
-    assert flat(report.GATE_SENTENCES["stage3_no_deployments"]) in method
-    assert flat(report.GATE_SENTENCES["stage4_verified"]) in method
+    assert flat(AI.gate_sentences["stage3_no_deployments"]) in method
+    assert flat(AI.gate_sentences["stage4_verified"]) in method
     assert "stage3_" not in method and "stage4_" not in method and "incompleteIncomplete" not in method
     for q in questionnaire.questions.values():
         assert flat(q.id) in method
@@ -906,7 +907,7 @@ def demo(tmp_path_factory):
 
 def test_demo_summary_says_what_each_verdict_means(demo):
     summary = flat(demo.pages["en"][1])
-    for term, meaning in report.VERDICT_MEANINGS:
+    for term, meaning in AI.verdict_meanings:
         assert flat(f"{term}: {meaning}") in summary
 
 

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from stagefour import store
-from stagefour.metrics import deployment_fingerprint
+from stagefour.profiles.ai_deployment_partner.metrics import deployment_fingerprint
 from stagefour.scoring import score_response
 
 from .conftest import AS_OF

@@ -30,10 +30,9 @@ from stagefour import evidence
 from stagefour import store
 from stagefour.comparison import Entry
 from stagefour.comparison import browser_inputs
-from stagefour.metrics import TrackRecord
-from stagefour.metrics import deployment_fingerprint
 from stagefour.numbers import readable_money
 from stagefour.numbers import readable_number
+from stagefour.profiles import profile_for
 from stagefour.questionnaire import answer_reference
 from views import scoring
 from views.auth import login_required
@@ -68,15 +67,16 @@ def render_response(evaluation: dict, vendor: dict, score_state: dict | None = N
     """The response page; `score_state` maps a manual item to the (typed values, errors) of a refused score."""
     questionnaire = for_snapshot(evaluation["snapshot_id"])
     queue, [review], held = scoring.queue_for(evaluation, questionnaire, vendor["id"])
-    track = TrackRecord(review.answers, today(), evaluation["buyer_profile"])
+    profile = profile_for(questionnaire)
+    track = profile.facts(review.answers, today(), evaluation["buyer_profile"]) if profile else None
     deployments = [
         {
             "row": row,
             "qualifies": track.why_not_qualifying(row) is None,
             "why_not": track.why_not_qualifying(row),
-            "fingerprint": deployment_fingerprint(review.answers, row["id"]),
+            "fingerprint": profile.fingerprint(review.answers, row["id"]),
         }
-        for row in track.deployments
+        for row in (track.deployments if track else ())
         if row.get("id")
     ]
     assigned = shared.assigned_to(held, g.user["id"])
@@ -142,11 +142,14 @@ def verify(evaluation_id: int, vendor_id: int):
     """Record the reference check and evidence review of one deployment."""
     evaluation, vendor = load_vendor(evaluation_id, vendor_id, "evaluator", changing=True)
     form = VerificationForm()
+    profile = profile_for(for_snapshot(evaluation["snapshot_id"]))
+    if profile is None:
+        abort(404)  # only a profile with deployments has verifications
     answers = store.load_answers(get_db(), vendor["response_id"])
     ids = {row.get("id") for row in answers.get("B1") or [] if isinstance(row, dict)}
     if not form.validate() or form.deployment_id.data not in ids:
         abort(400)
-    fingerprint = deployment_fingerprint(answers, form.deployment_id.data)
+    fingerprint = profile.fingerprint(answers, form.deployment_id.data)
     if fingerprint is None:
         flash(_("Several deployments have the id %(id)s: ask the vendor to tell them apart.",
                 id=form.deployment_id.data), "error")  # fmt: skip

@@ -917,7 +917,7 @@ def _render_review(link: Link, confirm_error: str | None = None, status: int = 2
     return render_template("vendor/review.html", **context), status
 
 
-# What each problem says to the vendor (stagefour/checks.py `vendor_problems`): never a flag
+# What each problem says to the vendor (the profile's `vendor_problems`, stagefour/profiles/): never a flag
 # code, a severity or a score, only what is inconsistent and where.
 PROBLEM_TEXTS = {
     "unknown_engineer": _l("Deployment %(row)s names engineer %(id)s, who is not in your roster (C1)."),

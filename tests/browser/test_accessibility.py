@@ -28,10 +28,13 @@ from stagefour import store
 from stagefour import xlsx
 from stagefour.library import load_by_id
 from stagefour.questionnaire import load_questionnaire
+from stagefour.response import Response as VendorResponse
 from stagefour.xlsx import XLSX_MIMETYPE
 
 from ..conftest import FIXTURES
 from ..conftest import load_response_json
+from ..test_generic_questionnaire import BASELINE
+from ..test_generic_questionnaire import BASELINE_ANSWERS
 from .conftest import demo_links
 from .conftest import shot
 
@@ -146,6 +149,19 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     seen.append("comparison-heat-open")
     # a PDF asked for in a language or paper size there is none of: a 400 page that says so
     visit("pdf-options-refused", f"{base}/evaluations/{evaluation_id}/report.pdf?lang=xx&size=a3", 400)
+    # A generic evaluation (issue 15): the questionnaire's own verdict and warnings, no profile's columns or parts.
+    # (Before the silent one below: _new_vendor invites into the newest evaluation, which must have section C.)
+    db = _db(app)
+    team_id = store.get_evaluation(db, evaluation_id)["team_id"]
+    generic = evaluations.start_evaluation(db, BASELINE, "Hosting supplier", team_id=team_id)
+    vendors = []
+    for name, answers in BASELINE_ANSWERS.items():
+        vendor_id, _ = evaluations.invite(db, generic, name, None, "test")
+        evaluations.import_response(db, vendor_id, VendorResponse(BASELINE.id, name, answers), "test", submit=True)
+        vendors.append(vendor_id)
+    db.close()
+    visit("comparison-generic", f"{base}/evaluations/{generic}/compare")
+    visit("response-view-generic", f"{base}/evaluations/{generic}/vendors/{vendors[-1]}")
     # an evaluation no vendor has answered yet: no ranking, and no PDF (409)
     db = _db(app)
     team_id = store.get_evaluation(db, evaluation_id)["team_id"]
@@ -363,7 +379,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 53, seen
+    assert len(seen) == 55, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 

@@ -2,7 +2,7 @@
 
 They read the public ids of the AI deployment partner questionnaire (B1 deployments, C1
 engineers, D1 failure modes, B3 pilots); see ../shared/QUESTIONNAIRE.md. Red flags and the
-verdict (stagefour/checks.py) use the same facts, so a deployment qualifies in one place.
+verdict (checks.py beside it) use the same facts, so a deployment qualifies in one place.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-
+from stagefour.dates import months_before
+from stagefour.dates import parse_date
+from stagefour.dates import whole_months_between
 from stagefour.messages import N_
 from stagefour.messages import NP_
 from stagefour.messages import Message
@@ -26,29 +27,6 @@ from stagefour.processors import is_model_row
 QUALIFYING_WINDOW_MONTHS = 6
 BUILT_BY_VENDOR = ("built_operates", "handed_over")
 AUTOMATIC_DETECTION = ("alert", "eval")
-
-
-def parse_date(value: Any) -> date | None:
-    """A date from an ISO `YYYY-MM-DD` string (or a date), else None."""
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def months_before(as_of: date, months: int) -> date:
-    """The calendar date `months` before `as_of` (31 Aug less 6 months is 28 Feb)."""
-    return as_of - relativedelta(months=months)
-
-
-def whole_months_between(start: date, end: date) -> int:
-    """Whole calendar months from start to end."""
-    delta = relativedelta(end, start)
-    return delta.years * 12 + delta.months
 
 
 @dataclass(frozen=True)

@@ -10,49 +10,21 @@ import re
 from collections import Counter
 from collections import defaultdict
 from dataclasses import dataclass
-from dataclasses import field
 
 from stagefour import processors
+from stagefour.dates import parse_date
+from stagefour.flags import RedFlag
+from stagefour.flags import Verdict
 from stagefour.messages import N_
 from stagefour.messages import NP_
 from stagefour.messages import Message
 from stagefour.messages import series
-from stagefour.metrics import TrackRecord
-from stagefour.metrics import deployment_fingerprint
-from stagefour.metrics import parse_date
+from stagefour.profiles.ai_deployment_partner.metrics import TrackRecord
+from stagefour.profiles.ai_deployment_partner.metrics import deployment_fingerprint
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 LAB_AFFILIATED = ("lab_arm", "lab_jv")
 USER_DETECTED = ("user", "customer_staff")
-
-
-@dataclass(frozen=True)
-class RedFlag:
-    code: str
-    severity: str
-    message: Message
-    answers: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        """The flag as response-JSON-friendly data."""
-        return {"code": self.code, "severity": self.severity, "message": self.message, "answers": list(self.answers)}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    code: str
-    label: Message
-    tier: int
-    overlays: tuple[tuple[str, Message], ...] = field(default=())
-
-    def to_dict(self) -> dict:
-        """The verdict with its overlays."""
-        return {
-            "code": self.code,
-            "label": self.label,
-            "tier": self.tier,
-            "overlays": [{"code": c, "label": label} for c, label in self.overlays],
-        }
 
 
 VERDICT_TIERS = {
