@@ -199,9 +199,8 @@ def responses(data: dict, vendors: int = 3, seed: int = 15) -> list[dict]:
                 value = _answer(q, rng)
                 if value is not None:
                     answers[q["id"]] = value
-        out.append(
-            {"questionnaire": data["id"], "vendor": f"Vendor {chr(65 + n)} Limited", "language": "en", "answers": answers}
-        )
+        vendor = f"Vendor {chr(65 + n)} Limited"
+        out.append({"questionnaire": data["id"], "vendor": vendor, "language": "en", "answers": answers})
     return out
 
 
