@@ -73,6 +73,7 @@ from stagefour.questionnaire import Band
 from stagefour.questionnaire import Condition
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import Section
 from stagefour.questionnaire import answer_reference
 from stagefour.questionnaire import localize
 from stagefour.questionnaire import specify_key
@@ -94,6 +95,18 @@ COLUMNS = 4
 COMPACT_AFTER = 6
 # Rows of a repeating group per table (rows become columns; fields are the table's rows).
 GROUP_COLUMNS = 4
+# A section's item points, one column per item: the width left beside the vendor and score
+# columns (mm on A4 and Letter), and what one character of a display number takes at 7.5 pt.
+# More items than fit are split into several tables; when fewer than ITEMS_AT_LEAST fit (long
+# ids), the table is turned: items as rows, vendors as columns (issue 15: 100 items made 100
+# unreadable columns).
+ITEM_WIDTH = 100.0
+ITEM_CHAR = 1.75
+ITEM_PADDING = 3.0
+ITEMS_AT_LEAST = 5
+# Past this many questions a section's answers are one table, a row per question: a block per
+# question made a 1,000-question comparison 233 pages, 139 s and 765 MB (issue 15, scale).
+COMPACT_QUESTIONS = 20
 # What the key covers besides the data: the code and templates that turn data into pages.
 VERSIONED = (
     "stagefour/report.py",
@@ -873,6 +886,32 @@ def group_fields(q: Question, rows: list) -> list[Question]:
     ]
 
 
+def item_layout(scored: list[Question]) -> dict:
+    """How a section's item points are laid out: all in one table, split into tables of `per_table`, or turned."""
+    if not scored:
+        return {"turned": False, "per_table": 1}
+    widest = max(len(q.shown_number) for q in scored)
+    fit = int(ITEM_WIDTH // (widest * ITEM_CHAR + ITEM_PADDING))
+    if len(scored) <= fit:
+        return {"turned": False, "per_table": len(scored)}
+    return {"turned": fit < ITEMS_AT_LEAST, "per_table": max(fit, 1)}
+
+
+def answer_runs(section: Section) -> list[tuple[str, Any]]:
+    """A big section's items as runs: ("rows", questions) for one answer table, ("group", q), ("block", b)."""
+    runs: list[tuple[str, Any]] = []
+    for item in section.items or section.questions:
+        if item.type in ("heading", "note"):
+            runs.append(("block", item))
+        elif item.type == "group":
+            runs.append(("group", item))
+        elif runs and runs[-1][0] == "rows":
+            runs[-1][1].append(item)
+        else:
+            runs.append(("rows", [item]))
+    return runs
+
+
 def _common(lang: str, size: str, buyer_profile: dict | None = None) -> dict:
     check_language(lang)
     check_size(size)
@@ -931,6 +970,9 @@ def comparison_html(
             verdict_levels=verdict_levels(questionnaire, fmt),
             reference=lambda path, answers: answer_reference(questionnaire, path, answers, lang),
             decisions=model.get("decisions") or {},
+            item_layout=item_layout,
+            answer_runs=answer_runs,
+            compact_questions=COMPACT_QUESTIONS,
             flag_codes=flag_codes,
             overlays_in_words=overlays,
             generated_at=generated_at or store.now(),
