@@ -8,7 +8,8 @@ The questionnaire and the vendors' answers come from bench/bigquestionnaire.py (
 process, so the PDF's peak memory (ru_maxrss) is its own. Printed: the comparison page through
 the Flask test client, logged in as a buyer (first request, then the median and slowest of the
 rounds; target under 1 s), and the comparison PDF as the report job makes it (time, its parts,
-pages, peak memory; target under 500 MB). `--profile` prints the top of a cProfile of one part
+pages; the peak memory of the child process that runs WeasyPrint, target under 500 MB, and of
+the job's own process). `--profile` prints the top of a cProfile of one part
 instead. Nothing is asserted.
 """
 
@@ -124,8 +125,6 @@ def pdf(tmp: Path, args) -> dict:
     _, db, questionnaire, evaluation_id = build(tmp, args.sections, args.per_section, args.vendors)
     evaluation = store.get_evaluation(db, evaluation_id)
     as_of = datetime.now(UTC).date()
-    import weasyprint  # noqa: F401 - before the baseline memory figure
-
     baseline = _rss_mb()
 
     def once() -> dict:
@@ -134,7 +133,9 @@ def pdf(tmp: Path, args) -> dict:
         model = report.comparison_model(comparison, evaluation, questionnaire)
         html = report.comparison_html(model, questionnaire, "en", "a4", store.now(), "bench@example.com")
         template = time.perf_counter()
-        rendered = report.render_pdf(html)
+        # As the report job does: WeasyPrint in a child process (no time cap here: a busy
+        # machine is slower than the job's).
+        rendered = report.render_bounded(html, max_seconds=3600)
         end = time.perf_counter()
         if args.keep:
             Path(args.keep).write_bytes(rendered.pdf)
@@ -153,7 +154,13 @@ def pdf(tmp: Path, args) -> dict:
         return {}
     rounds = [once() for _ in range(args.pdf_rounds)]
     out = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
-    return out | {"baseline_mb": baseline, "peak_mb": _rss_mb(), "rounds": [r["total"] for r in rounds]}
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return out | {
+        "baseline_mb": baseline,
+        "peak_mb": _rss_mb(),
+        "child_mb": child,
+        "rounds": [r["total"] for r in rounds],
+    }
 
 
 def _profile(call) -> None:
@@ -210,7 +217,11 @@ def main() -> None:
         f"total {d['total']:.1f} s (rounds: {', '.join(f'{t:.1f}' for t in d['rounds'])})"
     )
     print(f"  ours (data + Jinja) {d['ours']:.2f} s; WeasyPrint layout {d['layout']:.1f} s, writing {d['write']:.1f} s")
-    print(f"  peak memory {d['peak_mb']:.0f} MB (after imports and data: {d['baseline_mb']:.0f} MB)  (target < 500 MB)")
+    print(f"  peak memory of the renderer (the job's child process) {d['child_mb']:.0f} MB  (target < 500 MB)")
+    print(
+        f"  peak memory of the job's own process {d['peak_mb']:.0f} MB "
+        f"(after imports and data: {d['baseline_mb']:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":
