@@ -98,7 +98,7 @@ def test_long_item_ids_turn_the_table_items_as_rows_never_broken(db, team, tmp_p
     turned = [line for line in rows if re.search(r"\d\s*/\s*5|n/a|pending", line)]
     found = {re.match(r"\s*(\S+)", line).group(1) for line in turned}
     assert {f"INFORMATION_SECURITY_GOVERNANCE_Q{n:03d}" for n in range(1, 101)} <= found
-    assert any(re.match(r"\s*Item\s+1\. Vendor", line) for line in lines)
+    assert any(re.match(r"\s*Question\s+1\. Vendor", line) for line in lines)
 
 
 def test_the_comparison_page_of_a_100_item_section_renders(client, db, team, make_user, login):
