@@ -735,6 +735,9 @@ CHART_WIDTH = 180.0  # SVG user units (≈ mm at full width on A4)
 CHART_LABEL = 46.0
 CHART_ROW = 7.0
 CHART_HEAD = 9.0
+CHART_HEAD_SIZE = 3.0  # font size of a column heading, and the smallest it shrinks to
+CHART_HEAD_MIN = 1.9
+CHART_CHAR = 0.75  # width of a bold capital, in font sizes
 
 
 def chart(model: dict, questionnaire: Questionnaire, fmt: Formats) -> dict:
@@ -767,8 +770,18 @@ def chart(model: dict, questionnaire: Questionnaire, fmt: Formats) -> dict:
                 cell["text"] = fmt.gettext("n/a")
             cells.append(cell)
         rows.append({"y": y, "label": _shorten(f"{v['rank']}. {v['name']}", 30), "cells": cells})
+    # Twenty sections or long ids (issue 15, scale): the headings shrink to their column, down to a
+    # readable size, then are cut with an ellipsis (the legend below names every section in full).
+    longest = max(len(text) for _, text in columns)
+    size = max(CHART_HEAD_MIN, min(CHART_HEAD_SIZE, round(0.9 * width / (CHART_CHAR * longest), 2)))
+    fits = max(2, int(0.9 * width / (CHART_CHAR * size)))
     heads = [
-        {"x": round(CHART_LABEL + j * width + width / 2, 2), "text": text, "overall": sid == "overall"}
+        {
+            "x": round(CHART_LABEL + j * width + width / 2, 2),
+            "text": _shorten(text, fits),
+            "overall": sid == "overall",
+            "size": size,
+        }
         for j, (sid, text) in enumerate(columns)
     ]
     return {
@@ -1020,10 +1033,12 @@ def _stability(model: dict, questionnaire: Questionnaire, fmt: Formats) -> str:
         for weight, vendor in ((s["lower"], s["lower_winner"]), (s["higher"], s["higher_winner"])):
             if weight is not None and abs(weight - s["weight"]) <= s["weight"] * 0.5:
                 title = localize(_section_title(questionnaire, s["section_id"]), fmt.lang)
+                # The display number a reader knows ("ISG"), not a long internal id (issue 15, scale).
+                shown = next((x.shown_number for x in questionnaire.sections if x.id == s["section_id"]), "")
                 changes.append(
                     fmt.gettext(
                         "%(section)s at %(weight)s puts %(vendor)s first",
-                        section=f"{s['section_id']} {title}",
+                        section=f"{shown or s['section_id']} {title}",
                         weight=fmt.number(weight),
                         vendor=vendor,
                     )
