@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import decimal
 import math
+from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_currency
@@ -30,6 +31,19 @@ def readable_number(value: Any, locale: Any, pattern: str = "#,##0.#") -> str:
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return _text(value)
+    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) >= PLAIN_LIMIT:
+        return _readable(value, locale, pattern)
+    # The same few points and scores are written thousands of times on a big comparison (issue
+    # 15, scale); Babel parses the pattern on every call. repr() keeps -0.0 apart from 0.
+    return _cached(value, repr(value), locale, pattern)
+
+
+@lru_cache(maxsize=4096)
+def _cached(value: int | float, _key: str, locale: Any, pattern: str) -> str:
+    return _readable(value, locale, pattern)
+
+
+def _readable(value: int | float, locale: Any, pattern: str) -> str:
     try:
         if isinstance(value, float) and not math.isfinite(value):
             return "NaN" if math.isnan(value) else ("-∞" if value < 0 else "∞")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -385,9 +386,11 @@ class Questionnaire:
     # A generic verdict: (code, VerdictLevel) pairs, best first ("meets", "meets_with_conditions").
     verdict: tuple = ()
 
-    @property
+    @cached_property
     def questions(self) -> dict[str, Question]:
         """Every top-level question by id, in questionnaire order."""
+        # Cached (the questionnaire is immutable): asked once per question, the dict made a
+        # 1,000-question page quadratic (issue 15, scale).
         return {q.id: q for s in self.sections for q in s.questions}
 
     def question(self, question_id: str) -> Question:
@@ -396,7 +399,11 @@ class Questionnaire:
 
     def section_of(self, question_id: str) -> Section:
         """The section holding a question."""
-        return next(s for s in self.sections if any(q.id == question_id for q in s.questions))
+        return self._section_by_question[question_id]
+
+    @cached_property
+    def _section_by_question(self) -> dict[str, Section]:
+        return {q.id: s for s in self.sections for q in s.questions}
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ from stagefour.questionnaire import Band
 from stagefour.questionnaire import Condition
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
+from stagefour.questionnaire import Section
 from stagefour.questionnaire import answer_reference
 from stagefour.questionnaire import localize
 from stagefour.questionnaire import specify_key
@@ -95,6 +96,18 @@ COLUMNS = 4
 COMPACT_AFTER = 6
 # Rows of a repeating group per table (rows become columns; fields are the table's rows).
 GROUP_COLUMNS = 4
+# A section's item points, one column per item: the width left beside the vendor and score
+# columns (mm on A4 and Letter), and what one character of a display number takes at 7.5 pt.
+# More items than fit are split into several tables; when fewer than ITEMS_AT_LEAST fit (long
+# ids), the table is turned: items as rows, vendors as columns (issue 15: 100 items made 100
+# unreadable columns).
+ITEM_WIDTH = 100.0
+ITEM_CHAR = 1.75
+ITEM_PADDING = 3.0
+ITEMS_AT_LEAST = 5
+# Past this many questions a section's answers are one table, a row per question: a block per
+# question made a 1,000-question comparison 233 pages, 139 s and 765 MB (issue 15, scale).
+COMPACT_QUESTIONS = 20
 # What the key covers besides the data: the code and templates that turn data into pages.
 VERSIONED = (
     "stagefour/report.py",
@@ -615,6 +628,9 @@ CHART_WIDTH = 180.0  # SVG user units (≈ mm at full width on A4)
 CHART_LABEL = 46.0
 CHART_ROW = 7.0
 CHART_HEAD = 9.0
+CHART_HEAD_SIZE = 3.0  # font size of a column heading, and the smallest it shrinks to
+CHART_HEAD_MIN = 1.9
+CHART_CHAR = 0.75  # width of a bold capital, in font sizes
 
 
 def chart(model: dict, questionnaire: Questionnaire, fmt: Formats) -> dict:
@@ -647,8 +663,18 @@ def chart(model: dict, questionnaire: Questionnaire, fmt: Formats) -> dict:
                 cell["text"] = fmt.gettext("n/a")
             cells.append(cell)
         rows.append({"y": y, "label": _shorten(f"{v['rank']}. {v['name']}", 30), "cells": cells})
+    # Twenty sections or long ids (issue 15, scale): the headings shrink to their column, down to a
+    # readable size, then are cut with an ellipsis (the legend below names every section in full).
+    longest = max(len(text) for _, text in columns)
+    size = max(CHART_HEAD_MIN, min(CHART_HEAD_SIZE, round(0.9 * width / (CHART_CHAR * longest), 2)))
+    fits = max(2, int(0.9 * width / (CHART_CHAR * size)))
     heads = [
-        {"x": round(CHART_LABEL + j * width + width / 2, 2), "text": text, "overall": sid == "overall"}
+        {
+            "x": round(CHART_LABEL + j * width + width / 2, 2),
+            "text": _shorten(text, fits),
+            "overall": sid == "overall",
+            "size": size,
+        }
         for j, (sid, text) in enumerate(columns)
     ]
     return {
@@ -766,6 +792,32 @@ def group_fields(q: Question, rows: list) -> list[Question]:
     ]
 
 
+def item_layout(scored: list[Question]) -> dict:
+    """How a section's item points are laid out: all in one table, split into tables of `per_table`, or turned."""
+    if not scored:
+        return {"turned": False, "per_table": 1}
+    widest = max(len(q.shown_number) for q in scored)
+    fit = int(ITEM_WIDTH // (widest * ITEM_CHAR + ITEM_PADDING))
+    if len(scored) <= fit:
+        return {"turned": False, "per_table": len(scored)}
+    return {"turned": fit < ITEMS_AT_LEAST, "per_table": max(fit, 1)}
+
+
+def answer_runs(section: Section) -> list[tuple[str, Any]]:
+    """A big section's items as runs: ("rows", questions) for one answer table, ("group", q), ("block", b)."""
+    runs: list[tuple[str, Any]] = []
+    for item in section.items or section.questions:
+        if item.type in ("heading", "note"):
+            runs.append(("block", item))
+        elif item.type == "group":
+            runs.append(("group", item))
+        elif runs and runs[-1][0] == "rows":
+            runs[-1][1].append(item)
+        else:
+            runs.append(("rows", [item]))
+    return runs
+
+
 def _common(lang: str, size: str, buyer_profile: dict | None = None) -> dict:
     check_language(lang)
     check_size(size)
@@ -826,6 +878,9 @@ def comparison_html(
             verdict_levels=verdict_levels(questionnaire, fmt),
             reference=lambda path, answers: answer_reference(questionnaire, path, answers, lang),
             decisions=model.get("decisions") or {},
+            item_layout=item_layout,
+            answer_runs=answer_runs,
+            compact_questions=COMPACT_QUESTIONS,
             flag_codes=flag_codes,
             overlays_in_words=overlays,
             generated_at=generated_at or store.now(),
@@ -873,10 +928,12 @@ def _stability(model: dict, questionnaire: Questionnaire, fmt: Formats) -> str:
         for weight, vendor in ((s["lower"], s["lower_winner"]), (s["higher"], s["higher_winner"])):
             if weight is not None and abs(weight - s["weight"]) <= s["weight"] * 0.5:
                 title = localize(_section_title(questionnaire, s["section_id"]), fmt.lang)
+                # The display number a reader knows ("ISG"), not a long internal id (issue 15, scale).
+                shown = next((x.shown_number for x in questionnaire.sections if x.id == s["section_id"]), "")
                 changes.append(
                     fmt.gettext(
                         "%(section)s at %(weight)s puts %(vendor)s first",
-                        section=f"{s['section_id']} {title}",
+                        section=f"{shown or s['section_id']} {title}",
                         weight=fmt.number(weight),
                         vendor=vendor,
                     )

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from stagefour.dates import months_before
@@ -108,9 +109,11 @@ class Result:
         """Whether any pending manual item can still move the overall score."""
         return any(s.provisional for s in self.sections)
 
-    @property
+    @cached_property
     def items(self) -> dict[str, ItemScore]:
         """Every item by question id."""
+        # Cached: pages and the PDF ask once per question, and a 1,000-question result rebuilt
+        # this dict a thousand times a vendor (issue 15, scale).
         return {i.question_id: i for s in self.sections for i in s.items}
 
     def to_dict(self) -> dict:
