@@ -435,7 +435,7 @@ def test_every_route_with_an_id_answers_404_to_ids_beyond_sqlite(app, client, db
     for rule in int_routes(app):
         for position in [n for n, c in rule._converters.items() if type(c).__name__ == "RowIdConverter"]:
             values = {"evaluation_id": v["evaluation_id"], "vendor_id": v["vendor_id"], "thread_id": 1, "team_id": 1}
-            values |= {"user_id": 1}
+            values |= {"user_id": 1, "questionnaire_id": "ai-deployment-partner"}
             values |= {"token": v["token"], "section_id": "A", "attachment_id": "x" * 24, position: huge}
             url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, values=values: str(values[m[1]]), rule.rule)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
