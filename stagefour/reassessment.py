@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from sqlite_utils import Database
+
+from stagefour import store
+from stagefour.evaluations import hash_token
+from stagefour.evaluations import new_token
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import check_value
@@ -88,6 +93,63 @@ def carried_weights(questionnaire: Questionnaire, previous: dict[str, float]) ->
 def next_title(title: str, year: int) -> str:
     """The suggested title of next year's evaluation: "<title> (<year>)"."""
     return f"{title} ({year})"
+
+
+def is_finished(evaluation: dict) -> bool:
+    """Whether a re-assessment may start from an evaluation: its committee's decision is recorded.
+
+    Before the decision the answers may still change, and next year's evaluation would start
+    from answers that are not the ones the decision rests on.
+    """
+    return bool(evaluation["closed_at"])
+
+
+def start_reassessment(
+    db: Database,
+    previous: dict,
+    questionnaire: Questionnaire,
+    title: str,
+    user_id: int,
+    expires_at: str | None,
+) -> tuple[int, list[tuple[int, str]], dict[int, Carried]]:
+    """Next year's evaluation of a finished one, on `questionnaire`: (its id, [(vendor id, link token)],
+    new vendor id -> what carried). The same team, weights where sections remain, buyer profile and vendors."""
+    snapshot_id = store.save_snapshot(
+        db, questionnaire.id, questionnaire.version, questionnaire.hash, questionnaire.source
+    )
+    vendors = store.list_vendors(db, previous["id"])
+    answers = store.answers_by_response(db, [v["response_id"] for v in vendors])
+    tokens, carried, planned = {}, {}, []
+    for v in vendors:
+        tokens[v["id"]] = new_token()
+        carried[v["id"]] = carry_answers(questionnaire, answers[v["response_id"]])
+        planned.append(
+            store.ReassessedVendor(
+                v["id"],
+                v["name"],
+                v["contact_email"],
+                carried[v["id"]].answers,
+                [(d.question_id, d.reason) for d in carried[v["id"]].dropped],
+                hash_token(tokens[v["id"]]),
+            )
+        )
+    evaluation_id, new_ids = store.create_reassessment(
+        db,
+        previous["id"],
+        title,
+        snapshot_id,
+        carried_weights(questionnaire, previous["weights"]),
+        previous["buyer_profile"],
+        user_id,
+        planned,
+        expires_at,
+        team_id=previous["team_id"],
+    )
+    return (
+        evaluation_id,
+        [(new_ids[old], token) for old, token in tokens.items()],
+        {new_ids[old]: c for old, c in carried.items()},
+    )
 
 
 @dataclass(frozen=True)
