@@ -3,10 +3,12 @@ that the vendor confirms or changes, and what changed since last time."""
 
 from __future__ import annotations
 
-import copy
+import html
+import re
 
 import pytest
 
+from forms.vendor import display_values
 from stagefour import reassessment
 from stagefour import store
 
@@ -19,14 +21,16 @@ def decided(db, make_user, make_evaluation, make_vendor):
     owner = make_user("owner")
     evaluation_id = make_evaluation(user_id=owner, weights=None)
     a = make_vendor("Alpha Corp", evaluation_id, complete_answers("stage4-deployer"), submit=True)
-    b = make_vendor("Beta Corp", evaluation_id, {"A1": "Beta Ltd", "A3": 12})
+    b = make_vendor("Beta Corp", evaluation_id, {"A1": "consultancy", "A3": 12})
     store.record_decision(db, evaluation_id, {a["vendor_id"]: ("award", "Best."), b["vendor_id"]: ("reject", "No.")},
                           "", owner)  # fmt: skip
     return owner, evaluation_id, (a, b)
 
 
 def _start(client, evaluation_id, **data):
-    return client.post(f"/evaluations/{evaluation_id}/reassess", data={"title": "Claims 2027", "version": "same"} | data)
+    return client.post(
+        f"/evaluations/{evaluation_id}/reassess", data={"title": "Claims 2027", "version": "same"} | data
+    )
 
 
 def test_owner_starts_a_reassessment_with_the_vendors_and_their_answers(client, db, login, decided):
@@ -44,7 +48,7 @@ def test_owner_starts_a_reassessment_with_the_vendors_and_their_answers(client, 
     vendors = store.list_vendors(db, new_id)
     assert [v["name"] for v in vendors] == ["Alpha Corp", "Beta Corp"]
     assert all(v["status"] == "invited" and v["invitation_id"] for v in vendors)
-    assert store.load_answers(db, vendors[1]["response_id"]) == {"A1": "Beta Ltd", "A3": 12}
+    assert store.load_answers(db, vendors[1]["response_id"]) == {"A1": "consultancy", "A3": 12}
     carried = store.carried_answers(db, [vendors[1]["response_id"]])[vendors[1]["response_id"]]
     assert sorted(carried) == ["A1", "A3"] and not any(r["confirmed_at"] for r in carried.values())
     page = client.get(f"/evaluations/{new_id}").get_data(as_text=True)
@@ -54,3 +58,109 @@ def test_owner_starts_a_reassessment_with_the_vendors_and_their_answers(client, 
     actions = [e["action"] for e in store.audit_entries(db, new_id)]
     assert "evaluation_reassessed" in actions and actions.count("answers_carried") == 2
     assert "evaluation_reassessed" in [e["action"] for e in store.audit_entries(db, evaluation_id)]
+
+
+def _reassess(db, evaluation_id, questionnaire, owner):
+    """Start the re-assessment in the core: (new evaluation id, {vendor name: (vendor id, response id, token)})."""
+    previous = store.get_evaluation(db, evaluation_id)
+    new_id, links, _carried = reassessment.start_reassessment(db, previous, questionnaire, "Next", owner, None)
+    vendors = {v["id"]: v for v in store.list_vendors(db, new_id)}
+    return new_id, {vendors[vid]["name"]: (vid, vendors[vid]["response_id"], token) for vid, token in links}
+
+
+def _section_post(page: str, section, answers: dict) -> dict:
+    """What a browser posts back from a section page of flat questions, left as it is."""
+    base = re.search(r'name="base_versions" value="([^"]*)"', page).group(1)
+    shown = {k: v for k, v in display_values(section, answers).items() if v not in ("", [], None)}
+    return {"base_versions": html.unescape(base)} | shown
+
+
+def test_vendor_sees_carried_marks_and_cannot_submit_before_confirming(client, db, decided, questionnaire):
+    owner, evaluation_id, (a, b) = decided
+    _new, vendors = _reassess(db, evaluation_id, questionnaire, owner)
+    _vid, rid, token = vendors["Alpha Corp"]
+    page = client.get(f"/v/{token}/s/A").get_data(as_text=True)
+    assert "Carried over, please confirm." in page and 'name="confirm" value="A1"' in page
+    before = store.get_response(db, rid)
+    response = client.post(f"/v/{token}/submit", data={"confirm": "yes"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/v/{token}/review")
+    assert store.get_response(db, rid)["status"] == before["status"] == "invited"
+    review = client.get(f"/v/{token}/review").get_data(as_text=True)
+    assert "Carried-over answers to confirm" in review and "#carried-A1" in review
+
+
+def test_confirming_a_section_and_changing_an_answer_confirm_them(client, db, decided, questionnaire):
+    owner, evaluation_id, (a, b) = decided
+    _new, vendors = _reassess(db, evaluation_id, questionnaire, owner)
+    _vid, rid, token = vendors["Beta Corp"]
+    page = client.get(f"/v/{token}/s/A").get_data(as_text=True)
+    assert 'name="confirm" value="A3"' in page
+    # Changing A3 confirms it; nothing ticked confirms nothing else.
+    response = client.post(
+        f"/v/{token}/s/A",
+        data=_section_post(page, questionnaire.sections[0], store.load_answers(db, rid))
+        | {"A3": "14", "action": "save"},
+    )
+    assert response.status_code == 302
+    states = store.carried_answers(db, [rid])[rid]
+    assert states["A3"]["confirmed_how"] == "changed" and store.load_answers(db, rid)["A3"] == 14
+    assert 'name="confirm" value="A3"' not in client.get(f"/v/{token}/s/A").get_data(as_text=True)
+
+
+def test_confirm_all_in_a_section_confirms_only_that_section(client, db, decided, questionnaire):
+    owner, evaluation_id, (a, b) = decided
+    _new, vendors = _reassess(db, evaluation_id, questionnaire, owner)
+    _vid, rid, token = vendors["Alpha Corp"]
+    page = client.get(f"/v/{token}/s/A").get_data(as_text=True)
+    answers_before = store.load_answers(db, rid)
+    response = client.post(
+        f"/v/{token}/s/A",
+        data=_section_post(page, questionnaire.sections[0], store.load_answers(db, rid)) | {"action": "confirm_all"},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/s/A")
+    states = store.carried_answers(db, [rid])[rid]
+    section_a = {q.id for q in questionnaire.sections[0].questions}
+    confirmed = {q for q, r in states.items() if r["confirmed_at"]}
+    assert confirmed and confirmed <= section_a
+    assert all(r["confirmed_how"] == "confirmed" for q, r in states.items() if q in confirmed)
+    assert store.load_answers(db, rid) == answers_before  # confirming wrote no answer
+    entry = [e for e in store.audit_entries(db) if e["action"] == "answers_confirmed"]
+    assert len(entry) == 1 and entry[0]["response_id"] == rid
+
+
+@pytest.mark.parametrize(
+    "confirm",
+    [["C3"], ["NOPE"], ["A1' OR 1=1 --"], ["x" * 100_000], [""]],
+    ids=["another-section", "unknown", "hostile", "huge", "empty"],
+)
+def test_a_section_post_confirms_nothing_outside_its_own_carried_answers(client, db, decided, questionnaire, confirm):
+    owner, evaluation_id, (a, b) = decided
+    _new, vendors = _reassess(db, evaluation_id, questionnaire, owner)
+    _vid, rid, token = vendors["Alpha Corp"]
+    page = client.get(f"/v/{token}/s/A").get_data(as_text=True)
+    response = client.post(
+        f"/v/{token}/s/A",
+        data=_section_post(page, questionnaire.sections[0], store.load_answers(db, rid))
+        | {"action": "save", "confirm": confirm},
+    )
+    assert response.status_code == 302
+    assert not any(r["confirmed_at"] for r in store.carried_answers(db, [rid])[rid].values())
+
+
+def test_a_vendor_link_cannot_confirm_another_vendors_answers(client, db, decided, questionnaire):
+    owner, evaluation_id, (a, b) = decided
+    _new, vendors = _reassess(db, evaluation_id, questionnaire, owner)
+    _a_vid, a_rid, a_token = vendors["Alpha Corp"]
+    _b_vid, b_rid, b_token = vendors["Beta Corp"]
+    # A's old link (the previous evaluation's) opens the closed evaluation, not the new response.
+    response = client.post(f"/v/{a['token']}/s/A", data={"action": "confirm_all"})
+    assert response.status_code in (302, 409)
+    assert not any(r["confirmed_at"] for r in store.carried_answers(db, [a_rid])[a_rid].values())
+    response = client.post(f"/v/{'Zz' * 22}/s/A", data={"action": "confirm_all"})
+    assert response.status_code == 404
+    # B's link confirms B's answers only.
+    page = client.get(f"/v/{b_token}/s/A").get_data(as_text=True)
+    posted = _section_post(page, questionnaire.sections[0], store.load_answers(db, b_rid))
+    client.post(f"/v/{b_token}/s/A", data=posted | {"action": "confirm_all"})
+    assert not any(r["confirmed_at"] for r in store.carried_answers(db, [a_rid])[a_rid].values())
+    assert any(r["confirmed_at"] for r in store.carried_answers(db, [b_rid])[b_rid].values())
