@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
 from stagefour import store
+from stagefour.evaluations import VendorReview
 from stagefour.evaluations import hash_token
 from stagefour.evaluations import new_token
+from stagefour.evaluations import review_vendors
 from stagefour.questionnaire import Question
 from stagefour.questionnaire import Questionnaire
 from stagefour.response import check_value
@@ -174,3 +177,31 @@ def changes_since(
     }
     overall = None if now.overall is None or before.overall is None else round(now.overall - before.overall, 1)
     return Changes(changed, overall, deltas)
+
+
+def changes_by_vendor(
+    db: Database,
+    questionnaire: Questionnaire,
+    reviews: list[VendorReview],
+    previous: dict,
+    previous_questionnaire: Questionnaire,
+    as_of: date,
+) -> dict[int, Changes]:
+    """Vendor id -> what changed since the previous evaluation, for the re-assessed vendors among `reviews`."""
+    continues = store.previous_vendors(db, reviews[0].vendor["evaluation_id"]) if reviews else {}
+    wanted = [continues[r.vendor["id"]] for r in reviews if r.vendor["id"] in continues]
+    before = {
+        r.vendor["id"]: r
+        for r in review_vendors(db, previous, previous_questionnaire, as_of, vendor_ids=wanted)
+    } if wanted else {}  # fmt: skip
+    return {
+        r.vendor["id"]: changes_since(
+            questionnaire,
+            before[continues[r.vendor["id"]]].answers,
+            r.answers,
+            before[continues[r.vendor["id"]]].result,
+            r.result,
+        )
+        for r in reviews
+        if continues.get(r.vendor["id"]) in before
+    }

@@ -2756,13 +2756,10 @@ def next_evaluations(db: Database, evaluation_id: int) -> list[dict]:
     return _rows(db, sql, [evaluation_id])
 
 
-def previous_responses(db: Database, evaluation_id: int) -> dict[int, int]:
-    """Vendor id -> the response id of the vendor it continues in the previous evaluation."""
-    sql = """
-        SELECT v.id AS vendor_id, r.id AS response_id
-        FROM vendors v JOIN responses r ON r.vendor_id = v.previous_vendor_id WHERE v.evaluation_id = ?
-    """
-    return {r["vendor_id"]: r["response_id"] for r in _rows(db, sql, [evaluation_id])}
+def previous_vendors(db: Database, evaluation_id: int) -> dict[int, int]:
+    """Vendor id -> the id of the vendor it continues in the previous evaluation (re-assessed vendors only)."""
+    sql = "SELECT id, previous_vendor_id FROM vendors WHERE evaluation_id = ? AND previous_vendor_id IS NOT NULL"
+    return {r["id"]: r["previous_vendor_id"] for r in _rows(db, sql, [evaluation_id])}
 
 
 def carried_answers(db: Database, response_ids: Sequence[int]) -> dict[int, dict[str, dict]]:

@@ -164,3 +164,35 @@ def test_a_vendor_link_cannot_confirm_another_vendors_answers(client, db, decide
     client.post(f"/v/{b_token}/s/A", data=posted | {"action": "confirm_all"})
     assert not any(r["confirmed_at"] for r in store.carried_answers(db, [a_rid])[a_rid].values())
     assert any(r["confirmed_at"] for r in store.carried_answers(db, [b_rid])[b_rid].values())
+
+
+def test_comparison_shows_what_changed_since_the_previous_evaluation(client, db, login, decided, questionnaire):
+    owner, evaluation_id, (a, b) = decided
+    new_id, vendors = _reassess(db, evaluation_id, questionnaire, owner)
+    _vid, rid, token = vendors["Beta Corp"]
+    page = client.get(f"/v/{token}/s/A").get_data(as_text=True)
+    posted = _section_post(page, questionnaire.sections[0], store.load_answers(db, rid))
+    client.post(f"/v/{token}/s/A", data=posted | {"A3": "40", "action": "save"})
+    login(owner)
+    plain = client.get(f"/evaluations/{new_id}/compare").get_data(as_text=True)
+    assert "Changed since" not in plain and "changes=1" in plain
+    shown = client.get(f"/evaluations/{new_id}/compare?changes=1")
+    assert shown.status_code == 200
+    soup = shown.get_data(as_text=True)
+    assert "Changed since Claims automation partner" in soup
+    beta = soup[soup.index('id="changes-' + str(_vid)) :]
+    beta = beta[: beta.index("</section>")]
+    assert "A3" in beta and "A1" not in beta.split("differ")[1]  # only the changed answer is listed
+    alpha = soup[soup.index('id="changes-' + str(vendors["Alpha Corp"][0])) :]
+    alpha = alpha[: alpha.index("</section>")]
+    # Alpha changed nothing; only its evidence files, which never carry over, differ (and cost it points).
+    listed = set(re.findall(r'<span class="qid">([A-Z0-9_]+)</span>', alpha))
+    with_files = {
+        q.id for q in questionnaire.questions.values() if q.type == "file" or any(f.type == "file" for f in q.fields)
+    }
+    assert listed and listed <= with_files
+    assert 'class="delta down"' in alpha
+    review = client.get(f"/evaluations/{new_id}/vendors/{_vid}").get_data(as_text=True)
+    states = review[review.index("carried-states") :]
+    states = states[: states.index("</dl>")]
+    assert "Changed by the vendor</dt><dd>A3</dd>" in states and "Not confirmed yet</dt><dd>A1</dd>" in states

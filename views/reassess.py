@@ -137,3 +137,31 @@ def reassessment_of(evaluation: dict) -> dict:
         "next": [e for e in visible if not previous or e["id"] != previous["id"]],
         "carried": carried,
     }
+
+
+@bp.app_template_global("changes_since_previous")
+def changes_since_previous(evaluation: dict, reviews: list, as_of) -> dict | None:
+    """What changed per re-assessed vendor since the previous evaluation (the comparison's and the review
+    page's "Changed since …"); None without a previous evaluation this user may see."""
+    db = get_db()
+    previous = store.get_evaluation(db, evaluation["previous_evaluation_id"] or 0)
+    if previous is None or access.evaluation_role(db, g.user, previous) is None:
+        return None
+    questionnaire = for_snapshot(evaluation["snapshot_id"])
+    changes = reassessment.changes_by_vendor(
+        db, questionnaire, reviews, previous, for_snapshot(previous["snapshot_id"]), as_of
+    )
+    states = store.carried_answers(db, [r.vendor["response_id"] for r in reviews])
+    vendors = []
+    for r in reviews:
+        rows = states[r.vendor["response_id"]]
+        vendors.append(
+            {
+                "vendor": r.vendor,
+                "changes": changes.get(r.vendor["id"]),
+                "confirmed": [q for q, s in rows.items() if s["carried"] and s["confirmed_how"] == "confirmed"],
+                "changed": [q for q, s in rows.items() if s["carried"] and s["confirmed_how"] == "changed"],
+                "waiting": [q for q, s in rows.items() if s["carried"] and not s["confirmed_at"]],
+            }
+        )
+    return {"previous": previous, "vendors": vendors, "questionnaire": questionnaire}
