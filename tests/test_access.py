@@ -165,6 +165,10 @@ decision.reopen             POST    login      403     403        302    404    
 library.team_library        GET     login      200     200        200    404          200              404    login     login     login
 library.upload              POST    login      403     403        422    404          403              404    login     login     login
 library.shipped_questionnaires GET  login      403     403        403    403          403              200    login     login     login
+# Re-assessment (issue 16, views/reassess.py): evaluation 1 has no decision, so the owner's page says to record one
+# first (200) and a post is refused (409) before its (empty) form is read.
+reassess.start              GET     login      403     403        200    404          404              404    login     login     login
+reassess.start              POST    login      403     403        409    404          404              404    login     login     login
 """  # noqa: E501 (a row of the table per line)
 
 # The form each POST sends in the matrix: valid where a valid form exists, so a refusal is

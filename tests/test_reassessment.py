@@ -3,6 +3,7 @@ that the vendor confirms or changes, and what changed since last time."""
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 
@@ -11,6 +12,7 @@ import pytest
 from forms.vendor import display_values
 from stagefour import reassessment
 from stagefour import store
+from stagefour.questionnaire import parse_questionnaire
 
 from .conftest import complete_answers
 
@@ -196,3 +198,131 @@ def test_comparison_shows_what_changed_since_the_previous_evaluation(client, db,
     states = review[review.index("carried-states") :]
     states = states[: states.index("</dl>")]
     assert "Changed by the vendor</dt><dd>A3</dd>" in states and "Not confirmed yet</dt><dd>A1</dd>" in states
+
+
+def _next_version(questionnaire):
+    """Version 1.2.0 of the questionnaire in which A5 is gone and A3 allows at most 10 weeks."""
+    source = copy.deepcopy(questionnaire.source)
+    source["version"] = "1.2.0"
+    first = source["sections"][0]
+    first["questions"] = [q for q in first["questions"] if q["id"] != "A5"]
+    next(q for q in first["questions"] if q["id"] == "A3")["max"] = 10
+    return parse_questionnaire(source, "test 1.2.0")
+
+
+def test_the_current_library_version_drops_removed_and_invalid_answers_and_says_which(
+    client, db, login, decided, questionnaire, team
+):
+    owner, evaluation_id, (a, b) = decided
+    newer = _next_version(questionnaire)
+    store.add_to_library(db, team, newer.id, newer.version, newer.hash, newer.source, "v12.yaml", owner)
+    login(owner)
+    assert "1.2.0" in client.get(f"/evaluations/{evaluation_id}/reassess").get_data(as_text=True)
+    response = _start(client, evaluation_id, version="current")
+    assert response.status_code == 302
+    new_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    new = store.get_evaluation(db, new_id)
+    assert store.get_snapshot(db, new["snapshot_id"])["version"] == "1.2.0"
+    vendors = {v["name"]: v for v in store.list_vendors(db, new_id)}
+    alpha, beta = vendors["Alpha Corp"]["response_id"], vendors["Beta Corp"]["response_id"]
+    states = store.carried_answers(db, [alpha, beta])
+    assert states[beta]["A3"]["carried"] == 0 and states[beta]["A3"]["reason"] == reassessment.INVALID  # 12 > 10
+    assert "A3" not in store.load_answers(db, beta) and store.load_answers(db, beta)["A1"] == "consultancy"
+    assert states[alpha]["A5"]["carried"] == 0 and states[alpha]["A5"]["reason"] == reassessment.REMOVED
+    assert store.load_answers(db, alpha)["A3"] == 7  # still within 10: carried
+    page = client.get(f"/evaluations/{new_id}").get_data(as_text=True)
+    assert "the answer does not fit the new version of the question" in page
+    assert "the question is no longer in the questionnaire" in page
+    [entry] = [e for e in store.audit_entries(db, new_id) if e["action"] == "answers_carried" and e["vendor_id"] ==
+               vendors["Beta Corp"]["id"]]  # fmt: skip
+    assert entry["detail"]["dropped"] == {"A3": "invalid"}
+
+
+def test_repeating_groups_carry_every_row_and_files_stay_behind(db, decided, questionnaire):
+    owner, evaluation_id, (a, b) = decided
+    before = store.load_answers(db, a["response_id"])
+    _new, vendors = _reassess(db, evaluation_id, questionnaire, owner)
+    after = store.load_answers(db, vendors["Alpha Corp"][1])
+    assert after["C1"] == before["C1"] and len(after["B1"]) == len(before["B1"]) > 1
+    assert not [q for q in after if questionnaire.questions[q].type == "file"]
+    states = store.carried_answers(db, [vendors["Alpha Corp"][1]])[vendors["Alpha Corp"][1]]
+    assert {q for q, s in states.items() if s["reason"] == reassessment.FILE} == {
+        q for q in before if questionnaire.questions[q].type == "file"
+    }
+
+
+def test_changing_a_carried_answer_through_any_write_path_confirms_it(db, decided, questionnaire):
+    owner, evaluation_id, (a, b) = decided
+    _new, vendors = _reassess(db, evaluation_id, questionnaire, owner)
+    _vid, rid, _token = vendors["Alpha Corp"]
+    versions = store.answer_versions(db, rid)
+    store.save_answers(db, rid, {"A2": 4, "A3": None}, versions, "vendor:test")
+    states = store.carried_answers(db, [rid])[rid]
+    assert states["A2"]["confirmed_how"] == states["A3"]["confirmed_how"] == "changed"
+    assert states["A1"]["confirmed_at"] is None
+
+
+@pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("evaluator", 403)])
+def test_only_an_owner_starts_a_reassessment(client, db, login, make_user, decided, role, status):
+    _owner, evaluation_id, _vendors = decided
+    count = len(store.list_evaluations(db))
+    login(make_user(role))
+    assert client.get(f"/evaluations/{evaluation_id}/reassess").status_code == status
+    assert _start(client, evaluation_id).status_code == status
+    assert len(store.list_evaluations(db)) == count
+
+
+def test_another_teams_owner_gets_404(client, db, login, make_user, make_team, decided):
+    _owner, evaluation_id, _vendors = decided
+    login(make_user("owner", team_id=make_team("Another team")))
+    assert _start(client, evaluation_id).status_code == 404
+    assert client.get(f"/evaluations/{evaluation_id}/reassess").status_code == 404
+    assert len(store.list_evaluations(db)) == 1
+
+
+def test_an_evaluation_without_a_decision_cannot_be_reassessed(client, db, login, make_user, make_evaluation):
+    owner = make_user("owner")
+    evaluation_id = make_evaluation(user_id=owner)
+    login(owner)
+    page = client.get(f"/evaluations/{evaluation_id}/reassess")
+    assert page.status_code == 200 and "Record the committee's decision first" in page.get_data(as_text=True)
+    assert _start(client, evaluation_id).status_code == 409
+    assert len(store.list_evaluations(db)) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "field_error"),
+    [
+        ({"title": ""}, "Enter a title."),
+        ({"title": "x" * 201}, "Use at most 200 characters."),
+        ({"title": "Two\nlines"}, None),
+        ({"version": "ancient"}, "Not a valid choice."),
+    ],
+    ids=["empty", "huge", "two-lines", "unknown-version"],
+)
+def test_a_bad_form_is_refused_beside_its_field_and_creates_nothing(client, db, login, decided, data, field_error):
+    owner, evaluation_id, _vendors = decided
+    login(owner)
+    before = (len(store.list_evaluations(db)), len(store.audit_entries(db)))
+    response = _start(client, evaluation_id, **data)
+    assert response.status_code == 422
+    if field_error:
+        assert field_error in response.get_data(as_text=True)
+    assert (len(store.list_evaluations(db)), len(store.audit_entries(db))) == before
+
+
+def test_reassessing_needs_a_csrf_token(tmp_path, db, make_user, decided):
+    from app import create_app
+
+    from .conftest import PASSWORD
+    from .conftest import app_config
+
+    owner, evaluation_id, _vendors = decided
+    app = create_app(app_config(tmp_path, WTF_CSRF_ENABLED=True))
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    email = store.get_user(db, owner)["email"]
+    assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 302
+    assert _start(client, evaluation_id).status_code == 400
+    assert len(store.list_evaluations(db)) == 1
