@@ -326,3 +326,19 @@ def test_reassessing_needs_a_csrf_token(tmp_path, db, make_user, decided):
     assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 302
     assert _start(client, evaluation_id).status_code == 400
     assert len(store.list_evaluations(db)) == 1
+
+
+def test_carry_answers_keeps_what_still_fits_and_names_the_rest(questionnaire):
+    previous = {
+        "A1": "consultancy",  # carried
+        "A2": 9999,  # above the maximum: invalid
+        "B2": 3,  # computed: never answered
+        "B5": [{"name": "cert.pdf", "sha256": "0" * 64, "size": 3, "content_type": "application/pdf", "id": "x"}],
+        "Z9": "a question that is gone",
+        "C4": None,  # unanswered: nothing to carry or drop
+    }
+    carried = reassessment.carry_answers(questionnaire, previous)
+    assert carried.answers == {"A1": "consultancy"}
+    reasons = {d.question_id: d.reason for d in carried.dropped}
+    assert reasons == {"A2": "invalid", "B2": "computed", "B5": "file", "Z9": "removed"}
+    assert "from 0 to 500" in next(d.detail for d in carried.dropped if d.question_id == "A2")
