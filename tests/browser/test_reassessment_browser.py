@@ -3,6 +3,8 @@ confirms it section by section and submits; at desktop and phone widths."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
@@ -11,6 +13,7 @@ from stagefour import reassessment
 from stagefour import store
 from stagefour.scoring import completeness
 
+from .conftest import demo_links
 from .conftest import shot
 
 WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
@@ -99,3 +102,41 @@ def test_a_vendor_confirms_carried_answers_section_by_section_and_submits(live, 
         assert all(s["confirmed_at"] for s in states if s["carried"])
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_owner_starts_next_years_evaluation_and_sees_what_changed(live, page: Page, width):
+    base, output, app = live
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    db = store.open_db(app.config["DATABASE"])
+    evaluation = store.list_evaluations(db)[-1]
+    vendors = store.list_vendors(db, evaluation["id"])
+    store.record_decision(
+        db, evaluation["id"], {v["id"]: ("shortlist", "Checked.") for v in vendors}, "", evaluation["created_by"]
+    )
+    db.close()
+    creds = demo_links(output)
+    page.goto(f"{base}/login")
+    page.fill("#email", creds["email"])
+    page.fill("#password", creds["password"])
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base}/evaluations/{evaluation['id']}")
+    page.get_by_role("link", name="Start next year's evaluation").click()
+    expect(page.locator("#title")).to_have_value(re.compile(r"\(\d{4}\)$"))
+    shot(page, f"reassess-form-{width}")
+    page.get_by_role("button", name="Start the re-assessment").click()
+    expect(page.locator("#carried")).to_be_visible()
+    expect(page.locator("#new-links .copy-link")).to_have_count(len(vendors))
+    shot(page, f"reassess-new-evaluation-{width}")
+    new_id = int(page.url.split("#")[0].rstrip("/").split("/")[-1])
+    db = store.open_db(app.config["DATABASE"])
+    first = store.list_vendors(db, new_id)[0]
+    store.save_answers(db, first["response_id"], {"A2": 1}, store.answer_versions(db, first["response_id"]), "test")
+    db.close()
+    page.goto(f"{base}/evaluations/{new_id}/compare")
+    page.get_by_role("link", name="Show what changed since the previous evaluation").click()
+    expect(page.locator("#changes")).to_contain_text("Changed since")
+    shot(page, f"reassess-compare-changes-{width}")
+    page.goto(f"{base}/evaluations/{new_id}/vendors/{first['id']}")
+    expect(page.locator("dl.carried-states")).to_contain_text("A2")
+    shot(page, f"reassess-response-changes-{width}")
