@@ -30,6 +30,7 @@ from views import lost_link
 from views import notifications
 from views import offline
 from views import oidc
+from views import reassess
 from views import reports
 from views import review
 from views import scoring
@@ -151,6 +152,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(decision.bp)
     app.register_blueprint(library.bp)
+    app.register_blueprint(reassess.bp)
     commands.register(app)
     return app
 

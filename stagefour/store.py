@@ -2664,6 +2664,147 @@ def library_latest(db: Database, team_ids: Sequence[int]) -> list[dict]:
     return _rows(db, sql, list(team_ids))
 
 
+# --- re-assessment (issue 16) ---
+#
+# Next year's evaluation starts from a decided one: it names its previous evaluation, each of its
+# vendors names the vendor it continues, and each carried answer has a row in `carried_answers`
+# until the vendor confirms it. Changing a carried answer confirms it, whatever writes the change
+# (the form, an import, an offline sheet): a trigger on `answers` says so, not each write path.
+
+
+@dataclass(frozen=True)
+class ReassessedVendor:
+    """One vendor of a new re-assessment: who they continue, what carries, the hash of their new link."""
+
+    previous_vendor_id: int
+    name: str
+    contact_email: str | None
+    answers: dict
+    dropped: list  # [(question id, reason)]
+    token_hash: str
+
+
+@migrations()
+def m020_reassessment(db: Database) -> None:
+    db.execute("ALTER TABLE evaluations ADD COLUMN previous_evaluation_id INTEGER REFERENCES evaluations(id)")
+    db.execute("ALTER TABLE vendors ADD COLUMN previous_vendor_id INTEGER REFERENCES vendors(id)")
+    db.execute(
+        "CREATE TABLE carried_answers (response_id INTEGER NOT NULL REFERENCES responses(id), "
+        "question_id TEXT NOT NULL, carried INTEGER NOT NULL, reason TEXT, confirmed_at TEXT, confirmed_how TEXT, "
+        "PRIMARY KEY (response_id, question_id))"
+    )
+    db.execute(
+        "CREATE TRIGGER answers_change_confirms_carried AFTER UPDATE OF value ON answers "
+        "WHEN NEW.value IS NOT OLD.value BEGIN "
+        "UPDATE carried_answers SET confirmed_at = NEW.updated_at, confirmed_how = 'changed' "
+        "WHERE response_id = NEW.response_id AND question_id = NEW.question_id AND carried = 1 "
+        "AND confirmed_at IS NULL; END"
+    )
+
+
+def create_reassessment(
+    db: Database,
+    previous_evaluation_id: int,
+    title: str,
+    snapshot_id: int,
+    weights: dict,
+    buyer_profile: dict,
+    user_id: int,
+    vendors: Sequence[ReassessedVendor],
+    expires_at: str | None,
+    *,
+    team_id: int,
+) -> tuple[int, dict[int, int]]:
+    """Next year's evaluation with its vendors, their carried answers and new links, in one transaction:
+    (new evaluation id, previous vendor id -> new vendor id)."""
+    actor = f"user:{user_id}"
+    stamp = now()
+    with write_transaction(db):
+        evaluation_id = create_evaluation(
+            db, title, snapshot_id, None, weights, buyer_profile, user_id, team_id=team_id
+        )
+        db.execute(
+            "UPDATE evaluations SET previous_evaluation_id = ? WHERE id = ?", [previous_evaluation_id, evaluation_id]
+        )
+        new_ids = {}
+        for v in vendors:
+            vendor_id = add_vendor(db, evaluation_id, v.name, v.contact_email, actor)
+            new_ids[v.previous_vendor_id] = vendor_id
+            db.execute("UPDATE vendors SET previous_vendor_id = ? WHERE id = ?", [v.previous_vendor_id, vendor_id])
+            response_id = _row(db, "SELECT id FROM responses WHERE vendor_id = ?", [vendor_id])["id"]
+            for qid, value in v.answers.items():
+                # Version 0, as if there before the vendor's first page: never a conflict with their first save.
+                db.execute(
+                    "INSERT INTO answers (response_id, question_id, value, changed_version, changed_by, updated_at) "
+                    "VALUES (?, ?, ?, 0, 'carried', ?)",
+                    [response_id, qid, _answer_json(qid, value), stamp],
+                )
+            db.conn.executemany(
+                "INSERT INTO carried_answers (response_id, question_id, carried, reason) VALUES (?, ?, ?, ?)",
+                [(response_id, qid, 1, None) for qid in v.answers] + [(response_id, q, 0, r) for q, r in v.dropped],
+            )
+            issue_invitation(db, vendor_id, v.token_hash, expires_at, actor)
+            audit(db, actor, "answers_carried", evaluation_id=evaluation_id, vendor_id=vendor_id,
+                  response_id=response_id, previous_vendor=v.previous_vendor_id, carried=sorted(v.answers),
+                  dropped=dict(v.dropped))  # fmt: skip
+        for where in (previous_evaluation_id, evaluation_id):
+            audit(db, actor, "evaluation_reassessed", evaluation_id=where, previous=previous_evaluation_id,
+                  new=evaluation_id, snapshot=snapshot_id, vendors=len(new_ids))  # fmt: skip
+    return evaluation_id, new_ids
+
+
+def next_evaluations(db: Database, evaluation_id: int) -> list[dict]:
+    """The re-assessments started from an evaluation (id, title, team_id), oldest first."""
+    sql = "SELECT id, title, team_id, restricted FROM evaluations WHERE previous_evaluation_id = ? ORDER BY id"
+    return _rows(db, sql, [evaluation_id])
+
+
+def previous_vendors(db: Database, evaluation_id: int) -> dict[int, int]:
+    """Vendor id -> the id of the vendor it continues in the previous evaluation (re-assessed vendors only)."""
+    sql = "SELECT id, previous_vendor_id FROM vendors WHERE evaluation_id = ? AND previous_vendor_id IS NOT NULL"
+    return {r["id"]: r["previous_vendor_id"] for r in _rows(db, sql, [evaluation_id])}
+
+
+def carried_answers(db: Database, response_ids: Sequence[int]) -> dict[int, dict[str, dict]]:
+    """Response id -> question id -> {carried, reason, confirmed_at, confirmed_how} (empty when nothing carried)."""
+    out: dict[int, dict[str, dict]] = {rid: {} for rid in response_ids}
+    marks = ",".join("?" * len(response_ids)) or "NULL"
+    sql = f"SELECT * FROM carried_answers WHERE response_id IN ({marks}) ORDER BY question_id"
+    for r in _rows(db, sql, list(response_ids)):
+        out[r["response_id"]][r["question_id"]] = r
+    return out
+
+
+def confirm_carried(db: Database, response_id: int, question_ids: Sequence[str], actor: str) -> list[str]:
+    """Mark these carried answers confirmed by the vendor as they stand; returns the ids that were waiting."""
+    if not question_ids:
+        return []
+    marks = ",".join("?" * len(question_ids))
+    with write_transaction(db):
+        response = _row(db, "SELECT * FROM responses WHERE id = ?", [response_id])
+        if response is None:
+            raise StoreError("no such response")
+        evaluation_id = _evaluation_of_response(db, response_id)
+        if response["status"] not in EDITABLE or is_closed(db, evaluation_id):
+            raise NotEditable("this response cannot change now")
+        waiting = [
+            r["question_id"]
+            for r in _rows(
+                db,
+                f"SELECT question_id FROM carried_answers WHERE response_id = ? AND carried = 1 "
+                f"AND confirmed_at IS NULL AND question_id IN ({marks}) ORDER BY question_id",
+                [response_id, *question_ids],
+            )
+        ]
+        if waiting:
+            db.execute(
+                f"UPDATE carried_answers SET confirmed_at = ?, confirmed_how = 'confirmed' WHERE response_id = ? "
+                f"AND carried = 1 AND confirmed_at IS NULL AND question_id IN ({marks})",
+                [now(), response_id, *question_ids],
+            )
+            audit(db, actor, "answers_confirmed", evaluation_id=evaluation_id, vendor_id=response["vendor_id"],
+                  response_id=response_id, questions=waiting)  # fmt: skip
+    return waiting
 # --- vendors offline: uploaded answer workbooks awaiting confirmation (issue 16) ---
 #
 # A vendor's upload is read once and held here, keyed by response, until the vendor confirms it on

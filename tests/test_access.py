@@ -179,6 +179,10 @@ library.shipped_questionnaires GET  login      403     403        403    403    
 # (questionnaire_id = the shipped ai-deployment-partner); other teams and administrators are not members (404).
 library.template            GET     login      200     200        200    404          200              404    login     login     login
 library.download            GET     login      200     200        200    404          200              404    login     login     login
+# Re-assessment (issue 16, views/reassess.py): evaluation 1 has no decision, so the owner's page says to record one
+# first (200) and a post is refused (409) before its (empty) form is read.
+reassess.start              GET     login      403     403        200    404          404              404    login     login     login
+reassess.start              POST    login      403     403        409    404          404              404    login     login     login
 """  # noqa: E501 (a row of the table per line)
 
 # The form each POST sends in the matrix: valid where a valid form exists, so a refusal is

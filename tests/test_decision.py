@@ -264,7 +264,8 @@ VENDOR_WRITES = {
 }
 # POST routes that change nothing of an evaluation's judgment: a language, the reopening itself,
 # report and export requests (reads), and everything about accounts, teams and sessions.
-NOT_WRITES = {"vendor.language", "decision.reopen"}
+# Re-assessment (issue 16) reads a decided evaluation and writes a new one: it needs the decision.
+NOT_WRITES = {"vendor.language", "decision.reopen", "reassess.start"}
 
 
 def test_the_tables_of_write_routes_cover_every_post_route_of_an_evaluation_or_a_link(app):

@@ -88,6 +88,11 @@ PAGES: dict[str, list[tuple[str, dict, int]] | Skip] = {
         ("buyer", {"evaluation_id": "decided"}, 200),
         ("buyer", {"evaluation_id": "empty"}, 200),
     ],
+    # Re-assessment (issue 16): the form on a decided evaluation, the "decide first" page on an open one.
+    "reassess.start": [
+        ("buyer", {"evaluation_id": "decided"}, 200),
+        ("buyer", {"evaluation_id": "evaluation"}, 200),
+    ],
     "scoring.assignments": [
         ("buyer", {"evaluation_id": "evaluation"}, 200),
         ("buyer", {"evaluation_id": "evaluation", "saved": "1"}, 200),

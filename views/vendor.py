@@ -33,6 +33,7 @@ from flask_babel import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
@@ -166,6 +167,12 @@ class Link:
         """The answers, and the version at which each last changed (what a section page shows)."""
         return store.load_answers_and_versions(get_db(), self.response["id"])
 
+    def waiting(self) -> set[str]:
+        """The carried-over answers (issue 16) the vendor has not confirmed or changed yet."""
+        rid = self.response["id"]
+        rows = store.carried_answers(get_db(), [rid])[rid].values()
+        return {r["question_id"] for r in rows if r["carried"] and not r["confirmed_at"]}
+
     def progress(self, answers: dict) -> Completeness:
         """Required answers given, per section (vendors see progress, never scores)."""
         return completeness(self.questionnaire, answers)
@@ -188,7 +195,7 @@ def _closed_page(link: Link, unsaved: str = ""):
 
 
 # What a posted section carries besides answers: never shown back as "your unsaved answers".
-_FORM_PLUMBING = {"csrf_token", "base_versions", "page_id", "seq", "action", "changed"}
+_FORM_PLUMBING = {"csrf_token", "base_versions", "page_id", "seq", "action", "changed", "confirm"}
 
 
 def _unsaved_text(formdata) -> str:
@@ -310,6 +317,8 @@ def _render_section(
     progress = link.progress(answers)
     thread_list = _macro("vendor/_threads.html", "thread_list") if threads else None
     picks = _picks(link, section, answers)
+    waiting = link.waiting() & {q.id for q in section.questions}
+    carried_mark = _macro("vendor/_carried.html", "carried_mark") if waiting else None
     body = []
     for q in section.items or section.questions:
         if isinstance(q, Block):
@@ -339,6 +348,8 @@ def _render_section(
                 blake2b(shown).digest(),
             )
             body.append(_kept(_fragments, key, lambda args=args: _macro("vendor/_question.html", "question")(*args)))
+        if q.id in waiting:
+            body.append(carried_mark(q, disabled))
         if q.id in threads:
             body.append(thread_list(threads[q.id], section.id))
     return (
@@ -361,6 +372,7 @@ def _render_section(
                 next_url=_next_url(link, section, progress),
                 depends_on=_depends_on(link, section, lang),
                 money_note=_money_note(link, section),
+                waiting=waiting,
             ),
         ),
         status,
@@ -555,6 +567,12 @@ def save_section(token: str, section_id: str):
         return _render_section(link, section, answers, versions, values, outcome["errors"], conflicts, 422)
     stamp = _time(outcome["saved_at"])
     flash(_("Saved at %(time)s.", time=stamp), "success")
+    confirmed = _confirm(link, section, request.form, every=action == "confirm_all")
+    if confirmed:
+        flash(ngettext("%(num)s carried-over answer confirmed.", "%(num)s carried-over answers confirmed.",
+                       len(confirmed)), "success")  # fmt: skip
+    if action == "confirm_all":
+        return redirect(url_for("vendor.section", token=token, section_id=section_id))
     if outcome["removed"]:
         # Not Post/Redirect/Get: the removed row lives on only in this page's form, for its Undo
         # button. Posting this form again is harmless: it carries the rows as they now are.
@@ -606,6 +624,8 @@ def autosave(token: str, section_id: str):
         return jsonify(error=link.refusal(), final=True), 409
     changed = {c for c in request.form.get("changed", "").split(",") if c}
     outcome = _save(link, section, request.form, MultiDict(), "save", only=changed or None)
+    if not outcome["errors"] and not outcome["conflicts"]:
+        _confirm(link, section, request.form)
     return jsonify(
         saved=outcome["saved"],
         saved_at=outcome["saved_at"],
@@ -615,6 +635,17 @@ def autosave(token: str, section_id: str):
         conflicts={k: _conflict_text(link, k, v) for k, v in outcome["conflicts"].items()},
         conflict_versions=outcome["conflict_versions"],
     ), (200 if not outcome["errors"] and not outcome["conflicts"] else 422)
+
+
+def _confirm(link: Link, section: Section, formdata, every: bool = False) -> list[str]:
+    """Confirm the carried-over answers of this section the vendor ticked (or all of them); ids of
+    other sections or unknown ones are ignored: a page confirms only what it showed."""
+    here = {q.id for q in section.questions}
+    wanted = here if every else here.intersection(formdata.getlist("confirm"))
+    try:
+        return store.confirm_carried(get_db(), link.response["id"], sorted(wanted), link.actor)
+    except store.NotEditable:
+        abort(409)
 
 
 def _conflict_text(link: Link, qid: str, value) -> str:
@@ -893,6 +924,18 @@ def review(token: str):
     return _render_review(open_link(token))
 
 
+def _unconfirmed(link: Link, answers: dict, required_only: bool = True) -> list[tuple]:
+    """(section, question, required) of the carried-over answers still to confirm that apply, in questionnaire order."""
+    waiting = link.waiting()
+    questions = link.questionnaire.questions
+    return [
+        (s, q, q.required)
+        for s in link.questionnaire.sections
+        for q in s.questions
+        if q.id in waiting and (q.required or not required_only) and is_applicable(q, answers, questions)
+    ]
+
+
 def _render_review(link: Link, confirm_error: str | None = None, status: int = 200):
     answers = link.answers()
     result = link.progress(answers)
@@ -913,6 +956,7 @@ def _render_review(link: Link, confirm_error: str | None = None, status: int = 2
         problems=problems,
         applicable=applicable,
         confirm_error=confirm_error,
+        unconfirmed=_unconfirmed(link, answers, required_only=False),
     )
     return render_template("vendor/review.html", **context), status
 
@@ -960,6 +1004,9 @@ def submit(token: str):
     result = link.progress(link.answers())
     if result.missing:
         flash(_("Some required answers are missing."), "error")
+        return redirect(url_for("vendor.review", token=token))
+    if _unconfirmed(link, link.answers()):
+        flash(_("Some required answers carried over from your previous response are not confirmed yet."), "error")
         return redirect(url_for("vendor.review", token=token))
     if request.form.get("confirm") != "yes":
         # nothing changes: the response stays open and the page says what is needed, beside the box

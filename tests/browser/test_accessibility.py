@@ -338,6 +338,24 @@ def walk_every_page_type(live, page: Page, check: Check) -> list[str]:
     expect(page.get_by_role("heading", name="Reopen the evaluation")).to_be_visible()
     check("decision-recorded", page, info.value)
     seen.append("decision-recorded")
+    # Re-assessment (issue 16): next year's evaluation from the decided one; a vendor's carried answers.
+    visit("reassess", f"{base}/evaluations/{evaluation_id}/reassess")
+    with page.expect_response(lambda r: r.request.resource_type == "document" and r.request.method == "GET") as info:
+        page.get_by_role("button", name="Start the re-assessment").click()
+    expect(page.locator("#carried")).to_be_visible()  # the new evaluation: new links, what carried per vendor
+    check("evaluation-reassessed", page, info.value)
+    seen.append("evaluation-reassessed")
+    again = page.url.split("#")[0]
+    carried_link = page.get_by_label("Link for Harbour Deployments").input_value()
+    visit("vendor-section-carried", f"{carried_link}/s/B")
+    expect(page.locator(".carried-mark").first).to_be_visible()
+    visit("vendor-review-carried", f"{carried_link}/review")
+    expect(page.locator("ul.unconfirmed li").first).to_be_visible()
+    visit("comparison-changes", f"{again}/compare?changes=1")
+    expect(page.locator("#changes")).to_be_visible()
+    response_url = page.locator("a", has_text="Harbour Deployments").first.get_attribute("href")
+    visit("response-view-changes", f"{base}{response_url}")
+    expect(page.locator("dl.carried-states")).to_be_visible()
     return seen
 
 
@@ -379,7 +397,7 @@ def test_every_page_type_has_no_serious_or_critical_axe_violations(live, axe_pag
             shot(page, f"axe-{name}")
 
     seen = walk_every_page_type(live, axe_page, check)
-    assert len(seen) == 55, seen
+    assert len(seen) == 61, seen
     report = "\n".join(f"{name}:\n{_describe(v)}" for name, v in failures.items())
     assert not failures, f"serious or critical axe-core violations:\n{report}"
 
