@@ -2805,6 +2805,8 @@ def confirm_carried(db: Database, response_id: int, question_ids: Sequence[str],
             audit(db, actor, "answers_confirmed", evaluation_id=evaluation_id, vendor_id=response["vendor_id"],
                   response_id=response_id, questions=waiting)  # fmt: skip
     return waiting
+
+
 # --- vendors offline: uploaded answer workbooks awaiting confirmation (issue 16) ---
 #
 # A vendor's upload is read once and held here, keyed by response, until the vendor confirms it on
