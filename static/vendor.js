@@ -314,6 +314,16 @@
     if (seqInput) { seqInput.value = nextSeq(); }
   });
 
+  // A field that takes the focus is never left under the sticky bar of buttons (WCAG 2.4.11). The page's
+  // scroll-padding-bottom covers a field the browser scrolls to, but Chromium leaves a field that is
+  // already partly in view where it is, its middle under the bar.
+  var bar = form.querySelector(".actions");
+  form.addEventListener("focusin", function (event) {
+    if (!bar || bar.contains(event.target) || getComputedStyle(bar).position !== "sticky") { return; }
+    var overlap = event.target.getBoundingClientRect().bottom - bar.getBoundingClientRect().top;
+    if (overlap > 0) { window.scrollBy(0, overlap + 16); }
+  });
+
   // A closed tab or a navigation away still sends what is pending.
   function flush() {
     commitAll();
