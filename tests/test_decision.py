@@ -261,6 +261,9 @@ VENDOR_WRITES = {
     "vendor.autosave": ("/v/{token}/s/C/autosave", {"C4": "changed after the decision", "changed": "C4"}),
     "vendor.submit": ("/v/{token}/submit", {}),
     "vendor.reply": ("/v/{token}/clarifications/{t}/reply", {"body": "a late answer"}),
+    # answers from a workbook (issue 16): refused before the file is read, and nothing held is applied
+    "offline.upload": ("/v/{token}/offline", {"note": "changed after the decision"}),
+    "offline.confirm": ("/v/{token}/offline/confirm", {"digest": "changed after the decision"}),
 }
 # POST routes that change nothing of an evaluation's judgment: a language, the reopening itself,
 # report and export requests (reads), and everything about accounts, teams and sessions.
